@@ -1,6 +1,56 @@
-//! neardup: paragraph-level duplicate and near-duplicate detection for article collections.
+//! neardup finds duplicate and near-duplicate paragraphs in collections of articles.
+//!
+//! News text repeats itself: a title printed twice, a lead restated further down, a wire
+//! story republished by ten outlets with a few words changed, a footer on every page of a
+//! site. neardup cuts articles into paragraphs, normalises them (Unicode NFKC, case folding,
+//! punctuation, Arabic diacritics and letter forms), shingles them into word 3-grams, sketches
+//! them with MinHash, finds candidate pairs with LSH, verifies every candidate and clusters the
+//! verified pairs — within one article and across articles.
+//!
+//! The pipeline, one module per stage:
+//! [`ingest`] → [`normalize`] → [`shingle`] → [`minhash`] → [`lsh`] → [`cluster`] → [`report`],
+//! run together by [`scan::Scanner`].
+//!
+//! # Example
+//!
+//! ```
+//! use neardup::{Config, Document, Scanner};
+//!
+//! let mut config = Config::default();
+//! config.threshold = 0.8;
+//! let scanner = Scanner::new(config)?;
+//! let report = scanner.scan_documents(vec![
+//!     Document::from_text("a.txt", "Port reopens after storm\nThe harbour authority said \
+//!         on Sunday that the northern port would reopen to cargo ships within a week."),
+//!     Document::from_text("b.txt", "Harbour news\nThe harbour authority said Sunday that \
+//!         the northern port would reopen to cargo ships within a week."),
+//!     Document::from_text("c.txt", "Weather\nRain is expected across the region."),
+//! ])?;
+//! assert_eq!(report.clusters.len(), 1);
+//! let cluster = &report.clusters[0];
+//! assert_eq!(cluster.members[0].path, "a.txt");
+//! assert_eq!(cluster.members[1].path, "b.txt");
+//! assert!(cluster.members[1].similarity >= 0.8);
+//! # Ok::<(), neardup::Error>(())
+//! ```
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
+pub mod cli;
+pub mod cluster;
+pub mod config;
+pub mod error;
+pub mod ingest;
+pub mod lsh;
+pub mod minhash;
 pub mod normalize;
+pub mod report;
+pub mod scan;
+pub mod shingle;
 pub mod synth;
+
+pub use config::{Config, Params, SplitMode, VerifyMode};
+pub use error::{Error, Result};
+pub use ingest::Document;
+pub use report::{Cluster, Format, Member, Report};
+pub use scan::Scanner;

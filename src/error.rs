@@ -1,0 +1,52 @@
+//! The library's one error type.
+//!
+//! Every variant that concerns a file names it, and every message says what the user can do
+//! about it: the CLI prints these messages as they are.
+
+use std::io;
+use std::path::PathBuf;
+
+/// Everything that can go wrong in neardup.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// Reading or writing a file or directory failed.
+    #[error("{}: cannot {action}: {source}", path.display())]
+    Io {
+        /// The file or directory concerned.
+        path: PathBuf,
+        /// What neardup was doing, e.g. "read file".
+        action: &'static str,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+    /// An input file is not valid UTF-8.
+    #[error(
+        "{}: invalid UTF-8 at byte offset {offset} (convert the file to UTF-8, or pass --lossy \
+         to replace invalid bytes with U+FFFD and go on)",
+        path.display()
+    )]
+    InvalidUtf8 {
+        /// The file concerned.
+        path: PathBuf,
+        /// Byte offset of the first invalid sequence.
+        offset: usize,
+    },
+    /// A parameter is out of range or parameters contradict each other.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(String),
+}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
+    }
+}

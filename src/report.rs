@@ -1,0 +1,242 @@
+//! Report: clusters → JSON / JSONL / text.
+//!
+//! Input: a [`Report`] built by the scan. Output: bytes in one of the [`Format`]s. Invariants:
+//! the output is a pure function of the report (no timings, no host names, no hash-map
+//! order), so equal scans give byte-identical reports; clusters appear sorted by their
+//! representative (first member by path, then paragraph). The JSON schema is documented in
+//! `docs/REPORT.md` and versioned by [`REPORT_SCHEMA`].
+
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+
+use crate::cluster::{ClusterKind, Scope};
+use crate::config::Params;
+use crate::ingest::Skipped;
+
+/// Schema identifier written in every JSON report; bumped on any incompatible change.
+pub const REPORT_SCHEMA: &str = "neardup.report/1";
+
+/// The result of a scan.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// Always [`REPORT_SCHEMA`] for reports written by this version.
+    pub schema: String,
+    /// Every parameter that decides what matches.
+    pub params: Params,
+    /// Counts.
+    pub stats: Stats,
+    /// Clusters, sorted by representative.
+    pub clusters: Vec<Cluster>,
+    /// Files not scanned, sorted by path.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Counts describing a scan.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Stats {
+    /// Documents scanned.
+    pub documents: usize,
+    /// Non-empty paragraphs.
+    pub paragraphs: usize,
+    /// Paragraphs compared (non-empty after normalisation, at least `min_words` words).
+    pub compared_paragraphs: usize,
+    /// Clusters found.
+    pub clusters: usize,
+    /// Paragraphs that belong to a cluster.
+    pub paragraphs_in_clusters: usize,
+    /// Paragraphs that repeat another: members of clusters minus one per cluster.
+    pub duplicate_paragraphs: usize,
+    /// Distinct LSH candidate pairs (between distinct normalised texts).
+    pub candidate_pairs: usize,
+    /// Candidate pairs that passed verification.
+    pub verified_pairs: usize,
+    /// LSH buckets so large that their members were linked by a window, not all pairs.
+    pub capped_buckets: usize,
+    /// Files skipped (see `skipped`).
+    pub skipped_files: usize,
+}
+
+/// A group of paragraphs that duplicate each other.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cluster {
+    /// 1-based, in report order.
+    pub id: u32,
+    /// Exact (identical after normalisation) or near.
+    pub kind: ClusterKind,
+    /// Within one article or across articles.
+    pub scope: Scope,
+    /// Members sorted by path then paragraph; the first is the representative.
+    pub members: Vec<Member>,
+}
+
+/// One paragraph in a cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Member {
+    /// Document path, relative to the directory given, `/`-separated.
+    pub path: String,
+    /// 0-based paragraph ordinal in the document.
+    pub paragraph: u32,
+    /// 1-based line of the paragraph's first line.
+    pub line: u32,
+    /// Byte offset of the paragraph's start in the file.
+    pub byte_start: u64,
+    /// Byte offset just past the paragraph's end in the file.
+    pub byte_end: u64,
+    /// Jaccard similarity to the representative (1 for the representative and its exact
+    /// copies; estimated from signatures unless `verify` is `exact`).
+    pub similarity: f64,
+    /// The paragraph's text as in the file.
+    pub text: String,
+}
+
+/// Output formats.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Human-readable summary for a terminal.
+    #[default]
+    Text,
+    /// One JSON document (schema in `docs/REPORT.md`).
+    Json,
+    /// One cluster per line, as JSON.
+    Jsonl,
+}
+
+impl Report {
+    /// Write the report in `format`.
+    pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
+        match format {
+            Format::Json => {
+                serde_json::to_writer_pretty(&mut *out, self)?;
+                out.write_all(b"\n")
+            }
+            Format::Jsonl => {
+                for cluster in &self.clusters {
+                    serde_json::to_writer(&mut *out, cluster)?;
+                    out.write_all(b"\n")?;
+                }
+                Ok(())
+            }
+            Format::Text => self.write_text(out),
+        }
+    }
+
+    fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let s = &self.stats;
+        let p = &self.params;
+        writeln!(
+            out,
+            "{}, {}: {}, {}",
+            counted(s.documents, "document"),
+            counted(s.paragraphs, "paragraph"),
+            counted(s.clusters, "cluster"),
+            counted(s.duplicate_paragraphs, "duplicate paragraph")
+        )?;
+        writeln!(
+            out,
+            "threshold {} · {} permutations · {} bands × {} rows · {}-word shingles · split {} \
+             · verify {}",
+            p.threshold,
+            p.num_perm,
+            p.bands,
+            p.rows,
+            p.shingle,
+            serde_plain(&p.split),
+            serde_plain(&p.verify)
+        )?;
+        for c in &self.clusters {
+            writeln!(
+                out,
+                "\n#{} {} · {} · {}",
+                c.id,
+                serde_plain(&c.kind),
+                serde_plain(&c.scope),
+                counted(c.members.len(), "paragraph")
+            )?;
+            let width = c
+                .members
+                .iter()
+                .map(|m| m.path.chars().count() + 1 + digits(m.line))
+                .max()
+                .unwrap_or(0);
+            for m in &c.members {
+                let place = format!("{}:{}", m.path, m.line);
+                writeln!(
+                    out,
+                    "  {place:<width$}  {:.3}  {}",
+                    m.similarity,
+                    snippet(&m.text, SNIPPET_CHARS)
+                )?;
+            }
+        }
+        if !self.skipped.is_empty() {
+            writeln!(out, "\nskipped {}:", counted(self.skipped.len(), "file"))?;
+            for sk in &self.skipped {
+                writeln!(out, "  {}: {}", sk.path, sk.reason)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Characters of a paragraph shown in the text format.
+pub const SNIPPET_CHARS: usize = 100;
+
+/// "1 cluster", "2 clusters".
+fn counted(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
+fn digits(n: u32) -> usize {
+    n.to_string().len()
+}
+
+/// The plain name serde gives a unit enum variant (`"exact"` → `exact`).
+fn serde_plain<T: Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+/// One line of at most `max` characters; control characters (which could drive the
+/// terminal) become U+FFFD, runs of whitespace one space.
+pub fn snippet(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    let mut count = 0;
+    let mut pending_space = false;
+    for c in text.chars() {
+        if c.is_whitespace() {
+            pending_space = !out.is_empty();
+            continue;
+        }
+        if count >= max {
+            out.push('…');
+            return out;
+        }
+        if pending_space {
+            out.push(' ');
+            count += 1;
+            pending_space = false;
+        }
+        out.push(if c.is_control() { '\u{FFFD}' } else { c });
+        count += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippet_is_one_safe_line() {
+        assert_eq!(snippet("a\n  b\tc", 10), "a b c");
+        assert_eq!(snippet("abcdef", 3), "abc…");
+        assert_eq!(snippet("\u{1b}[31mred", 10), "\u{FFFD}[31mred");
+    }
+}

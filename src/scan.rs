@@ -1,0 +1,316 @@
+//! The scan: every stage run in one process over a batch of documents.
+//!
+//! Input: paths or in-memory [`Document`]s. Output: a [`Report`]. The stages are pure
+//! functions from rows to rows, keyed by stable ids (document order by path, paragraph order
+//! within it), so the report is byte-identical for any thread count:
+//!
+//! 1. ingest: documents sorted by path → paragraphs (parallel over documents);
+//! 2. normalise + shingle + sketch: per paragraph, normalised text → 128-bit exact hash,
+//!    shingle set → MinHash signature (parallel over paragraphs, scratch buffers per thread);
+//! 3. exact groups ("units"): paragraphs with equal normalised text, found by sorting the
+//!    exact hashes; only one signature per unit goes on;
+//! 4. LSH candidate pairs of units → verification → union-find components;
+//! 5. clusters: components with at least two paragraphs, sorted by their first paragraph.
+
+use std::path::Path;
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::cluster::{self, ClusterKind, Scope, SimilarityMethod, UnionFind};
+use crate::config::{Config, Params, VerifyMode};
+use crate::error::{Error, Result};
+use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
+use crate::lsh;
+use crate::minhash::{estimate_jaccard, MinHasher};
+use crate::normalize::normalize;
+use crate::report::{Cluster, Member, Report, Stats, REPORT_SCHEMA};
+use crate::shingle::{self, ShingleScratch};
+
+/// Runs scans with one validated configuration.
+#[derive(Clone, Debug)]
+pub struct Scanner {
+    config: Config,
+    params: Params,
+    hasher: MinHasher,
+}
+
+/// A paragraph's place in the corpus, as far as clustering is concerned.
+struct Corpus {
+    docs: Vec<Document>,
+    paragraphs: Vec<Paragraph>,
+}
+
+impl Corpus {
+    fn text(&self, p: &Paragraph) -> std::borrow::Cow<'_, str> {
+        self.docs[p.doc.0 as usize].text(p.span.clone())
+    }
+}
+
+/// Paragraphs with identical normalised text: their indices, ascending.
+type Unit = Vec<u32>;
+
+impl Scanner {
+    /// Validate `config` and prepare the MinHash permutations.
+    pub fn new(config: Config) -> Result<Self> {
+        let params = config.params()?;
+        let hasher = MinHasher::new(params.num_perm, params.seed);
+        Ok(Scanner {
+            config,
+            params,
+            hasher,
+        })
+    }
+
+    /// The resolved parameters (recorded in every report).
+    pub fn params(&self) -> &Params {
+        &self.params
+    }
+
+    /// Scan files and directories (`.txt` and `.md` files found recursively).
+    pub fn scan_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report> {
+        let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let mut skipped = Vec::new();
+        let files = ingest::discover(&roots, self.config.keep_going, &mut skipped)?;
+        let docs = ingest::load_all(
+            &files,
+            self.config.lossy,
+            self.config.keep_going,
+            &mut skipped,
+        )?;
+        self.scan_loaded(docs, skipped)
+    }
+
+    /// Scan in-memory documents. They are ordered by path; two documents may not share one.
+    pub fn scan_documents(&self, mut docs: Vec<Document>) -> Result<Report> {
+        docs.sort_by(|a, b| a.path.cmp(&b.path));
+        if let Some(w) = docs.windows(2).find(|w| w[0].path == w[1].path) {
+            return Err(Error::InvalidParameter(format!(
+                "two documents are named {:?}: give each document a unique path",
+                w[0].path
+            )));
+        }
+        self.scan_loaded(docs, Vec::new())
+    }
+
+    fn scan_loaded(&self, docs: Vec<Document>, mut skipped: Vec<Skipped>) -> Result<Report> {
+        skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let corpus = self.split(docs);
+        let (hashes, signatures) = self.sketch(&corpus);
+        let units = exact_units(&hashes);
+        let k = self.params.num_perm;
+        let mut unit_signatures = Vec::with_capacity(units.len() * k);
+        for unit in &units {
+            let first = unit[0] as usize;
+            unit_signatures.extend_from_slice(&signatures[first * k..(first + 1) * k]);
+        }
+        drop(signatures);
+
+        let (candidates, candidate_stats) =
+            lsh::candidate_pairs(&unit_signatures, k, self.params.lsh());
+        let verified: Vec<(u32, u32)> = candidates
+            .par_iter()
+            .filter(|&&(a, b)| {
+                let est = estimate_jaccard(
+                    unit_sig(&unit_signatures, k, a),
+                    unit_sig(&unit_signatures, k, b),
+                );
+                cluster::verify(self.params.verify, self.params.threshold, k, est, || {
+                    self.exact_similarity(&corpus, &units, a, b)
+                })
+                .is_some()
+            })
+            .copied()
+            .collect();
+
+        let mut uf = UnionFind::new(units.len());
+        for &(a, b) in &verified {
+            uf.union(a, b);
+        }
+        let components: Vec<Vec<u32>> = uf
+            .components(1)
+            .into_iter()
+            .filter(|c| c.len() > 1 || units[c[0] as usize].len() > 1)
+            .collect();
+        let clusters: Vec<Cluster> = components
+            .par_iter()
+            .map(|comp| self.build_cluster(&corpus, &units, &unit_signatures, comp))
+            .collect::<Vec<_>>()
+            .into_iter()
+            .enumerate()
+            .map(|(i, mut c)| {
+                c.id = i as u32 + 1;
+                c
+            })
+            .collect();
+
+        let members: usize = clusters.iter().map(|c| c.members.len()).sum();
+        let stats = Stats {
+            documents: corpus.docs.len(),
+            paragraphs: corpus.paragraphs.len(),
+            compared_paragraphs: hashes.iter().filter(|h| h.is_some()).count(),
+            clusters: clusters.len(),
+            paragraphs_in_clusters: members,
+            duplicate_paragraphs: members - clusters.len(),
+            candidate_pairs: candidate_stats.pairs,
+            verified_pairs: verified.len(),
+            capped_buckets: candidate_stats.capped_buckets,
+            skipped_files: skipped.len(),
+        };
+        Ok(Report {
+            schema: REPORT_SCHEMA.to_string(),
+            params: self.params.clone(),
+            stats,
+            clusters,
+            skipped,
+        })
+    }
+
+    /// Stage 1: paragraphs of every document, in document order.
+    fn split(&self, docs: Vec<Document>) -> Corpus {
+        let per_doc: Vec<Vec<Paragraph>> = docs
+            .par_iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let mut out = Vec::new();
+                ingest::split_paragraphs(DocId(i as u32), &d.bytes, self.params.split, &mut out);
+                out
+            })
+            .collect();
+        Corpus {
+            docs,
+            paragraphs: per_doc.concat(),
+        }
+    }
+
+    /// Stage 2: exact hash (None when the paragraph is not compared) and signature of every
+    /// paragraph, signatures back to back.
+    fn sketch(&self, corpus: &Corpus) -> (Vec<Option<u128>>, Vec<u32>) {
+        let k = self.params.num_perm;
+        let mut signatures = vec![u32::MAX; corpus.paragraphs.len() * k];
+        let hashes: Vec<Option<u128>> = signatures
+            .par_chunks_mut(k)
+            .zip(corpus.paragraphs.par_iter())
+            .with_min_len(64)
+            .map_init(
+                || (ShingleScratch::default(), Vec::new()),
+                |(scratch, shingles), (sig, p)| {
+                    let text = corpus.text(p);
+                    let norm = normalize(&text);
+                    if norm.is_empty() || shingle::word_count(&norm) < self.params.min_words {
+                        return None;
+                    }
+                    shingle::shingle_into(&norm, self.params.shingle, scratch, shingles);
+                    self.hasher.sign_into(shingles, sig);
+                    Some(xxh3_128(norm.as_bytes()))
+                },
+            )
+            .collect();
+        (hashes, signatures)
+    }
+
+    fn shingles_of(&self, corpus: &Corpus, paragraph: u32) -> Vec<u64> {
+        let text = corpus.text(&corpus.paragraphs[paragraph as usize]);
+        shingle::shingles(&normalize(&text), self.params.shingle)
+    }
+
+    fn exact_similarity(&self, corpus: &Corpus, units: &[Unit], a: u32, b: u32) -> f64 {
+        shingle::jaccard(
+            &self.shingles_of(corpus, units[a as usize][0]),
+            &self.shingles_of(corpus, units[b as usize][0]),
+        )
+    }
+
+    /// Stage 5: one cluster from a component of units.
+    fn build_cluster(
+        &self,
+        corpus: &Corpus,
+        units: &[Unit],
+        unit_signatures: &[u32],
+        component: &[u32],
+    ) -> Cluster {
+        let k = self.params.num_perm;
+        // Component units are sorted, and units are ordered by first paragraph, so the first
+        // unit holds the representative.
+        let rep_unit = component[0];
+        let mut members: Vec<(u32, u32)> = component
+            .iter()
+            .flat_map(|&u| units[u as usize].iter().map(move |&p| (p, u)))
+            .collect();
+        members.sort_unstable();
+        let method = match self.params.verify {
+            VerifyMode::Exact => SimilarityMethod::Exact,
+            _ => SimilarityMethod::Estimate,
+        };
+        let similarity = |u: u32| -> f64 {
+            if u == rep_unit {
+                1.0
+            } else if method == SimilarityMethod::Exact {
+                self.exact_similarity(corpus, units, rep_unit, u)
+            } else {
+                estimate_jaccard(
+                    unit_sig(unit_signatures, k, rep_unit),
+                    unit_sig(unit_signatures, k, u),
+                )
+            }
+        };
+        let first_doc = corpus.paragraphs[members[0].0 as usize].doc;
+        let scope = if members
+            .iter()
+            .all(|&(p, _)| corpus.paragraphs[p as usize].doc == first_doc)
+        {
+            Scope::Within
+        } else {
+            Scope::Across
+        };
+        let kind = if component.len() == 1 {
+            ClusterKind::Exact
+        } else {
+            ClusterKind::Near
+        };
+        let members = members
+            .into_iter()
+            .map(|(p, u)| {
+                let para = &corpus.paragraphs[p as usize];
+                Member {
+                    path: corpus.docs[para.doc.0 as usize].path.clone(),
+                    paragraph: para.ordinal,
+                    line: para.line,
+                    byte_start: para.span.start as u64,
+                    byte_end: para.span.end as u64,
+                    similarity: similarity(u),
+                    text: corpus.text(para).into_owned(),
+                }
+            })
+            .collect();
+        Cluster {
+            id: 0,
+            kind,
+            scope,
+            members,
+        }
+    }
+}
+
+fn unit_sig(signatures: &[u32], k: usize, unit: u32) -> &[u32] {
+    &signatures[unit as usize * k..(unit as usize + 1) * k]
+}
+
+/// Stage 3: group compared paragraphs by exact hash; units ordered by first paragraph.
+///
+/// Equality is decided by the 128-bit xxh3 of the normalised text: a collision between two
+/// different paragraphs has probability ≈ n²/2¹²⁹, below one in 10²⁴ for a billion paragraphs.
+fn exact_units(hashes: &[Option<u128>]) -> Vec<Unit> {
+    let mut keyed: Vec<(u128, u32)> = hashes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| h.map(|h| (h, i as u32)))
+        .collect();
+    keyed.par_sort_unstable();
+    let mut units: Vec<Unit> = keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .map(|run| run.iter().map(|&(_, i)| i).collect())
+        .collect();
+    units.par_sort_unstable_by_key(|u| u[0]);
+    units
+}

@@ -1,0 +1,204 @@
+//! Shingling: normalised text → sorted, deduplicated set of 64-bit shingle hashes.
+//!
+//! Input: text produced by [`crate::normalize::normalize`] (words separated by single spaces).
+//! Output: the set of its k-shingles, each hashed with xxh3-64 (seed [`SHINGLE_SEED`]) over
+//! its exact UTF-8 bytes, sorted ascending without repeats. Invariants: the output depends
+//! only on the text and k (never on platform or thread count), so it may be persisted.
+//!
+//! Rules:
+//! - **Word shingles.** A shingle is k consecutive words, hashed as the bytes of those words
+//!   with their single separating spaces, which is a plain slice of the normalised text, so no
+//!   shingle is ever copied.
+//! - **Short texts.** A text with fewer than k words is one shingle of all its words: a
+//!   two-word footer still matches itself, and differs from any longer text.
+//! - **Scripts written without spaces** (Han, Hiragana, Katakana, Thai, Lao, Khmer, Myanmar,
+//!   Tibetan): when most letters of a text belong to them, shingles are k consecutive
+//!   characters (spaces ignored), since "words" there are whole clauses.
+
+use xxhash_rust::xxh3::xxh3_64_with_seed;
+
+/// Seed of the shingle hash. Changing it changes every signature: it is part of the format.
+pub const SHINGLE_SEED: u64 = 0;
+
+/// Reusable buffers for [`shingle_into`], so the hot loop does not allocate.
+#[derive(Default, Debug)]
+pub struct ShingleScratch {
+    word_starts: Vec<usize>,
+    word_ends: Vec<usize>,
+    chars: String,
+    char_ends: Vec<usize>,
+}
+
+/// Compute the shingle set of `normalized` into `out` (cleared first).
+pub fn shingle_into(normalized: &str, k: usize, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
+    out.clear();
+    if normalized.is_empty() {
+        return;
+    }
+    let k = k.max(1);
+    if is_mostly_spaceless(normalized) {
+        char_shingles(normalized, k, scratch, out);
+    } else {
+        word_shingles(normalized, k, scratch, out);
+    }
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// Convenience wrapper around [`shingle_into`] that allocates.
+pub fn shingles(normalized: &str, k: usize) -> Vec<u64> {
+    let mut out = Vec::new();
+    shingle_into(normalized, k, &mut ShingleScratch::default(), &mut out);
+    out
+}
+
+/// Number of words in normalised text.
+pub fn word_count(normalized: &str) -> usize {
+    if normalized.is_empty() {
+        0
+    } else {
+        normalized.bytes().filter(|&b| b == b' ').count() + 1
+    }
+}
+
+fn word_shingles(text: &str, k: usize, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
+    let bytes = text.as_bytes();
+    scratch.word_starts.clear();
+    scratch.word_ends.clear();
+    scratch.word_starts.push(0);
+    for (i, &b) in bytes.iter().enumerate() {
+        if b == b' ' {
+            scratch.word_ends.push(i);
+            scratch.word_starts.push(i + 1);
+        }
+    }
+    scratch.word_ends.push(bytes.len());
+    let n = scratch.word_starts.len();
+    if n <= k {
+        out.push(xxh3_64_with_seed(bytes, SHINGLE_SEED));
+        return;
+    }
+    out.reserve(n + 1 - k);
+    for i in 0..=n - k {
+        let slice = &bytes[scratch.word_starts[i]..scratch.word_ends[i + k - 1]];
+        out.push(xxh3_64_with_seed(slice, SHINGLE_SEED));
+    }
+}
+
+fn char_shingles(text: &str, k: usize, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
+    scratch.chars.clear();
+    scratch.char_ends.clear();
+    for c in text.chars().filter(|&c| c != ' ') {
+        scratch.chars.push(c);
+        scratch.char_ends.push(scratch.chars.len());
+    }
+    let bytes = scratch.chars.as_bytes();
+    let n = scratch.char_ends.len();
+    if n <= k {
+        out.push(xxh3_64_with_seed(bytes, SHINGLE_SEED));
+        return;
+    }
+    for i in 0..=n - k {
+        let start = if i == 0 { 0 } else { scratch.char_ends[i - 1] };
+        let end = scratch.char_ends[i + k - 1];
+        out.push(xxh3_64_with_seed(&bytes[start..end], SHINGLE_SEED));
+    }
+}
+
+/// True when more than half of the text's non-space characters are in scripts written
+/// without spaces between words.
+fn is_mostly_spaceless(text: &str) -> bool {
+    if text.is_ascii() {
+        return false;
+    }
+    let (mut spaceless, mut other) = (0usize, 0usize);
+    for c in text.chars() {
+        if c == ' ' {
+            continue;
+        }
+        if is_spaceless_script(c) {
+            spaceless += 1;
+        } else {
+            other += 1;
+        }
+    }
+    spaceless > other
+}
+
+fn is_spaceless_script(c: char) -> bool {
+    matches!(c as u32,
+        0x0E00..=0x0EFF     // Thai, Lao
+        | 0x0F00..=0x0FFF   // Tibetan
+        | 0x1000..=0x109F   // Myanmar
+        | 0x1780..=0x17FF   // Khmer
+        | 0x3040..=0x30FF   // Hiragana, Katakana
+        | 0x3400..=0x4DBF   // CJK Extension A
+        | 0x4E00..=0x9FFF   // CJK Unified Ideographs
+        | 0xF900..=0xFAFF   // CJK Compatibility Ideographs
+        | 0x20000..=0x3FFFF // CJK Extensions B and later
+    )
+}
+
+/// Exact Jaccard similarity of two sorted, deduplicated sets.
+pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    if a.is_empty() && b.is_empty() {
+        return 1.0;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common as f64 / (a.len() + b.len() - common) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_shingles_are_k_grams() {
+        assert_eq!(shingles("a b c d", 3).len(), 2);
+        assert_eq!(shingles("a b c d", 3), {
+            let mut v = vec![
+                xxh3_64_with_seed(b"a b c", 0),
+                xxh3_64_with_seed(b"b c d", 0),
+            ];
+            v.sort_unstable();
+            v
+        });
+    }
+
+    #[test]
+    fn short_text_is_one_shingle_of_all_words() {
+        assert_eq!(shingles("a b", 3), vec![xxh3_64_with_seed(b"a b", 0)]);
+        assert_eq!(shingles("a b c", 3), vec![xxh3_64_with_seed(b"a b c", 0)]);
+        assert!(shingles("", 3).is_empty());
+    }
+
+    #[test]
+    fn repeated_shingles_count_once() {
+        assert_eq!(shingles("a b a b a b", 2).len(), 2);
+    }
+
+    #[test]
+    fn cjk_uses_character_shingles() {
+        // Five ideographs, no spaces: three character 3-grams, not one "word".
+        assert_eq!(shingles("東京都庁舎", 3).len(), 3);
+        assert_eq!(word_count("東京都庁舎"), 1);
+    }
+
+    #[test]
+    fn jaccard_of_sets() {
+        assert_eq!(jaccard(&[1, 2, 3], &[2, 3, 4]), 0.5);
+        assert_eq!(jaccard(&[], &[]), 1.0);
+        assert_eq!(jaccard(&[1], &[]), 0.0);
+    }
+}
