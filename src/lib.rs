@@ -19,11 +19,14 @@
 //! let mut config = Config::default();
 //! config.threshold = 0.8;
 //! let scanner = Scanner::new(config)?;
+//! // A wire story republished with one word changed (30 words, so 3 of 28 shingles differ).
+//! let story = "The harbour authority said on Sunday that the northern port would reopen to \
+//!     cargo ships within a week, once divers have cleared the wreck that has blocked the main \
+//!     channel since the storm.";
+//! let edited = story.replace("within a week", "within a fortnight");
 //! let report = scanner.scan_documents(vec![
-//!     Document::from_text("a.txt", "Port reopens after storm\nThe harbour authority said \
-//!         on Sunday that the northern port would reopen to cargo ships within a week."),
-//!     Document::from_text("b.txt", "Harbour news\nThe harbour authority said Sunday that \
-//!         the northern port would reopen to cargo ships within a week."),
+//!     Document::from_text("a.txt", format!("Port reopens after storm\n{story}")),
+//!     Document::from_text("b.txt", format!("Harbour news\n{edited}")),
 //!     Document::from_text("c.txt", "Weather\nRain is expected across the region."),
 //! ])?;
 //! assert_eq!(report.clusters.len(), 1);
