@@ -10,7 +10,7 @@ use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
 
-use crate::cluster::{ClusterKind, Scope};
+use crate::cluster::{ClusterKind, Scope, SimilarityMethod};
 use crate::config::Params;
 use crate::ingest::Skipped;
 
@@ -68,6 +68,43 @@ pub struct Cluster {
     pub scope: Scope,
     /// Members sorted by path then paragraph; the first is the representative.
     pub members: Vec<Member>,
+    /// The verified pairs that hold the cluster together (a spanning set at least): which
+    /// member matched which, how similar, and how that was measured. Indices into `members`.
+    pub links: Vec<Link>,
+}
+
+/// One verified pair inside a cluster.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    /// Index into the cluster's members (the smaller of the two).
+    pub a: u32,
+    /// Index into the cluster's members.
+    pub b: u32,
+    /// Jaccard similarity of the pair.
+    pub similarity: f64,
+    /// How `similarity` was obtained.
+    pub method: LinkMethod,
+}
+
+/// How a link's similarity was obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LinkMethod {
+    /// The two paragraphs are identical after normalisation.
+    Identical,
+    /// Estimated from MinHash signatures.
+    Estimate,
+    /// Exact Jaccard similarity of the shingle sets.
+    Exact,
+}
+
+impl From<SimilarityMethod> for LinkMethod {
+    fn from(m: SimilarityMethod) -> Self {
+        match m {
+            SimilarityMethod::Estimate => LinkMethod::Estimate,
+            SimilarityMethod::Exact => LinkMethod::Exact,
+        }
+    }
 }
 
 /// One paragraph in a cluster.

@@ -24,7 +24,7 @@ use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
 use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::normalize::normalize;
-use crate::report::{Cluster, Member, Report, Stats, REPORT_SCHEMA};
+use crate::report::{Cluster, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA};
 use crate::shingle::{self, ShingleScratch};
 
 /// Runs scans with one validated configuration.
@@ -108,33 +108,50 @@ impl Scanner {
 
         let (candidates, candidate_stats) =
             lsh::candidate_pairs(&unit_signatures, k, self.params.lsh());
-        let verified: Vec<(u32, u32)> = candidates
+        let verified: Vec<VerifiedPair> = candidates
             .par_iter()
-            .filter(|&&(a, b)| {
+            .filter_map(|&(a, b)| {
                 let est = estimate_jaccard(
                     unit_sig(&unit_signatures, k, a),
                     unit_sig(&unit_signatures, k, b),
                 );
-                cluster::verify(self.params.verify, self.params.threshold, k, est, || {
-                    self.exact_similarity(&corpus, &units, a, b)
+                let (similarity, method) =
+                    cluster::verify(self.params.verify, self.params.threshold, k, est, || {
+                        self.exact_similarity(&corpus, &units, a, b)
+                    })?;
+                Some(VerifiedPair {
+                    a,
+                    b,
+                    similarity,
+                    method,
                 })
-                .is_some()
             })
-            .copied()
             .collect();
 
         let mut uf = UnionFind::new(units.len());
-        for &(a, b) in &verified {
-            uf.union(a, b);
+        for pair in &verified {
+            uf.union(pair.a, pair.b);
         }
         let components: Vec<Vec<u32>> = uf
             .components(1)
             .into_iter()
             .filter(|c| c.len() > 1 || units[c[0] as usize].len() > 1)
             .collect();
+        // The verified pairs of each component (in candidate order, which is sorted): its links.
+        let mut component_of = vec![u32::MAX; units.len()];
+        for (i, comp) in components.iter().enumerate() {
+            for &u in comp {
+                component_of[u as usize] = i as u32;
+            }
+        }
+        let mut pairs_of: Vec<Vec<&VerifiedPair>> = vec![Vec::new(); components.len()];
+        for pair in &verified {
+            pairs_of[component_of[pair.a as usize] as usize].push(pair);
+        }
         let clusters: Vec<Cluster> = components
             .par_iter()
-            .map(|comp| self.build_cluster(&corpus, &units, &unit_signatures, comp))
+            .zip(pairs_of.par_iter())
+            .map(|(comp, pairs)| self.build_cluster(&corpus, &units, &unit_signatures, comp, pairs))
             .collect::<Vec<_>>()
             .into_iter()
             .enumerate()
@@ -221,13 +238,14 @@ impl Scanner {
         )
     }
 
-    /// Stage 5: one cluster from a component of units.
+    /// Stage 5: one cluster from a component of units and the verified pairs inside it.
     fn build_cluster(
         &self,
         corpus: &Corpus,
         units: &[Unit],
         unit_signatures: &[u32],
         component: &[u32],
+        pairs: &[&VerifiedPair],
     ) -> Cluster {
         let k = self.params.num_perm;
         // Component units are sorted, and units are ordered by first paragraph, so the first
@@ -268,6 +286,34 @@ impl Scanner {
         } else {
             ClusterKind::Near
         };
+        // Links: every paragraph to the first paragraph of its unit (identical text), and the
+        // verified pairs between units, each by the first paragraph of either unit.
+        let position = |p: u32| members.binary_search(&(p, 0)).unwrap_or_else(|i| i) as u32;
+        let mut links: Vec<Link> = Vec::new();
+        for &u in component {
+            let unit = &units[u as usize];
+            for &p in &unit[1..] {
+                links.push(Link {
+                    a: position(unit[0]),
+                    b: position(p),
+                    similarity: 1.0,
+                    method: LinkMethod::Identical,
+                });
+            }
+        }
+        for pair in pairs {
+            let (x, y) = (
+                position(units[pair.a as usize][0]),
+                position(units[pair.b as usize][0]),
+            );
+            links.push(Link {
+                a: x.min(y),
+                b: x.max(y),
+                similarity: pair.similarity,
+                method: pair.method.into(),
+            });
+        }
+        links.sort_by_key(|l| (l.a, l.b));
         let members = members
             .into_iter()
             .map(|(p, u)| {
@@ -288,8 +334,17 @@ impl Scanner {
             kind,
             scope,
             members,
+            links,
         }
     }
+}
+
+/// A candidate pair of units that passed verification.
+struct VerifiedPair {
+    a: u32,
+    b: u32,
+    similarity: f64,
+    method: SimilarityMethod,
 }
 
 fn unit_sig(signatures: &[u32], k: usize, unit: u32) -> &[u32] {
