@@ -1,10 +1,710 @@
-//! Text normalisation (stub; to be written).
+//! Text normalisation: `&str` → comparison form.
+//!
+//! **Input**: any `&str` (one paragraph, typically). **Output**: a
+//! [`Cow<str>`](std::borrow::Cow) holding the words of the input, each word folded as described
+//! below, separated by single ASCII spaces (`U+0020`), with no leading or trailing space; empty
+//! input, or input made only of spaces, punctuation, symbols and controls, gives `""`.
+//! **Invariants**: [`normalize`] is idempotent (`normalize(&normalize(x)) == normalize(x)` for
+//! every string, checked by property tests); it never panics; it never allocates when the input
+//! is already in normal form (the result is then `Cow::Borrowed`, and it is also borrowed when
+//! only leading/trailing separators had to go); and its result depends only on the input and on
+//! [`NORMALIZER_VERSION`] (plus the Unicode data compiled into the ICU4X crates, which is pinned
+//! by `Cargo.lock`). Any change to the rules below bumps [`NORMALIZER_VERSION`], because shingle
+//! hashes stored in an index are computed from this output.
+//!
+//! # Rules
+//!
+//! Applied in this order (the order matters: later rules see the output of earlier ones).
+//!
+//! 1. **Unicode NFKC.** Folds compatibility variants that render alike but differ in code
+//!    points: Arabic presentation forms (`ﻻ` → `لا`, `ﷲ` → `الله`, `ﺍ` → `ا`), full-width Latin
+//!    (`ＨＥＬＬＯ`), ligatures (`ﬁ`), superscripts, circled digits, `™` → `TM`, `㎒` → `MHz`.
+//!    Scraped text mixes these freely depending on the source's encoding history.
+//! 2. **Full Unicode case folding** (the locale-independent `C + F` mappings, not Turkic):
+//!    `ß` → `ss`, `Σ`/`ς` → `σ`, `İ` → `i̇`. Folding can un-compose text (`ΐ` folds to three
+//!    code points), so NFKC is applied once more after folding, as Unicode's own
+//!    `NFKC_Casefold` does.
+//! 3. **Arabic folding.** Diacritics and spelling variants that writers add or omit freely are
+//!    removed or unified, so that the same quote with and without tanween/shadda compares equal
+//!    (see `../shared/seed/article-ar.txt`):
+//!    - removed (without splitting the word): harakat, tanween, shadda, sukun and the other
+//!      Arabic combining marks `U+064B–U+065F`; superscript alef `U+0670`; Quranic annotation
+//!      signs `U+0610–U+061A` and `U+06D6–U+06ED`; tatweel `U+0640` (pure elongation);
+//!    - alef forms `أ إ آ ٱ` and the wavy-hamza alefs `U+0672 U+0673` → `ا`: hamza/madda on
+//!      alef is written inconsistently in news text;
+//!    - `ى` → `ي`, `ة` → `ه`: the two most common final-letter spelling variants (Egyptian
+//!      orthography writes final `ي` as `ى`; `ة`/`ه` are confused in informal text);
+//!    - hamza carriers `ؤ` → `و`, `ئ` → `ي`; more generally, every letter that is canonically a
+//!      base letter plus hamza (`U+0654`) folds to that base, consistently with the removal of
+//!      `U+0654` itself: `ۀ` → `ه`, `ۂ` → `ه` (see below), `ۓ` → `ے`;
+//!    - Persian/Urdu code points that Arabic text typed on Persian or Urdu keyboards uses for
+//!      the *same* letters: keheh `ک` → `ك`, Farsi yeh `ی` → `ي`, and the heh variants heh goal
+//!      `ہ`, heh doachashmee `ھ` (often used for initial `ه` in Arabic web text: `ھذا`) →
+//!      `ه`. The cost is that the Urdu aspiration digraph (`بھ`) and plain `ہ` are no longer
+//!      distinguished, which almost never separates otherwise-equal paragraphs.
+//!      **Not** folded: Pashto/Kurdish/Uyghur `ې ۍ ێ` and Urdu yeh barree `ے`, which are
+//!      distinct letters of those languages, not spelling variants of `ي`;
+//!    - Arabic-Indic digits `٠–٩` (`U+0660–U+0669`) and Eastern Arabic-Indic digits `۰–۹`
+//!      (`U+06F0–U+06F9`) → ASCII `0–9`, so that `٢٠١٦`, `۲۰۱۶` and `2016` are one token.
+//! 4. **Invisible controls are removed without splitting the word**: every character of
+//!    general category `Cf` (format) or with the `Default_Ignorable_Code_Point` property. This
+//!    covers the bidi marks and embeddings (`U+200E U+200F U+202A–U+202E U+2066–U+2069
+//!    U+061C`), zero-width space/joiners (`U+200B–U+200D`, including the Persian ZWNJ inside
+//!    words), word joiner and invisible operators (`U+2060–U+2064`), BOM `U+FEFF`, soft hyphen
+//!    `U+00AD`, variation selectors (`U+FE0F` after an emoji) and the combining grapheme joiner.
+//!    They are invisible, so two renderings that look identical must compare equal; and they
+//!    sit *inside* words (a soft hyphen in `ex\u{AD}ample`), so they must not split them.
+//! 5. **Punctuation, symbols, controls and spaces separate words**: every character of general
+//!    category `P*` (including `، ؛ ؟ “ ” « »` and the `..` the seed article uses as a colon),
+//!    `S*` (`$ + © ❤`), `Z*` or `Cc` is replaced by a word break. Letters (`L*`), numbers
+//!    (`N*`), private-use and unassigned code points are word characters. Combining marks
+//!    (`M*`) other than the Arabic ones above are **kept** as part of their word: they carry
+//!    meaning in Devanagari, Thai, Hebrew vowel points, and Latin accents. In particular
+//!    `café ≠ cafe`: stripping Latin accents would merge distinct words (French `a`/`à`,
+//!    Spanish `si`/`sí`, Vietnamese almost everything) and the near-duplicate stage already
+//!    tolerates the occasional missing accent. A combining mark at the *start* of a word (for
+//!    instance after a symbol, as in `❤\u{FE0F}` or the acute accent `´`, whose NFKC form is a
+//!    space plus `U+0301`) belongs to the separator and is dropped.
+//! 6. **Whitespace** of any kind collapses to one ASCII space; the result is trimmed.
+//!
+//! # Idempotence
+//!
+//! NFKC, case folding and removals interact: removing an invisible control can bring a base
+//! letter and a combining mark (or two Hangul jamo) together so that NFKC would compose them,
+//! and case folding can leave text that NFKC changes. The implementation detects the few
+//! situations where its one-pass result might not be a fixed point (a removal directly before a
+//! character that could combine backwards) and then runs the pipeline again until it is. The
+//! property tests in this module are the judge.
+//!
+//! # Speed
+//!
+//! Pure-ASCII input (most English text) never touches ICU: NFKC is the identity on ASCII and
+//! full case folding is `to_ascii_lowercase`. Other input goes through ICU's NFKC and case
+//! folding, each of which only allocates when it changes something, then through one pass that
+//! applies rules 3–6, which allocates at most one output buffer (and none when nothing
+//! changes). Arabic letters are classified by a `match` without property lookups.
+//!
+//! ```
+//! use neardup::normalize::normalize;
+//! assert_eq!(normalize("Hello,   WORLD!"), "hello world");
+//! assert_eq!(normalize("لافروف: أكّد أنّ"), "لافروف اكد ان");
+//! assert_eq!(normalize("٢٠١٦ Straße"), "2016 strasse");
+//! ```
+
 use std::borrow::Cow;
 
-/// Version of the normalisation rules; bumped on every rule change.
+use icu_casemap::CaseMapperBorrowed;
+use icu_normalizer::ComposingNormalizerBorrowed;
+use icu_properties::props::{DefaultIgnorableCodePoint, GeneralCategory};
+use icu_properties::{
+    CodePointMapData, CodePointMapDataBorrowed, CodePointSetData, CodePointSetDataBorrowed,
+};
+
+/// Version of the normalisation rules; every rule change bumps it (it is recorded in reports and
+/// index manifests, and an index built with another version must be rebuilt).
 pub const NORMALIZER_VERSION: u32 = 1;
 
+const NFKC: ComposingNormalizerBorrowed<'static> = ComposingNormalizerBorrowed::new_nfkc();
+const CASE: CaseMapperBorrowed<'static> = CaseMapperBorrowed::new();
+const GENERAL_CATEGORY: CodePointMapDataBorrowed<'static, GeneralCategory> =
+    CodePointMapData::<GeneralCategory>::new();
+const DEFAULT_IGNORABLE: CodePointSetDataBorrowed<'static> =
+    CodePointSetData::new::<DefaultIgnorableCodePoint>();
+
+/// Upper bound on pipeline rounds. Almost all text needs one round and a removal that lets NFKC
+/// compose needs a second; the bound only guarantees termination on input nobody has imagined.
+const MAX_ROUNDS: usize = 4;
+
 /// Normalise `text` for comparison.
+///
+/// Output: words separated by single ASCII spaces, no leading/trailing space. Borrows from
+/// `text` when nothing but leading/trailing separators had to change. See the
+/// [module documentation](self) for the rules.
+///
+/// ```
+/// use std::borrow::Cow;
+/// use neardup::normalize::normalize;
+/// assert_eq!(normalize("ليس مطروحاً حالياً،"), "ليس مطروحا حاليا");
+/// assert!(matches!(normalize("hello world"), Cow::Borrowed(_)));
+/// ```
 pub fn normalize(text: &str) -> Cow<'_, str> {
-    Cow::Borrowed(text)
+    if text.is_ascii() {
+        // NFKC is the identity on ASCII and full case folding is ASCII lowercasing, and the
+        // single pass below never removes an ASCII character, so it cannot need another round.
+        return fold_and_split(text).0;
+    }
+    let mut current = Cow::Borrowed(text);
+    for _ in 0..MAX_ROUNDS {
+        let (composed, _) = apply(current, |s| NFKC.normalize(s));
+        let (folded, fold_changed) = apply(composed, |s| CASE.fold_string(s));
+        let folded = if fold_changed {
+            apply(folded, |s| NFKC.normalize(s)).0
+        } else {
+            folded
+        };
+        let mut again = false;
+        let (result, _) = apply(folded, |s| {
+            let (out, needs_round) = fold_and_split(s);
+            again = needs_round;
+            out
+        });
+        current = result;
+        if !again {
+            break;
+        }
+    }
+    // Input that is already normal but not fold-stable on its own (e.g. `ΐ`, which folds to
+    // three code points that NFKC recomposes) comes back as an equal owned string.
+    match current {
+        Cow::Owned(s) if s == text => Cow::Borrowed(text),
+        other => other,
+    }
+}
+
+/// Runs one stage on a `Cow` without copying when the stage changes nothing.
+///
+/// Returns the stage's output, tied to the lifetime of the original input when it borrows, and
+/// whether the text changed.
+fn apply<'a>(
+    input: Cow<'a, str>,
+    stage: impl FnOnce(&str) -> Cow<'_, str>,
+) -> (Cow<'a, str>, bool) {
+    match input {
+        Cow::Borrowed(s) => {
+            let out = stage(s);
+            let changed = matches!(out, Cow::Owned(_)) || out.len() != s.len();
+            (out, changed)
+        }
+        Cow::Owned(s) => {
+            // The stage's output borrows `s`; decide before moving `s`.
+            let replacement = match stage(&s) {
+                Cow::Borrowed(b) if b.len() == s.len() => None,
+                other => Some(other.into_owned()),
+            };
+            match replacement {
+                None => (Cow::Owned(s), false),
+                Some(r) => (Cow::Owned(r), true),
+            }
+        }
+    }
+}
+
+/// What rules 3–6 do with one character (after NFKC and case folding).
+#[derive(Clone, Copy)]
+enum Action {
+    /// Word character, copied unchanged.
+    Keep,
+    /// Combining mark: kept inside a word, dropped at the start of one.
+    Mark,
+    /// Word character replaced by another.
+    Map(char),
+    /// Invisible: removed without breaking the word.
+    Remove,
+    /// Word break.
+    Separate,
+}
+
+fn classify(c: char) -> Action {
+    match c {
+        'a'..='z' | '0'..='9' => Action::Keep,
+        // Only reachable when ICU folding is skipped (ASCII input).
+        'A'..='Z' => Action::Map(c.to_ascii_lowercase()),
+        '\0'..='\x7f' => Action::Separate,
+        // Arabic marks, Quranic annotations and tatweel.
+        '\u{064B}'..='\u{065F}'
+        | '\u{0670}'
+        | '\u{0610}'..='\u{061A}'
+        | '\u{06D6}'..='\u{06ED}'
+        | '\u{0640}' => Action::Remove,
+        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' | '\u{0672}' | '\u{0673}' => {
+            Action::Map('\u{0627}')
+        }
+        '\u{0649}' | '\u{0626}' | '\u{06CC}' => Action::Map('\u{064A}'),
+        '\u{0629}' | '\u{06BE}' | '\u{06C0}' | '\u{06C1}' | '\u{06C2}' => Action::Map('\u{0647}'),
+        '\u{0624}' => Action::Map('\u{0648}'),
+        '\u{06A9}' => Action::Map('\u{0643}'),
+        '\u{06D3}' => Action::Map('\u{06D2}'),
+        '\u{0660}'..='\u{0669}' => Action::Map(ascii_digit(c as u32 - 0x0660)),
+        '\u{06F0}'..='\u{06F9}' => Action::Map(ascii_digit(c as u32 - 0x06F0)),
+        // Remaining Arabic letters (all `Lo`): skip the property lookups on the common path.
+        '\u{0620}'..='\u{063F}' | '\u{0641}'..='\u{064A}' | '\u{0674}'..='\u{06D3}' => Action::Keep,
+        _ => classify_by_properties(c),
+    }
+}
+
+fn classify_by_properties(c: char) -> Action {
+    use GeneralCategory as Gc;
+    match GENERAL_CATEGORY.get(c) {
+        Gc::UppercaseLetter
+        | Gc::LowercaseLetter
+        | Gc::TitlecaseLetter
+        | Gc::ModifierLetter
+        | Gc::OtherLetter
+        | Gc::PrivateUse
+        | Gc::Unassigned => {
+            // Hangul fillers are letters and reserved ignorables are unassigned, yet both are
+            // invisible.
+            if DEFAULT_IGNORABLE.contains(c) {
+                Action::Remove
+            } else {
+                Action::Keep
+            }
+        }
+        Gc::DecimalNumber | Gc::LetterNumber | Gc::OtherNumber => Action::Keep,
+        Gc::NonspacingMark | Gc::SpacingMark | Gc::EnclosingMark => {
+            // Variation selectors and the combining grapheme joiner are marks, but invisible.
+            if DEFAULT_IGNORABLE.contains(c) {
+                Action::Remove
+            } else {
+                Action::Mark
+            }
+        }
+        Gc::Format => Action::Remove,
+        Gc::SpaceSeparator
+        | Gc::LineSeparator
+        | Gc::ParagraphSeparator
+        | Gc::Control
+        | Gc::Surrogate
+        | Gc::DashPunctuation
+        | Gc::OpenPunctuation
+        | Gc::ClosePunctuation
+        | Gc::ConnectorPunctuation
+        | Gc::OtherPunctuation
+        | Gc::InitialPunctuation
+        | Gc::FinalPunctuation
+        | Gc::MathSymbol
+        | Gc::CurrencySymbol
+        | Gc::ModifierSymbol
+        | Gc::OtherSymbol => Action::Separate,
+    }
+}
+
+fn ascii_digit(value: u32) -> char {
+    char::from_digit(value, 10).unwrap_or('0')
+}
+
+/// Whether `c`, emitted right after a removed character, certainly cannot compose with or be
+/// reordered against what precedes it, so that NFKC of the output is still the output.
+///
+/// ASCII and Arabic letters are starters that never combine backwards (the only Arabic
+/// characters that do, `U+0653–U+0655`, are removed), which keeps diacritised Arabic text to
+/// one round.
+fn safe_after_removal(c: char) -> bool {
+    c.is_ascii() || matches!(c, '\u{0620}'..='\u{064A}' | '\u{0671}'..='\u{06D3}')
+}
+
+/// Output of [`fold_and_split`] that stays a window of its input until a change forces a copy.
+struct Output<'a> {
+    src: &'a str,
+    owned: Option<String>,
+    /// While `owned` is `None`, the output so far is `src[start..end]`.
+    start: usize,
+    end: usize,
+}
+
+impl<'a> Output<'a> {
+    fn new(src: &'a str) -> Self {
+        Output {
+            src,
+            owned: None,
+            start: 0,
+            end: 0,
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        match &self.owned {
+            Some(s) => s.is_empty(),
+            None => self.start == self.end,
+        }
+    }
+
+    fn owned(&mut self) -> &mut String {
+        let (src, start, end) = (self.src, self.start, self.end);
+        self.owned.get_or_insert_with(|| {
+            let mut s = String::with_capacity(src.len());
+            s.push_str(src.get(start..end).unwrap_or_default());
+            s
+        })
+    }
+
+    /// Appends `src[at..at + len]`, which the caller got from `char_indices`.
+    fn keep(&mut self, at: usize, len: usize) {
+        let piece = self.src.get(at..at + len).unwrap_or_default();
+        if let Some(s) = &mut self.owned {
+            s.push_str(piece);
+        } else if self.start == self.end {
+            self.start = at;
+            self.end = at + len;
+        } else if self.end == at {
+            self.end = at + len;
+        } else {
+            self.owned().push_str(piece);
+        }
+    }
+
+    fn push(&mut self, c: char) {
+        self.owned().push(c);
+    }
+
+    /// Appends the single space between two words.
+    fn space(&mut self) {
+        if self.owned.is_none() && self.src.as_bytes().get(self.end) == Some(&b' ') {
+            // The input has a single ASCII space here; `keep` will check that the next word
+            // starts right after it.
+            self.end += 1;
+        } else {
+            self.owned().push(' ');
+        }
+    }
+
+    fn finish(self) -> Cow<'a, str> {
+        match self.owned {
+            Some(s) => Cow::Owned(s),
+            None => Cow::Borrowed(self.src.get(self.start..self.end).unwrap_or_default()),
+        }
+    }
+}
+
+/// Rules 3–6 in one pass over NFKC, case-folded text.
+///
+/// Returns the output and whether another round of the whole pipeline is needed because a
+/// removal may have left text that NFKC would change.
+fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
+    let mut out = Output::new(text);
+    // The last thing emitted was a word character (so a mark here attaches to it).
+    let mut in_word = false;
+    // A character was removed since the last emitted one.
+    let mut removed = false;
+    let mut needs_round = false;
+    for (at, c) in text.char_indices() {
+        let action = match classify(c) {
+            Action::Mark if !in_word => Action::Remove,
+            action => action,
+        };
+        let emitted = match action {
+            Action::Keep | Action::Mark => c,
+            Action::Map(m) => m,
+            Action::Remove => {
+                removed = true;
+                continue;
+            }
+            Action::Separate => {
+                in_word = false;
+                removed = false;
+                continue;
+            }
+        };
+        if removed && !safe_after_removal(emitted) {
+            needs_round = true;
+        }
+        removed = false;
+        if !in_word && !out.is_empty() {
+            out.space();
+        }
+        in_word = true;
+        if let Action::Map(m) = action {
+            out.push(m);
+        } else {
+            out.keep(at, c.len_utf8());
+        }
+    }
+    (out.finish(), needs_round)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn norm(s: &str) -> String {
+        normalize(s).into_owned()
+    }
+
+    fn is_borrowed(s: &str) -> bool {
+        matches!(normalize(s), Cow::Borrowed(_))
+    }
+
+    #[test]
+    fn tanween_is_removed() {
+        assert_eq!(norm("مطروحاً"), norm("مطروحا"));
+        assert_eq!(norm("مطروحاً"), "مطروحا");
+    }
+
+    #[test]
+    fn shadda_is_removed_and_hamza_alef_folded() {
+        assert_eq!(norm("أنّ"), norm("أن"));
+        assert_eq!(norm("أنّ"), "ان");
+    }
+
+    #[test]
+    fn arabic_sentence_with_colon_and_harakat() {
+        assert_eq!(
+            norm("لافروف: أكّد أنّ الاقتراحَ ليس مطروحاً"),
+            "لافروف اكد ان الاقتراح ليس مطروحا"
+        );
+    }
+
+    #[test]
+    fn closing_quote_and_full_stop_split_words() {
+        assert_eq!(norm("الإرهابيين”.وأعرب"), "الارهابيين واعرب");
+    }
+
+    #[test]
+    fn arabic_indic_digits_become_ascii() {
+        assert_eq!(norm("٢٠١٦"), "2016");
+        assert_eq!(norm("۲۰۱۶"), "2016");
+        assert_eq!(norm("عام ٢٠١٦م"), "عام 2016م");
+    }
+
+    #[test]
+    fn ascii_punctuation_case_and_spaces() {
+        assert_eq!(norm("Hello,   WORLD!"), "hello world");
+        assert_eq!(norm("  \t well-known_id  \r\n"), "well known id");
+        assert_eq!(norm("a\0b\x7fc"), "a b c");
+    }
+
+    #[test]
+    fn full_case_folding() {
+        assert_eq!(norm("Straße"), "strasse");
+        assert_eq!(norm("STRASSE"), "strasse");
+        assert_eq!(norm("ΣΟΦΟΣ σοφος σοφοσ"), "σοφοσ σοφοσ σοφοσ");
+    }
+
+    #[test]
+    fn compatibility_forms_are_folded() {
+        assert_eq!(norm("ﻻ"), "لا");
+        assert_eq!(norm("ﷲ"), "الله");
+        assert_eq!(norm("ﺍﻟﺴﻼﻡ"), "السلام");
+        assert_eq!(norm("ＨＥＬＬＯ ﬁne"), "hello fine");
+    }
+
+    #[test]
+    fn tatweel_is_removed() {
+        assert_eq!(norm("مـــرحبا"), "مرحبا");
+    }
+
+    #[test]
+    fn seed_article_quote_versions_match() {
+        let without = "«اقتراح خروج المسلحين ليس مطروحا حاليا لأن روسيا والولايات المتحدة لم تتوصلا إلى اتفاق بهذا الشأن»";
+        let with = "اقتراح خروج المسلحين ليس مطروحاً حالياً، لأن روسيا والولايات المتحدة لم تتوصلا إلى اتفاق بهذا الشأن،";
+        assert_eq!(norm(without), norm(with));
+        assert_eq!(
+            norm(with),
+            "اقتراح خروج المسلحين ليس مطروحا حاليا لان روسيا والولايات المتحده لم تتوصلا الي اتفاق بهذا الشان"
+        );
+    }
+
+    #[test]
+    fn empty_and_separator_only_input() {
+        for s in [
+            "",
+            " ",
+            " \t\n\u{00A0}\u{3000} ",
+            "...!?",
+            "،؛؟«»“” ..",
+            "\u{200B}\u{FEFF}",
+        ] {
+            assert_eq!(norm(s), "", "{s:?}");
+        }
+    }
+
+    #[test]
+    fn normal_input_is_borrowed() {
+        assert!(is_borrowed("hello world"));
+        assert!(is_borrowed("مرحبا بكم"));
+        assert!(is_borrowed("नमस्ते दुनिया"));
+        assert!(is_borrowed(""));
+        // Trimming alone does not copy either.
+        assert!(is_borrowed("  hello world.\n"));
+        assert_eq!(norm("  hello world.\n"), "hello world");
+    }
+
+    #[test]
+    fn invisible_controls_do_not_split_words() {
+        assert_eq!(norm("مر\u{200F}حبا"), "مرحبا");
+        assert_eq!(norm("\u{FEFF}ex\u{00AD}ample\u{200B}s"), "examples");
+        assert_eq!(norm("\u{202B}نص\u{202C} \u{2066}text\u{2069}"), "نص text");
+        assert_eq!(norm("می\u{200C}خواهم"), "ميخواهم");
+        assert_eq!(norm("a\u{061C}b\u{2060}c\u{2064}d"), "abcd");
+    }
+
+    #[test]
+    fn arabic_punctuation_and_ellipsis_separate() {
+        assert_eq!(norm("نعم، لا؛ لماذا؟"), "نعم لا لماذا");
+        assert_eq!(norm("سؤال.. “إن"), "سوال ان");
+        assert_eq!(norm("«حلب»"), "حلب");
+    }
+
+    #[test]
+    fn persian_and_urdu_letter_forms() {
+        assert_eq!(norm("کتاب"), "كتاب");
+        assert_eq!(norm("فارسی"), "فارسي");
+        assert_eq!(norm("ھذا"), "هذا");
+        assert_eq!(norm("ہ ۀ ة"), "ه ه ه");
+        assert_eq!(norm("ۓ"), "ے");
+        // Distinct letters in Pashto/Kurdish stay distinct.
+        assert_eq!(norm("ې ۍ ێ"), "ې ۍ ێ");
+    }
+
+    #[test]
+    fn alef_and_hamza_forms() {
+        assert_eq!(norm("أ إ آ ٱ ٲ ٳ ا"), "ا ا ا ا ا ا ا");
+        assert_eq!(norm("مسؤول شيئ على"), "مسوول شيي علي");
+        // Decomposed input composes under NFKC first, then folds the same way.
+        assert_eq!(norm("ا\u{0654}"), "ا");
+    }
+
+    #[test]
+    fn latin_accents_are_kept() {
+        assert_eq!(norm("Café"), "café");
+        assert_ne!(norm("café"), norm("cafe"));
+        // Decomposed and precomposed accents agree.
+        assert_eq!(norm("cafe\u{0301}"), "café");
+    }
+
+    #[test]
+    fn marks_of_other_scripts_are_kept() {
+        assert_eq!(norm("नमस्ते, दुनिया!"), "नमस्ते दुनिया");
+        assert_eq!(norm("שָׁלוֹם"), "שָׁלוֹם");
+    }
+
+    #[test]
+    fn marks_at_word_start_go_with_the_separator() {
+        assert_eq!(norm("I ❤\u{FE0F} you"), "i you");
+        assert_eq!(norm("a \u{00B4}b"), "a b");
+        assert_eq!(norm("\u{0301}x"), "x");
+    }
+
+    #[test]
+    fn removal_that_enables_composition_is_recomposed() {
+        // Hangul jamo split by a zero-width space compose once it is gone.
+        assert_eq!(norm("\u{1100}\u{200B}\u{1161}"), "\u{AC00}");
+        // An Arabic hamza mark blocking a Latin accent.
+        assert_eq!(norm("a\u{0654}\u{0301}"), "\u{00E1}");
+        // Canonical reordering after a removed joiner.
+        let once = norm("a\u{0301}\u{200D}\u{0327}");
+        assert_eq!(norm(&once), once);
+    }
+
+    #[test]
+    fn fold_unstable_normal_text_is_borrowed() {
+        // `ΐ` folds to three code points that NFKC recomposes into `ΐ`.
+        assert_eq!(norm("ΐ"), "\u{0390}");
+        assert!(is_borrowed("\u{0390}"));
+    }
+
+    #[test]
+    fn symbols_separate_and_compat_symbols_become_words() {
+        assert_eq!(norm("5$ + 3€ = ©2016"), "5 3 2016");
+        assert_eq!(norm("Brand™ ①"), "brandtm 1");
+    }
+
+    #[test]
+    fn arabic_fast_path_ranges_are_letters() {
+        // `classify` keeps these without a property lookup; that is only right for letters.
+        let ranges = [
+            ('\u{0620}', '\u{063F}'),
+            ('\u{0641}', '\u{064A}'),
+            ('\u{0674}', '\u{06D3}'),
+        ];
+        for (lo, hi) in ranges {
+            for c in lo..=hi {
+                assert_eq!(
+                    GENERAL_CATEGORY.get(c),
+                    GeneralCategory::OtherLetter,
+                    "{c:?}"
+                );
+            }
+        }
+    }
+
+    /// Characters that exercise the rules: Arabic (letters, marks, presentation forms), Latin
+    /// with combining marks, Greek with iota subscripts, Hangul jamo, Indic scripts with
+    /// backward-combining vowel signs, invisible controls, separators and case-folding oddities.
+    fn tricky_char() -> impl Strategy<Value = char> {
+        prop_oneof![
+            4 => prop::char::range('\u{0600}', '\u{06FF}'),
+            1 => prop::char::range('\u{0750}', '\u{077F}'),
+            2 => prop::char::range('\u{FB50}', '\u{FDFF}'),
+            2 => prop::char::range('\u{FE70}', '\u{FEFF}'),
+            2 => prop::char::range('a', 'z'),
+            1 => prop::char::range('A', 'Z'),
+            2 => prop::char::range('\u{0300}', '\u{036F}'),
+            1 => prop::char::range('\u{00A0}', '\u{024F}'),
+            1 => prop::char::range('\u{0370}', '\u{03FF}'),
+            1 => prop::char::range('\u{1F00}', '\u{1FFF}'),
+            1 => prop::char::range('\u{1100}', '\u{11FF}'),
+            1 => prop::char::range('\u{0900}', '\u{0DFF}'),
+            1 => prop::char::range('\u{2000}', '\u{206F}'),
+            1 => prop::char::range('\u{3300}', '\u{33FF}'),
+            3 => prop::sample::select(vec![
+                '\u{200B}', '\u{200C}', '\u{200D}', '\u{200E}', '\u{200F}', '\u{202A}',
+                '\u{202E}', '\u{2060}', '\u{2064}', '\u{2066}', '\u{2069}', '\u{061C}',
+                '\u{FEFF}', '\u{00AD}', '\u{034F}', '\u{FE0F}', '\u{180E}', '\u{0600}',
+                '\u{3164}', '\u{FFA0}', '\u{E0001}', '\u{0640}', '\u{0651}', '\u{064B}',
+                '\u{0653}', '\u{0654}', '\u{0655}', '\u{0670}',
+            ]),
+            3 => prop::sample::select(vec![
+                ' ', ' ', '\t', '\n', '\r', '\u{00A0}', '\u{3000}', '\u{2028}', '\u{0085}',
+                '،', '؛', '؟', '“', '”', '«', '»', '.', ',', '-', '_', '\0', '\u{00B4}',
+                '❤', '\u{FFFD}',
+            ]),
+            2 => prop::sample::select(vec![
+                'ß', 'ẞ', 'İ', 'ı', 'Σ', 'ς', 'ﬀ', 'ﬁ', 'ǰ', 'ΐ', '\u{0345}', 'ᾳ', 'ᾼ', '㎒',
+                '™', '①', '½', 'ﷺ', 'ﷲ', 'ﻻ', '\u{212A}', '\u{212B}', 'ǅ', 'ŉ', '\u{1E9B}',
+                '\u{0307}', '\u{0308}', '\u{0301}', '\u{0327}', '\u{09BE}', '\u{0B3E}',
+                '\u{1161}', '\u{11A8}', '\u{AC00}', '\u{09C7}', '\u{0B47}',
+            ]),
+            1 => any::<char>(),
+        ]
+    }
+
+    fn tricky_string() -> impl Strategy<Value = String> {
+        prop::collection::vec(tricky_char(), 0..32).prop_map(|v| v.into_iter().collect())
+    }
+
+    fn check_output_shape(out: &str) -> Result<(), TestCaseError> {
+        prop_assert!(!out.starts_with(' ') && !out.ends_with(' '), "{out:?}");
+        prop_assert!(!out.contains("  "), "{out:?}");
+        prop_assert!(
+            !out.chars()
+                .any(|c| c != ' ' && (c.is_whitespace() || c.is_ascii_punctuation())),
+            "{out:?}"
+        );
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn idempotent_on_arbitrary_strings(s in any::<String>()) {
+            let once = normalize(&s);
+            let twice = normalize(&once);
+            prop_assert!(matches!(twice, Cow::Borrowed(_)), "{s:?} -> {once:?} -> {twice:?}");
+            prop_assert_eq!(&twice, &once);
+            check_output_shape(&once)?;
+        }
+
+        #[test]
+        fn idempotent_on_tricky_strings(s in tricky_string()) {
+            let once = normalize(&s);
+            let twice = normalize(&once);
+            prop_assert!(matches!(twice, Cow::Borrowed(_)), "{s:?} -> {once:?} -> {twice:?}");
+            prop_assert_eq!(&twice, &once, "input {:?}", s);
+            check_output_shape(&once)?;
+        }
+
+        #[test]
+        fn ascii_matches_reference(s in "[ -~\t\n\r]{0,40}") {
+            let expected = s
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_ascii_lowercase)
+                .collect::<Vec<_>>()
+                .join(" ");
+            prop_assert_eq!(normalize(&s), expected);
+        }
+    }
 }
