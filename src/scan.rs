@@ -260,9 +260,16 @@ impl Scanner {
             VerifyMode::Exact => SimilarityMethod::Exact,
             _ => SimilarityMethod::Estimate,
         };
+        // A member's similarity to the representative: the verified pair between their units
+        // when there is one (it may be exact), else measured now.
         let similarity = |u: u32| -> f64 {
             if u == rep_unit {
-                1.0
+                return 1.0;
+            }
+            let (lo, hi) = (rep_unit.min(u), rep_unit.max(u));
+            // `pairs` is sorted by (a, b): candidates are, and filtering keeps their order.
+            if let Ok(i) = pairs.binary_search_by_key(&(lo, hi), |p| (p.a, p.b)) {
+                pairs[i].similarity
             } else if method == SimilarityMethod::Exact {
                 self.exact_similarity(corpus, units, rep_unit, u)
             } else {

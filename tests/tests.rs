@@ -1,0 +1,8 @@
+//! Integration tests: one binary, one module per concern (the ripgrep layout).
+
+mod util;
+
+mod arabic;
+mod cli;
+mod determinism;
+mod sample_corpus;
