@@ -28,10 +28,8 @@ pub enum SplitMode {
 pub enum VerifyMode {
     /// Jaccard similarity estimated from the full MinHash signatures must reach the threshold.
     Estimate,
-    /// The estimate decides when it is far from the threshold (more than
-    /// [`crate::cluster::AUTO_VERIFY_SIGMAS`] standard errors); in between, the exact Jaccard
-    /// similarity of the shingle sets decides. As fast as `estimate` in practice, and pairs
-    /// near the threshold are decided by their true similarity.
+    /// The estimate decides when it is more than 3 standard errors from the threshold; closer
+    /// than that, the exact Jaccard similarity of the shingle sets decides.
     #[default]
     Auto,
     /// Exact Jaccard similarity of the shingle sets must reach the threshold.
