@@ -2,6 +2,7 @@
 
 mod util;
 
+mod accuracy;
 mod arabic;
 mod cli;
 mod determinism;

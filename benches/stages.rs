@@ -1,0 +1,163 @@
+//! Per-stage throughput (bytes/s and paragraphs/s) on a generated news-like corpus.
+//!
+//! `cargo bench --bench stages`; results are recorded in `benches/README.md`.
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
+use neardup::cluster::UnionFind;
+use neardup::lsh::{self, LshParams};
+use neardup::minhash::{estimate_jaccard, MinHasher};
+use neardup::normalize::normalize;
+use neardup::shingle::{shingle_into, ShingleScratch};
+use neardup::synth::{generate, SynthConfig};
+use neardup::{Config, Document, Scanner};
+
+const PARAGRAPHS: usize = 20_000;
+const NUM_PERM: usize = 128;
+
+struct Input {
+    paragraphs: Vec<String>,
+    normalized: Vec<String>,
+    shingles: Vec<Vec<u64>>,
+    signatures: Vec<u32>,
+    documents: Vec<Document>,
+    bytes: u64,
+}
+
+fn input() -> Input {
+    let corpus = generate(&SynthConfig {
+        seed: 7,
+        paragraphs: PARAGRAPHS,
+        ..SynthConfig::default()
+    });
+    let paragraphs: Vec<String> = corpus
+        .articles
+        .iter()
+        .flat_map(|a| a.text.lines().map(str::to_string))
+        .filter(|l| !l.is_empty())
+        .collect();
+    let normalized: Vec<String> = paragraphs
+        .iter()
+        .map(|p| normalize(p).into_owned())
+        .collect();
+    let mut scratch = ShingleScratch::default();
+    let shingles: Vec<Vec<u64>> = normalized
+        .iter()
+        .map(|n| {
+            let mut out = Vec::new();
+            shingle_into(n, 3, &mut scratch, &mut out);
+            out
+        })
+        .collect();
+    let hasher = MinHasher::new(NUM_PERM, 1);
+    let signatures: Vec<u32> = shingles.iter().flat_map(|s| hasher.sign(s)).collect();
+    let documents = corpus
+        .articles
+        .iter()
+        .map(|a| Document::from_text(a.path.clone(), a.text.clone()))
+        .collect();
+    let bytes = paragraphs.iter().map(|p| p.len() as u64).sum();
+    Input {
+        paragraphs,
+        normalized,
+        shingles,
+        signatures,
+        documents,
+        bytes,
+    }
+}
+
+fn stages(c: &mut Criterion) {
+    let input = input();
+    let n = input.paragraphs.len() as u64;
+
+    let mut g = c.benchmark_group("bytes");
+    g.sample_size(10);
+    g.throughput(Throughput::Bytes(input.bytes));
+    g.bench_function("normalize", |b| {
+        b.iter(|| {
+            input
+                .paragraphs
+                .iter()
+                .map(|p| normalize(p).len())
+                .sum::<usize>()
+        })
+    });
+    g.bench_function("shingle", |b| {
+        let mut scratch = ShingleScratch::default();
+        let mut out = Vec::new();
+        b.iter(|| {
+            let mut total = 0;
+            for p in &input.normalized {
+                shingle_into(p, 3, &mut scratch, &mut out);
+                total += out.len();
+            }
+            total
+        })
+    });
+    g.bench_function("minhash", |b| {
+        let hasher = MinHasher::new(NUM_PERM, 1);
+        let mut sig = vec![0u32; NUM_PERM];
+        b.iter(|| {
+            for s in &input.shingles {
+                hasher.sign_into(s, &mut sig);
+            }
+            sig[0]
+        })
+    });
+    g.bench_function("scan_end_to_end", |b| {
+        let scanner = Scanner::new(Config::default()).unwrap();
+        b.iter_batched(
+            || input.documents.clone(),
+            |docs| scanner.scan_documents(docs).unwrap().clusters.len(),
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("paragraphs");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(n));
+    g.bench_function("lsh_candidates", |b| {
+        b.iter(|| {
+            lsh::candidate_pairs(
+                &input.signatures,
+                NUM_PERM,
+                LshParams { bands: 16, rows: 8 },
+            )
+            .0
+            .len()
+        })
+    });
+    let (pairs, _) = lsh::candidate_pairs(
+        &input.signatures,
+        NUM_PERM,
+        LshParams { bands: 16, rows: 8 },
+    );
+    g.bench_function("verify_estimate", |b| {
+        // Scaled to one comparison per paragraph so the figure reads as paragraphs/s.
+        b.iter(|| {
+            (0..input.paragraphs.len())
+                .map(|i| {
+                    let (x, y) = pairs[i % pairs.len().max(1)];
+                    let sig = |k: u32| {
+                        &input.signatures[k as usize * NUM_PERM..(k as usize + 1) * NUM_PERM]
+                    };
+                    estimate_jaccard(sig(x), sig(y))
+                })
+                .sum::<f64>()
+        })
+    });
+    g.bench_function("cluster_union_find", |b| {
+        b.iter(|| {
+            let mut uf = UnionFind::new(input.paragraphs.len());
+            for &(x, y) in &pairs {
+                uf.union(x, y);
+            }
+            uf.components(2).len()
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, stages);
+criterion_main!(benches);
