@@ -40,6 +40,69 @@ enum Command {
         /// Text to normalise.
         text: Vec<String>,
     },
+    /// Show the LSH banding for a threshold and what it does: the probability of becoming a
+    /// candidate at each similarity, false-positive and false-negative areas, expected recall.
+    Params(ParamsArgs),
+    /// Score a JSON report against labelled duplicate groups or against the exact truth.
+    ///
+    /// Prints pair precision, recall, F1 and adjusted Rand index over all paragraphs, recall
+    /// per edit kind (generated labels) and per true-similarity bucket (with --corpus), and,
+    /// with --truth exact, the truly similar pairs the report missed.
+    Eval(EvalArgs),
+}
+
+#[derive(Args, Debug)]
+struct ParamsArgs {
+    /// Jaccard threshold.
+    #[arg(long, default_value_t = 0.8, value_name = "SIM")]
+    threshold: f64,
+    /// MinHash permutations.
+    #[arg(long, default_value_t = 128, value_name = "K")]
+    num_perm: usize,
+    /// LSH bands (with --rows) to describe instead of the chosen ones.
+    #[arg(long, requires = "rows", value_name = "B")]
+    bands: Option<usize>,
+    /// LSH rows per band (with --bands).
+    #[arg(long, requires = "bands", value_name = "R")]
+    rows: Option<usize>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+#[derive(Args, Debug)]
+struct EvalArgs {
+    /// A JSON report written by `neardup scan --format json`.
+    #[arg(value_name = "REPORT")]
+    report: PathBuf,
+    /// Labels (`neardup.labels/1`: written by the corpus generator, or corpora/sample-labels.json).
+    #[arg(long, value_name = "FILE", required_unless_present = "truth")]
+    labels: Option<PathBuf>,
+    /// Compare against the exact truth instead: all pairs with exact Jaccard ≥ the report's
+    /// threshold, found by a prefix-filtered similarity join over --corpus.
+    #[arg(long, value_enum, requires = "corpus")]
+    truth: Option<Truth>,
+    /// The corpus the report was made from (needed by --truth exact; adds recall by similarity).
+    #[arg(long, value_name = "PATH", num_args = 1..)]
+    corpus: Vec<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Truth {
+    /// Exact Jaccard similarity of shingle sets.
+    Exact,
+}
+
+/// Formats of the summaries printed by `params` and `eval`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum SummaryFormat {
+    /// For people.
+    Text,
+    /// For programs.
+    Json,
 }
 
 /// Flags that decide which paragraphs match (shared by every command that compares).
@@ -136,6 +199,8 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Normalize { text } => normalize_cmd(text),
+        Command::Params(args) => params_cmd(args),
+        Command::Eval(args) => eval_cmd(args),
     };
     match result {
         Ok(code) => code,
@@ -247,6 +312,123 @@ fn normalize_cmd(text: Vec<String>) -> Result<ExitCode, CliError> {
     } else {
         for t in &text {
             writeln!(out, "{}", normalize(t))?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn params_cmd(args: ParamsArgs) -> Result<ExitCode, CliError> {
+    let config = Config {
+        threshold: args.threshold,
+        num_perm: args.num_perm,
+        bands: args.bands,
+        rows: args.rows,
+        ..Config::default()
+    };
+    let params = config.params()?;
+    let cal = crate::lsh::calibrate(params.threshold, params.num_perm, params.lsh());
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.format == SummaryFormat::Json {
+        serde_json::to_writer_pretty(&mut out, &cal).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        let how = if args.bands.is_some() {
+            "as given".to_string()
+        } else {
+            format!(
+                "chosen: minimises {:.2} × false-positive area + {:.2} × false-negative area",
+                1.0 - crate::lsh::FALSE_NEGATIVE_WEIGHT,
+                crate::lsh::FALSE_NEGATIVE_WEIGHT
+            )
+        };
+        writeln!(
+            out,
+            "threshold {} · {} permutations → {} bands × {} rows ({how})",
+            cal.threshold, cal.num_perm, cal.bands, cal.rows
+        )?;
+        writeln!(
+            out,
+            "false-positive area {:.4} · false-negative area {:.4}",
+            cal.false_positive_area, cal.false_negative_area
+        )?;
+        writeln!(
+            out,
+            "P(candidate) at the threshold {:.4} · expected recall over [{}, 1] {:.4}",
+            cal.candidate_probability_at_threshold,
+            cal.threshold,
+            cal.expected_recall_above_threshold
+        )?;
+        writeln!(out, "\nsimilarity  P(candidate)")?;
+        for (s, p) in &cal.curve {
+            writeln!(out, "      {s:.2}  {p:.4}")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval_cmd(args: EvalArgs) -> Result<ExitCode, CliError> {
+    use crate::eval;
+    let text =
+        std::fs::read(&args.report).map_err(|e| Error::io(&args.report, "read report", e))?;
+    let report: Report = serde_json::from_slice(&text).map_err(|e| {
+        Error::InvalidParameter(format!(
+            "{}: not a neardup JSON report ({e}); write one with `neardup scan --format json`",
+            args.report.display()
+        ))
+    })?;
+    let corpus = if args.corpus.is_empty() {
+        None
+    } else {
+        Some(eval::corpus_sets(&args.corpus, &report.params)?)
+    };
+    let evaluation = match (&args.truth, &args.labels, &corpus) {
+        (Some(Truth::Exact), _, Some(c)) => eval::evaluate_exact(&report, c),
+        (_, Some(labels), _) => {
+            let groups = eval::read_labels(labels)?;
+            eval::evaluate(&report, &groups, "labels", corpus.as_ref())
+        }
+        _ => unreachable!("clap requires --labels or --truth with --corpus"),
+    };
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    if args.format == SummaryFormat::Json {
+        serde_json::to_writer_pretty(&mut out, &evaluation).map_err(io::Error::from)?;
+        writeln!(out)?;
+    } else {
+        let e = &evaluation;
+        writeln!(
+            out,
+            "truth: {} · {} paragraphs · {} true pairs · {} predicted pairs · {} correct",
+            e.truth, e.paragraphs, e.true_pairs, e.predicted_pairs, e.correct_pairs
+        )?;
+        writeln!(
+            out,
+            "pair precision {:.4} · recall {:.4} · F1 {:.4} · adjusted Rand index {:.4}",
+            e.precision, e.recall, e.f1, e.adjusted_rand_index
+        )?;
+        for (title, buckets) in [
+            ("recall by edit kind", &e.recall_by_edit_kind),
+            (
+                "recall by exact similarity to the source",
+                &e.recall_by_similarity,
+            ),
+        ] {
+            if buckets.is_empty() {
+                continue;
+            }
+            writeln!(out, "\n{title}:")?;
+            for (k, b) in buckets {
+                writeln!(out, "  {k:<12} {:.4}  ({}/{})", b.recall, b.found, b.total)?;
+            }
+        }
+        if e.truth == "exact" {
+            writeln!(out, "\ntrue pairs missed: {}", e.missed_pairs)?;
+            for m in &e.missed_examples {
+                writeln!(out, "  {} ~ {}  J={:.3}", m.a, m.b, m.similarity)?;
+            }
         }
     }
     out.flush()?;

@@ -43,6 +43,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod eval;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;

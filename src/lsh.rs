@@ -93,6 +93,56 @@ pub fn optimal_params(threshold: f64, num_perm: usize) -> LshParams {
     best
 }
 
+/// What a banding does at a threshold: the numbers `neardup params` prints.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Calibration {
+    /// Jaccard threshold.
+    pub threshold: f64,
+    /// Signature length.
+    pub num_perm: usize,
+    /// Bands.
+    pub bands: usize,
+    /// Rows per band.
+    pub rows: usize,
+    /// ∫₀ᵗ P(s) ds.
+    pub false_positive_area: f64,
+    /// ∫ₜ¹ 1 − P(s) ds.
+    pub false_negative_area: f64,
+    /// P(candidate) for a pair exactly at the threshold.
+    pub candidate_probability_at_threshold: f64,
+    /// Expected recall of candidates over pairs uniformly spread on [threshold, 1]:
+    /// 1 − false-negative area / (1 − threshold).
+    pub expected_recall_above_threshold: f64,
+    /// `(similarity, P(candidate))` at 0.30, 0.35, …, 1.00.
+    pub curve: Vec<(f64, f64)>,
+}
+
+/// Describe `lsh` at `threshold`.
+pub fn calibrate(threshold: f64, num_perm: usize, lsh: LshParams) -> Calibration {
+    let (b, r) = (lsh.bands, lsh.rows);
+    let fn_area = false_negative_area(threshold, b, r);
+    Calibration {
+        threshold,
+        num_perm,
+        bands: b,
+        rows: r,
+        false_positive_area: false_positive_area(threshold, b, r),
+        false_negative_area: fn_area,
+        candidate_probability_at_threshold: collision_probability(threshold, b, r),
+        expected_recall_above_threshold: if threshold < 1.0 {
+            1.0 - fn_area / (1.0 - threshold)
+        } else {
+            collision_probability(1.0, b, r)
+        },
+        curve: (6..=20)
+            .map(|i| {
+                let s = i as f64 * 0.05;
+                (s, collision_probability(s, b, r))
+            })
+            .collect(),
+    }
+}
+
 /// Key of band `band` of a signature: xxh3 of the band's values in little-endian, seeded with
 /// the band number so equal values in different bands never share a bucket.
 pub fn band_key(signature: &[u32], band: usize, rows: usize) -> u64 {
