@@ -42,11 +42,13 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod dedup;
 pub mod error;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod shingle;
