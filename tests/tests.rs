@@ -4,5 +4,7 @@ mod util;
 
 mod arabic;
 mod cli;
+mod dedup;
 mod determinism;
+mod report;
 mod sample_corpus;
