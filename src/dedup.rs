@@ -25,6 +25,7 @@ use std::io::Write;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::config::SplitMode;
@@ -324,8 +325,8 @@ pub fn write_corpus(
     }
     let mut summary = DedupSummary::default();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, "create directory", e))?;
-    let stage = progress.stage("write", "files", None);
     let mut seen = 0usize;
+    let mut jobs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     for entry in walkdir::WalkDir::new(input)
         .follow_links(true)
         .sort_by_file_name()
@@ -376,35 +377,41 @@ pub fn write_corpus(
                 entry.path().display()
             )));
         }
-        let bytes = match std::fs::read(entry.path()) {
-            Ok(b) => b,
-            Err(e) if options.keep_going => {
-                summary.warnings.push(format!(
-                    "{}: not copied: cannot read file: {e}",
-                    entry.path().display()
-                ));
-                continue;
-            }
-            Err(e) => return Err(Error::io(entry.path(), "read file", e)),
-        };
-        summary.files += 1;
-        summary.bytes_in += bytes.len() as u64;
-        let mut written = bytes.as_slice();
-        let edited;
-        if let Some(rs) = by_path.get(display.as_str()) {
+        if by_path.contains_key(display.as_str()) {
             seen += 1;
-            let ranges = deletion_ranges(entry.path(), &bytes, split, rs)?;
-            summary.files_changed += 1;
-            summary.paragraphs_removed += rs.len();
-            summary.bytes_removed += ranges.iter().map(|r| r.len() as u64).sum::<u64>();
-            if options.mode == DedupMode::Remove {
-                edited = apply(&bytes, &ranges);
-                written = &edited;
-            }
         }
-        let mode = entry.metadata().ok().map(|m| m.permissions());
-        write_file(&target, written, mode)?;
-        stage.inc(1);
+        jobs.push((entry.into_path(), display, target));
+    }
+    // Files are independent: read, edit and write them in parallel (the fsync of each atomic
+    // write dominates), then add up their outcomes in walk order, so the summary, the
+    // warnings and the first error reported do not depend on scheduling.
+    let stage = progress.stage("write", "files", Some(jobs.len() as u64));
+    let outcomes: Vec<Result<FileOutcome>> = jobs
+        .par_iter()
+        .map(|(src, display, target)| {
+            let removals = by_path.get(display.as_str()).map(Vec::as_slice);
+            let outcome = copy_one(src, target, split, removals, options);
+            stage.inc(1);
+            outcome
+        })
+        .collect();
+    for outcome in outcomes {
+        match outcome? {
+            FileOutcome::Written {
+                bytes_in,
+                paragraphs_removed,
+                bytes_removed,
+            } => {
+                summary.files += 1;
+                summary.bytes_in += bytes_in;
+                if paragraphs_removed > 0 {
+                    summary.files_changed += 1;
+                    summary.paragraphs_removed += paragraphs_removed;
+                    summary.bytes_removed += bytes_removed;
+                }
+            }
+            FileOutcome::Unreadable(warning) => summary.warnings.push(warning),
+        }
     }
     if seen != by_path.len() {
         let missing: Vec<&str> = by_path
@@ -430,6 +437,54 @@ pub fn write_corpus(
         write_file(&out.join(SIDECAR), &lines, None)?;
     }
     Ok(summary)
+}
+
+enum FileOutcome {
+    Written {
+        bytes_in: u64,
+        paragraphs_removed: usize,
+        bytes_removed: u64,
+    },
+    Unreadable(String),
+}
+
+/// Copy one file to `target`, deleting `removals` in remove mode.
+fn copy_one(
+    src: &Path,
+    target: &Path,
+    split: SplitMode,
+    removals: Option<&[&Removal]>,
+    options: &DedupOptions,
+) -> Result<FileOutcome> {
+    let bytes = match std::fs::read(src) {
+        Ok(b) => b,
+        Err(e) if options.keep_going => {
+            return Ok(FileOutcome::Unreadable(format!(
+                "{}: not copied: cannot read file: {e}",
+                src.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(src, "read file", e)),
+    };
+    let mut written = bytes.as_slice();
+    let edited;
+    let (mut paragraphs_removed, mut bytes_removed) = (0, 0);
+    if let Some(rs) = removals {
+        let ranges = deletion_ranges(src, &bytes, split, rs)?;
+        paragraphs_removed = rs.len();
+        bytes_removed = ranges.iter().map(|r| r.len() as u64).sum::<u64>();
+        if options.mode == DedupMode::Remove {
+            edited = apply(&bytes, &ranges);
+            written = &edited;
+        }
+    }
+    let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
+    write_file(target, written, permissions)?;
+    Ok(FileOutcome::Written {
+        bytes_in: bytes.len() as u64,
+        paragraphs_removed,
+        bytes_removed,
+    })
 }
 
 fn refuse_symlink(path: &Path) -> Result<()> {

@@ -276,3 +276,21 @@ fn never_writes_through_a_symlink_in_the_output() {
     );
     assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn output_is_identical_for_one_and_two_threads() {
+    let input = repo_path("corpora/sample");
+    let tmp = tempfile::tempdir().unwrap();
+    let (one, two) = (tmp.path().join("one"), tmp.path().join("two"));
+    let l1 = ok(&dedup(Path::new(&input), &one, &["--threads", "1"]));
+    let l2 = ok(&dedup(Path::new(&input), &two, &["--threads", "2"]));
+    assert_eq!(l1.replace("one", ""), l2.replace("two", ""));
+    assert_eq!(files(&one), files(&two));
+    for f in files(&one) {
+        assert_eq!(
+            std::fs::read(one.join(&f)).unwrap(),
+            std::fs::read(two.join(&f)).unwrap(),
+            "{f}"
+        );
+    }
+}
