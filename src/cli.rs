@@ -11,9 +11,11 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::config::{Config, SplitMode, VerifyMode};
+use crate::config::{Config, SplitMode, VerifyMode, DEFAULT_BOILERPLATE_MIN_DOCS};
+use crate::dedup::{self, DedupMode, DedupOptions, DedupScope, Keep};
 use crate::error::Error;
 use crate::normalize::normalize;
+use crate::progress::Progress;
 use crate::report::{Format, Report};
 use crate::scan::Scanner;
 
@@ -32,6 +34,12 @@ enum Command {
     /// PATHS are files or directories; directories are walked recursively for .txt and .md
     /// files, in sorted order. One file is one article.
     Scan(ScanArgs),
+    /// Write a cleaned copy of a corpus: one copy of each cluster kept, the others removed.
+    ///
+    /// CORPUS is one directory; its structure is written again under --out, every file
+    /// (whatever its type) copied, and the files with duplicates edited. With --mode mark every
+    /// file is copied unchanged and neardup-removed.jsonl lists what would be removed.
+    Dedup(DedupArgs),
     /// Print the normalised form of text: exactly what the engine compares.
     ///
     /// Each TEXT argument is normalised on its own line; without arguments, each line of
@@ -149,6 +157,69 @@ struct InputArgs {
     keep_going: bool,
 }
 
+/// Flags about labels, progress and diagnostics (shared by scan and dedup).
+#[derive(Args, Debug, Clone)]
+struct RunArgs {
+    /// Label clusters spanning at least N distinct articles as boilerplate (0: never).
+    #[arg(long, default_value_t = DEFAULT_BOILERPLATE_MIN_DOCS, value_name = "N")]
+    boilerplate_min_docs: usize,
+    /// Worker threads (0: one per core).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    threads: usize,
+    /// Print no warnings and no progress bar.
+    #[arg(short, long)]
+    quiet: bool,
+    /// Print the time of each stage on stderr at the end.
+    #[arg(short, long)]
+    verbose: bool,
+}
+
+impl RunArgs {
+    fn progress(&self) -> Progress {
+        Progress::new(!self.quiet)
+    }
+
+    fn finish(&self, progress: &Progress) {
+        progress.finish();
+        if self.verbose {
+            let _ = progress.write_timings(&mut io::stderr());
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+struct DedupArgs {
+    /// The corpus directory.
+    #[arg(value_name = "CORPUS")]
+    input: PathBuf,
+    /// Directory to write the cleaned corpus to (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Which copy of a cluster is kept: the first by path and paragraph, or the longest.
+    #[arg(long, value_enum, default_value_t = Keep::First)]
+    keep: Keep,
+    /// remove: delete the other copies; mark: copy every file unchanged and list the copies
+    /// in neardup-removed.jsonl.
+    #[arg(long, value_enum, default_value_t = DedupMode::Remove)]
+    mode: DedupMode,
+    /// all: remove every other copy; across: only copies in other articles (an article's own
+    /// repetitions stay).
+    #[arg(long, value_enum, default_value_t = DedupScope::All)]
+    scope: DedupScope,
+    /// Remove boilerplate clusters entirely, keeping no copy.
+    #[arg(long)]
+    drop_boilerplate: bool,
+    /// Write into a non-empty output directory (files of the same name are replaced).
+    #[arg(long)]
+    force: bool,
+    #[command(flatten)]
+    matching: MatchArgs,
+    #[command(flatten)]
+    input_flags: InputArgs,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
 #[derive(Args, Debug)]
 struct ScanArgs {
     /// Files or directories to scan.
@@ -158,25 +229,22 @@ struct ScanArgs {
     matching: MatchArgs,
     #[command(flatten)]
     input: InputArgs,
-    /// Report format.
+    /// Report format: text, json, jsonl, html (one self-contained page), md (Markdown), csv
+    /// (one row per member), pairs (JSONL, one line per verified pair).
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Worker threads (0: one per core).
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    threads: usize,
     /// Exit with status 1 when any cluster is found (for pipelines).
     #[arg(long)]
     fail_on_duplicates: bool,
-    /// Print no warnings.
-    #[arg(short, long)]
-    quiet: bool,
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 impl MatchArgs {
-    fn config(&self, input: &InputArgs) -> Config {
+    fn config(&self, input: &InputArgs, run: &RunArgs) -> Config {
         Config {
             threshold: self.threshold,
             num_perm: self.num_perm,
@@ -189,6 +257,7 @@ impl MatchArgs {
             verify: self.verify,
             lossy: input.lossy,
             keep_going: input.keep_going,
+            boilerplate_min_docs: run.boilerplate_min_docs,
         }
     }
 }
@@ -198,6 +267,7 @@ pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Scan(args) => scan(args),
+        Command::Dedup(args) => dedup_cmd(args),
         Command::Normalize { text } => normalize_cmd(text),
         Command::Params(args) => params_cmd(args),
         Command::Eval(args) => eval_cmd(args),
@@ -241,9 +311,13 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
-    let scanner = Scanner::new(args.matching.config(&args.input))?;
-    let report = with_threads(args.threads, || scanner.scan_paths(&args.paths))??;
-    if !args.quiet {
+    let progress = args.run.progress();
+    let scanner =
+        Scanner::new(args.matching.config(&args.input, &args.run))?.with_progress(progress.clone());
+    let report = with_threads(args.run.threads, || scanner.scan_paths(&args.paths));
+    args.run.finish(&progress);
+    let report = report??;
+    if !args.run.quiet {
         for s in &report.skipped {
             eprintln!("neardup: warning: skipped {}: {}", s.path, s.reason);
         }
@@ -256,6 +330,57 @@ fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
+    let options = DedupOptions {
+        keep: args.keep,
+        mode: args.mode,
+        scope: args.scope,
+        drop_boilerplate: args.drop_boilerplate,
+        force: args.force,
+        keep_going: args.input_flags.keep_going,
+    };
+    // Refuse a bad output before the (possibly long) scan.
+    dedup::check_paths(&args.input, &args.out, options.force)?;
+    let progress = args.run.progress();
+    let config = args.matching.config(&args.input_flags, &args.run);
+    let split = config.split;
+    let scanner = Scanner::new(config)?.with_progress(progress.clone());
+    let result = with_threads(args.run.threads, || -> Result<_, Error> {
+        let report = scanner.scan_paths(std::slice::from_ref(&args.input))?;
+        let removals = dedup::plan(&report, &options);
+        let summary = dedup::write_corpus(
+            &args.input,
+            &args.out,
+            split,
+            &removals,
+            &options,
+            &progress,
+        )?;
+        Ok((report, summary))
+    });
+    args.run.finish(&progress);
+    let (report, summary) = result??;
+    if !args.run.quiet {
+        for s in &report.skipped {
+            eprintln!("neardup: warning: skipped {}: {}", s.path, s.reason);
+        }
+        for w in &summary.warnings {
+            eprintln!("neardup: warning: {w}");
+        }
+    }
+    let stdout = io::stdout();
+    let mut out = stdout.lock();
+    writeln!(out, "{}", summary.line(args.mode, &args.out))?;
+    out.flush()?;
+    Ok(
+        if report.skipped.iter().any(|s| s.error) || !summary.warnings.is_empty() {
+            ExitCode::from(2)
+        } else {
+            ExitCode::SUCCESS
+        },
+    )
 }
 
 /// Write to `path` atomically (temporary file in the same directory, then rename), or to

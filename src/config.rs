@@ -62,6 +62,9 @@ pub struct Config {
     pub lossy: bool,
     /// Skip unreadable or undecodable files with a warning instead of failing.
     pub keep_going: bool,
+    /// Clusters spanning at least this many distinct documents are labelled boilerplate
+    /// (0: never). A labelling choice, not a matching one, so it is not part of [`Params`].
+    pub boilerplate_min_docs: usize,
 }
 
 impl Default for Config {
@@ -78,9 +81,15 @@ impl Default for Config {
             min_words: 1,
             lossy: false,
             keep_going: false,
+            boilerplate_min_docs: DEFAULT_BOILERPLATE_MIN_DOCS,
         }
     }
 }
+
+/// Default of [`Config::boilerplate_min_docs`]. A wire story is typically republished by a
+/// handful of outlets, while a site's footer or share line is on every page it publishes; ten
+/// distinct articles separates the two in news corpora of a few hundred articles and more.
+pub const DEFAULT_BOILERPLATE_MIN_DOCS: usize = 10;
 
 /// Default MinHash seed (any fixed value works; this one is recorded in every report).
 pub const DEFAULT_SEED: u64 = 0x6e65_6172_6475_7031; // "neardup1"

@@ -36,6 +36,10 @@ pub enum Error {
     /// A parameter is out of range or parameters contradict each other.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
+    /// An operation was refused because it could overwrite or lose data (for example a
+    /// `dedup` output inside its input); the message says what to do instead.
+    #[error("{0}")]
+    Refused(String),
 }
 
 /// Result alias used throughout the crate.

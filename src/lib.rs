@@ -42,12 +42,14 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod dedup;
 pub mod error;
 pub mod eval;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod shingle;

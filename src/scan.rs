@@ -24,7 +24,10 @@ use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
 use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::normalize::normalize;
-use crate::report::{Cluster, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA};
+use crate::progress::Progress;
+use crate::report::{
+    Cluster, DocumentStats, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA,
+};
 use crate::shingle::{self, ShingleScratch};
 
 /// Runs scans with one validated configuration.
@@ -33,6 +36,7 @@ pub struct Scanner {
     config: Config,
     params: Params,
     hasher: MinHasher,
+    progress: Progress,
 }
 
 /// A paragraph's place in the corpus, as far as clustering is concerned.
@@ -59,7 +63,14 @@ impl Scanner {
             config,
             params,
             hasher,
+            progress: Progress::hidden(),
         })
+    }
+
+    /// Report progress and stage timings to `progress` (hidden by default).
+    pub fn with_progress(mut self, progress: Progress) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// The resolved parameters (recorded in every report).
@@ -72,12 +83,21 @@ impl Scanner {
         let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
         let files = ingest::discover(&roots, self.config.keep_going, &mut skipped)?;
-        let docs = ingest::load_all(
-            &files,
-            self.config.lossy,
-            self.config.keep_going,
-            &mut skipped,
-        )?;
+        let stage = self
+            .progress
+            .stage("read", "files", Some(files.len() as u64));
+        let mut docs = Vec::with_capacity(files.len());
+        // In chunks, so the progress bar moves while files are read in parallel.
+        for chunk in files.chunks(256) {
+            docs.extend(ingest::load_all(
+                chunk,
+                self.config.lossy,
+                self.config.keep_going,
+                &mut skipped,
+            )?);
+            stage.inc(chunk.len() as u64);
+        }
+        drop(stage);
         self.scan_loaded(docs, skipped)
     }
 
@@ -95,9 +115,17 @@ impl Scanner {
 
     fn scan_loaded(&self, docs: Vec<Document>, mut skipped: Vec<Skipped>) -> Result<Report> {
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        let stage = self
+            .progress
+            .stage("split", "documents", Some(docs.len() as u64));
         let corpus = self.split(docs);
+        stage.inc(corpus.docs.len() as u64);
+        drop(stage);
         let (hashes, signatures) = self.sketch(&corpus);
+        let stage = self.progress.stage("group", "paragraphs", None);
         let units = exact_units(&hashes);
+        stage.inc(hashes.len() as u64);
+        drop(stage);
         let k = self.params.num_perm;
         let mut unit_signatures = Vec::with_capacity(units.len() * k);
         for unit in &units {
@@ -106,11 +134,18 @@ impl Scanner {
         }
         drop(signatures);
 
+        let stage = self.progress.stage("lsh", "texts", None);
         let (candidates, candidate_stats) =
             lsh::candidate_pairs(&unit_signatures, k, self.params.lsh());
+        stage.inc(units.len() as u64);
+        drop(stage);
+        let stage = self
+            .progress
+            .stage("verify", "pairs", Some(candidates.len() as u64));
         let verified: Vec<VerifiedPair> = candidates
             .par_iter()
             .filter_map(|&(a, b)| {
+                stage.inc(1);
                 let est = estimate_jaccard(
                     unit_sig(&unit_signatures, k, a),
                     unit_sig(&unit_signatures, k, b),
@@ -128,6 +163,8 @@ impl Scanner {
             })
             .collect();
 
+        drop(stage);
+        let stage = self.progress.stage("cluster", "texts", None);
         let mut uf = UnionFind::new(units.len());
         for pair in &verified {
             uf.union(pair.a, pair.b);
@@ -161,6 +198,8 @@ impl Scanner {
             })
             .collect();
 
+        stage.inc(units.len() as u64);
+        drop(stage);
         let members: usize = clusters.iter().map(|c| c.members.len()).sum();
         let stats = Stats {
             documents: corpus.docs.len(),
@@ -174,13 +213,17 @@ impl Scanner {
             capped_buckets: candidate_stats.capped_buckets,
             skipped_files: skipped.len(),
         };
-        Ok(Report {
+        let mut report = Report {
             schema: REPORT_SCHEMA.to_string(),
             params: self.params.clone(),
             stats,
             clusters,
             skipped,
-        })
+            boilerplate_min_docs: 0,
+            documents: DocumentStats::of_corpus(&corpus.docs, &corpus.paragraphs),
+        };
+        report.label_boilerplate(self.config.boilerplate_min_docs);
+        Ok(report)
     }
 
     /// Stage 1: paragraphs of every document, in document order.
@@ -204,6 +247,9 @@ impl Scanner {
     /// paragraph, signatures back to back.
     fn sketch(&self, corpus: &Corpus) -> (Vec<Option<u128>>, Vec<u32>) {
         let k = self.params.num_perm;
+        let stage =
+            self.progress
+                .stage("sketch", "paragraphs", Some(corpus.paragraphs.len() as u64));
         let mut signatures = vec![u32::MAX; corpus.paragraphs.len() * k];
         let hashes: Vec<Option<u128>> = signatures
             .par_chunks_mut(k)
@@ -212,6 +258,7 @@ impl Scanner {
             .map_init(
                 || (ShingleScratch::default(), Vec::new()),
                 |(scratch, shingles), (sig, p)| {
+                    stage.inc(1);
                     let text = corpus.text(p);
                     let norm = normalize(&text);
                     if norm.is_empty() || shingle::word_count(&norm) < self.params.min_words {
@@ -342,6 +389,7 @@ impl Scanner {
             scope,
             members,
             links,
+            boilerplate: false,
         }
     }
 }

@@ -5,5 +5,7 @@ mod util;
 mod accuracy;
 mod arabic;
 mod cli;
+mod dedup;
 mod determinism;
+mod report;
 mod sample_corpus;

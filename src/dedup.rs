@@ -1,0 +1,697 @@
+//! Dedup: a report → a cleaned copy of the corpus.
+//!
+//! Input: the corpus directory, the [`Report`] of its scan, and [`DedupOptions`]. Output: the
+//! corpus written again under an output directory, with one copy of each cluster kept and
+//! the others removed ([`DedupMode::Remove`]), or every file copied unchanged plus a sidecar
+//! listing what would be removed ([`DedupMode::Mark`]). Invariants:
+//! - directory structure and file names are kept; every file without a removal (including
+//!   files neardup does not read) is a byte-identical copy;
+//! - nothing is written outside the output directory: relative paths are checked component by
+//!   component, and a symbolic link inside the output is never written through;
+//! - the output may be neither inside the input nor contain it, and a non-empty output needs
+//!   `force` ([`check_paths`]);
+//! - each file is written atomically (temporary file in the same directory, fsync, rename);
+//! - a removal deletes whole lines, never inserts bytes, so a file keeps its line endings
+//!   (LF or CRLF) and its byte-order mark; before deleting, the paragraph's bytes are checked
+//!   against the report, so a file changed since the scan is an error, not a corruption.
+//!
+//! What is deleted for a removed paragraph: with `--split lines`, its line including the line
+//! end; with `--split blank`, the lines of its block and the blank lines that follow it (or,
+//! for the last block of a file, the blank lines before it), so no run of blank lines is left
+//! where a block was.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SplitMode;
+use crate::error::{Error, Result};
+use crate::ingest::slash_path;
+use crate::progress::Progress;
+use crate::report::Report;
+
+/// Which copy of a cluster is kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Keep {
+    /// The first member by path, then paragraph (the cluster's representative).
+    #[default]
+    First,
+    /// The longest member in bytes (the first of equally long ones).
+    Longest,
+}
+
+/// What happens to the copies that are not kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupMode {
+    /// Delete them from the written corpus.
+    #[default]
+    Remove,
+    /// Copy every file unchanged and list them in the sidecar [`SIDECAR`].
+    Mark,
+}
+
+/// Which copies are removed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum DedupScope {
+    /// Every copy but the kept one.
+    #[default]
+    All,
+    /// Only copies in other articles than the kept one's: an article's own repetitions stay.
+    Across,
+}
+
+/// How to clean a corpus.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DedupOptions {
+    /// Which copy of a cluster is kept.
+    pub keep: Keep,
+    /// Remove, or only mark.
+    pub mode: DedupMode,
+    /// Which copies are removed.
+    pub scope: DedupScope,
+    /// Remove every member of boilerplate clusters, keeping none.
+    pub drop_boilerplate: bool,
+    /// Write into an existing non-empty output directory (files of the same name are
+    /// replaced; other files there are left alone).
+    pub force: bool,
+    /// Skip unreadable files with a warning instead of failing.
+    pub keep_going: bool,
+}
+
+/// Name of the sidecar written by [`DedupMode::Mark`] at the root of the output: JSONL, one
+/// [`Removal`] per line, sorted by path then paragraph.
+pub const SIDECAR: &str = "neardup-removed.jsonl";
+
+/// Where a paragraph is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Place {
+    /// Document path, as in reports.
+    pub path: String,
+    /// 0-based paragraph ordinal.
+    pub paragraph: u32,
+    /// 1-based line.
+    pub line: u32,
+}
+
+/// One paragraph to remove (one line of the sidecar).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Removal {
+    /// Document path, as in reports.
+    pub path: String,
+    /// 0-based paragraph ordinal.
+    pub paragraph: u32,
+    /// 1-based line of its first line.
+    pub line: u32,
+    /// Byte span of the paragraph in the input file.
+    pub byte_start: u64,
+    /// End of that span.
+    pub byte_end: u64,
+    /// The cluster it belongs to.
+    pub cluster: u32,
+    /// True when removed because the cluster is boilerplate and `drop_boilerplate` was given.
+    pub boilerplate: bool,
+    /// The copy that stays, if any.
+    pub kept: Option<Place>,
+    /// The paragraph's text.
+    pub text: String,
+}
+
+/// Decide which paragraphs go, sorted by path then paragraph.
+pub fn plan(report: &Report, options: &DedupOptions) -> Vec<Removal> {
+    let mut out = Vec::new();
+    for c in &report.clusters {
+        if c.members.is_empty() {
+            continue;
+        }
+        let drop_all = options.drop_boilerplate && c.boilerplate;
+        let keep = match options.keep {
+            Keep::First => 0,
+            Keep::Longest => {
+                let len = |i: usize| {
+                    c.members[i]
+                        .byte_end
+                        .saturating_sub(c.members[i].byte_start)
+                };
+                // max_by_key returns the last maximum: compare on (len, reversed index).
+                (0..c.members.len())
+                    .max_by_key(|&i| (len(i), std::cmp::Reverse(i)))
+                    .unwrap_or(0)
+            }
+        };
+        let kept = &c.members[keep];
+        for (i, m) in c.members.iter().enumerate() {
+            let remove = drop_all
+                || match options.scope {
+                    DedupScope::All => i != keep,
+                    DedupScope::Across => m.path != kept.path,
+                };
+            if !remove {
+                continue;
+            }
+            out.push(Removal {
+                path: m.path.clone(),
+                paragraph: m.paragraph,
+                line: m.line,
+                byte_start: m.byte_start,
+                byte_end: m.byte_end,
+                cluster: c.id,
+                boilerplate: drop_all,
+                kept: (!drop_all).then(|| Place {
+                    path: kept.path.clone(),
+                    paragraph: kept.paragraph,
+                    line: kept.line,
+                }),
+                text: m.text.clone(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (&a.path, a.paragraph).cmp(&(&b.path, b.paragraph)));
+    out
+}
+
+/// What [`write_corpus`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DedupSummary {
+    /// Files written (copied or edited).
+    pub files: usize,
+    /// Files with at least one removal.
+    pub files_changed: usize,
+    /// Paragraphs removed (or, in mark mode, that would be).
+    pub paragraphs_removed: usize,
+    /// Bytes removed, line ends included (or that would be).
+    pub bytes_removed: u64,
+    /// Bytes of all files written, before removal.
+    pub bytes_in: u64,
+    /// Files not written, with the reason (unreadable under `keep_going`, or not a regular
+    /// file).
+    pub warnings: Vec<String>,
+}
+
+impl DedupSummary {
+    /// The one-line summary the CLI prints.
+    pub fn line(&self, mode: DedupMode, out: &Path) -> String {
+        let share = if self.bytes_in == 0 {
+            0.0
+        } else {
+            self.bytes_removed as f64 * 100.0 / self.bytes_in as f64
+        };
+        let what = format!(
+            "{} paragraphs ({} of {} bytes, {share:.1}%) in {} of {} files",
+            self.paragraphs_removed,
+            self.bytes_removed,
+            self.bytes_in,
+            self.files_changed,
+            self.files
+        );
+        match mode {
+            DedupMode::Remove => format!("removed {what}; cleaned corpus in {}", out.display()),
+            DedupMode::Mark => format!(
+                "marked {what} for removal; files copied unchanged to {}, list in {}",
+                out.display(),
+                out.join(SIDECAR).display()
+            ),
+        }
+    }
+}
+
+/// Refuse an output directory that could overwrite or mix with the input: `input` must be a
+/// directory; `out` may be neither inside it nor contain it; an existing `out` must be a
+/// directory, and empty unless `force`.
+pub fn check_paths(input: &Path, out: &Path, force: bool) -> Result<()> {
+    let refuse = |msg: String| Err(Error::Refused(msg));
+    let meta = std::fs::metadata(input).map_err(|e| Error::io(input, "access", e))?;
+    if !meta.is_dir() {
+        return refuse(format!(
+            "{}: dedup takes one corpus directory (its structure is written again under \
+             --out); give the directory that holds this file",
+            input.display()
+        ));
+    }
+    let input_c = input
+        .canonicalize()
+        .map_err(|e| Error::io(input, "resolve", e))?;
+    let out_c = resolve_lenient(out)?;
+    if out_c.starts_with(&input_c) {
+        return refuse(format!(
+            "{}: the output is inside the input {}: choose an output directory outside it",
+            out.display(),
+            input.display()
+        ));
+    }
+    if input_c.starts_with(&out_c) {
+        return refuse(format!(
+            "{}: the output contains the input {}: choose another output directory",
+            out.display(),
+            input.display()
+        ));
+    }
+    match std::fs::metadata(out) {
+        Ok(m) if !m.is_dir() => refuse(format!(
+            "{}: the output exists and is not a directory",
+            out.display()
+        )),
+        Ok(_) => {
+            let mut entries = std::fs::read_dir(out).map_err(|e| Error::io(out, "read", e))?;
+            if entries.next().is_some() && !force {
+                refuse(format!(
+                    "{}: the output directory is not empty: choose an empty or new directory, \
+                     or pass --force to write into it (files of the same name are replaced)",
+                    out.display()
+                ))
+            } else {
+                Ok(())
+            }
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(Error::io(out, "access", e)),
+    }
+}
+
+/// Canonical form of a path that may not exist yet: its deepest existing ancestor resolved,
+/// the rest appended (which must be plain names).
+fn resolve_lenient(path: &Path) -> Result<PathBuf> {
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        if existing.as_os_str().is_empty() {
+            existing = PathBuf::from(".");
+        }
+        match existing.canonicalize() {
+            Ok(c) => {
+                let mut full = c;
+                for name in rest.iter().rev() {
+                    full.push(name);
+                }
+                return Ok(full);
+            }
+            Err(_) => match (existing.file_name(), existing.parent()) {
+                (Some(name), Some(parent)) => {
+                    rest.push(name.to_os_string());
+                    existing = parent.to_path_buf();
+                }
+                _ => {
+                    return Err(Error::Refused(format!(
+                        "{}: cannot resolve the output directory: give a path whose parent \
+                         exists, without `..`",
+                        path.display()
+                    )))
+                }
+            },
+        }
+    }
+}
+
+/// Write the corpus under `input` again under `out`, applying `removals` (from [`plan`])
+/// according to `options.mode`. Call [`check_paths`] first.
+pub fn write_corpus(
+    input: &Path,
+    out: &Path,
+    split: SplitMode,
+    removals: &[Removal],
+    options: &DedupOptions,
+    progress: &Progress,
+) -> Result<DedupSummary> {
+    let mut by_path: BTreeMap<&str, Vec<&Removal>> = BTreeMap::new();
+    for r in removals {
+        by_path.entry(r.path.as_str()).or_default().push(r);
+    }
+    let mut summary = DedupSummary::default();
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, "create directory", e))?;
+    let mut seen = 0usize;
+    let mut jobs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
+    for entry in walkdir::WalkDir::new(input)
+        .follow_links(true)
+        .sort_by_file_name()
+        .min_depth(1)
+    {
+        let entry = match entry {
+            Ok(e) => e,
+            Err(e) => {
+                let path = e.path().unwrap_or(input).to_path_buf();
+                if options.keep_going {
+                    summary
+                        .warnings
+                        .push(format!("{}: not copied: {e}", path.display()));
+                    continue;
+                }
+                let source = e
+                    .into_io_error()
+                    .unwrap_or_else(|| std::io::Error::other("filesystem loop"));
+                return Err(Error::io(path, "read directory", source));
+            }
+        };
+        let rel = entry.path().strip_prefix(input).unwrap_or(entry.path());
+        if !rel.components().all(|c| matches!(c, Component::Normal(_))) {
+            return Err(Error::Refused(format!(
+                "{}: unexpected path inside the input; nothing is written outside the output",
+                entry.path().display()
+            )));
+        }
+        let target = out.join(rel);
+        if entry.file_type().is_dir() {
+            std::fs::create_dir_all(&target)
+                .map_err(|e| Error::io(&target, "create directory", e))?;
+            refuse_symlink(&target)?;
+            continue;
+        }
+        if !entry.file_type().is_file() {
+            summary.warnings.push(format!(
+                "{}: not copied: not a regular file",
+                entry.path().display()
+            ));
+            continue;
+        }
+        let display = slash_path(rel);
+        if options.mode == DedupMode::Mark && display == SIDECAR {
+            return Err(Error::Refused(format!(
+                "{}: the corpus has a file named like the sidecar {SIDECAR}; use --mode remove \
+                 or rename it",
+                entry.path().display()
+            )));
+        }
+        if by_path.contains_key(display.as_str()) {
+            seen += 1;
+        }
+        jobs.push((entry.into_path(), display, target));
+    }
+    // Files are independent: read, edit and write them in parallel (the fsync of each atomic
+    // write dominates), then add up their outcomes in walk order, so the summary, the
+    // warnings and the first error reported do not depend on scheduling.
+    let stage = progress.stage("write", "files", Some(jobs.len() as u64));
+    let outcomes: Vec<Result<FileOutcome>> = jobs
+        .par_iter()
+        .map(|(src, display, target)| {
+            let removals = by_path.get(display.as_str()).map(Vec::as_slice);
+            let outcome = copy_one(src, target, split, removals, options);
+            stage.inc(1);
+            outcome
+        })
+        .collect();
+    for outcome in outcomes {
+        match outcome? {
+            FileOutcome::Written {
+                bytes_in,
+                paragraphs_removed,
+                bytes_removed,
+            } => {
+                summary.files += 1;
+                summary.bytes_in += bytes_in;
+                if paragraphs_removed > 0 {
+                    summary.files_changed += 1;
+                    summary.paragraphs_removed += paragraphs_removed;
+                    summary.bytes_removed += bytes_removed;
+                }
+            }
+            FileOutcome::Unreadable(warning) => summary.warnings.push(warning),
+        }
+    }
+    if seen != by_path.len() {
+        let missing: Vec<&str> = by_path
+            .keys()
+            .copied()
+            .filter(|p| !input.join(p).is_file())
+            .collect();
+        return Err(Error::Refused(format!(
+            "{}: files of the report are missing from the input ({}); was the corpus changed \
+             during the run?",
+            input.display(),
+            missing.join(", ")
+        )));
+    }
+    if options.mode == DedupMode::Mark {
+        let mut lines = Vec::new();
+        for r in removals {
+            serde_json::to_writer(&mut lines, r)
+                .map_err(std::io::Error::from)
+                .map_err(|e| Error::io(out.join(SIDECAR), "write", e))?;
+            lines.push(b'\n');
+        }
+        write_file(&out.join(SIDECAR), &lines, None)?;
+    }
+    Ok(summary)
+}
+
+enum FileOutcome {
+    Written {
+        bytes_in: u64,
+        paragraphs_removed: usize,
+        bytes_removed: u64,
+    },
+    Unreadable(String),
+}
+
+/// Copy one file to `target`, deleting `removals` in remove mode.
+fn copy_one(
+    src: &Path,
+    target: &Path,
+    split: SplitMode,
+    removals: Option<&[&Removal]>,
+    options: &DedupOptions,
+) -> Result<FileOutcome> {
+    let bytes = match std::fs::read(src) {
+        Ok(b) => b,
+        Err(e) if options.keep_going => {
+            return Ok(FileOutcome::Unreadable(format!(
+                "{}: not copied: cannot read file: {e}",
+                src.display()
+            )))
+        }
+        Err(e) => return Err(Error::io(src, "read file", e)),
+    };
+    let mut written = bytes.as_slice();
+    let edited;
+    let (mut paragraphs_removed, mut bytes_removed) = (0, 0);
+    if let Some(rs) = removals {
+        let ranges = deletion_ranges(src, &bytes, split, rs)?;
+        paragraphs_removed = rs.len();
+        bytes_removed = ranges.iter().map(|r| r.len() as u64).sum::<u64>();
+        if options.mode == DedupMode::Remove {
+            edited = apply(&bytes, &ranges);
+            written = &edited;
+        }
+    }
+    let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
+    write_file(target, written, permissions)?;
+    Ok(FileOutcome::Written {
+        bytes_in: bytes.len() as u64,
+        paragraphs_removed,
+        bytes_removed,
+    })
+}
+
+fn refuse_symlink(path: &Path) -> Result<()> {
+    let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, "access", e))?;
+    if meta.file_type().is_symlink() {
+        return Err(Error::Refused(format!(
+            "{}: is a symbolic link inside the output; refusing to write through it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+/// Write `bytes` to `path` atomically, with `permissions` when given.
+fn write_file(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permissions>) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let fail = |e| Error::io(path, "write", e);
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    tmp.write_all(bytes).map_err(fail)?;
+    if let Some(p) = permissions {
+        tmp.as_file().set_permissions(p).map_err(fail)?;
+    }
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// The byte ranges to delete from one file, sorted and merged.
+fn deletion_ranges(
+    file: &Path,
+    bytes: &[u8],
+    split: SplitMode,
+    removals: &[&Removal],
+) -> Result<Vec<Range<usize>>> {
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    let mut ranges = Vec::with_capacity(removals.len());
+    for r in removals {
+        let (s, e) = (r.byte_start as usize, r.byte_end as usize);
+        let matches =
+            s <= e && e <= bytes.len() && String::from_utf8_lossy(&bytes[s..e]) == r.text.as_str();
+        if !matches {
+            return Err(Error::Refused(format!(
+                "{}: paragraph {} (line {}) is not where the scan found it: the file changed \
+                 during the run; run dedup again",
+                file.display(),
+                r.paragraph,
+                r.line
+            )));
+        }
+        let start = line_start(bytes, s, bom);
+        let end = line_end(bytes, e);
+        let range = match split {
+            SplitMode::Lines => start..end,
+            SplitMode::Blank => {
+                // Swallow the blank lines after the block (see below for the last block).
+                let mut after = end;
+                while after < bytes.len() && is_blank_line(bytes, after) {
+                    after = line_end(bytes, after);
+                }
+                start..after
+            }
+        };
+        ranges.push(range);
+    }
+    ranges.sort_by_key(|r| (r.start, r.end));
+    let mut merged: Vec<Range<usize>> = Vec::with_capacity(ranges.len());
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    // When the file's last blocks go, the blank lines before them go too, so the file does
+    // not end with a separator.
+    if split == SplitMode::Blank {
+        if let Some(last) = merged.last_mut().filter(|r| r.end == bytes.len()) {
+            while last.start > bom {
+                let prev = line_start(bytes, last.start - 1, bom);
+                if !is_blank_line(bytes, prev) {
+                    break;
+                }
+                last.start = prev;
+            }
+        }
+        if merged.len() > 1 {
+            let n = merged.len();
+            if merged[n - 2].end >= merged[n - 1].start {
+                let end = merged[n - 1].end;
+                merged[n - 2].end = end;
+                merged.pop();
+            }
+        }
+    }
+    Ok(merged)
+}
+
+/// Start of the line holding byte `at` (never before the BOM).
+fn line_start(bytes: &[u8], at: usize, bom: usize) -> usize {
+    bytes[..at]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1)
+        .max(bom)
+}
+
+/// Just past the line end (`\n`, so also `\r\n`) of the line holding byte `at`, or the end.
+fn line_end(bytes: &[u8], at: usize) -> usize {
+    bytes[at..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(bytes.len(), |i| at + i + 1)
+}
+
+/// Whether the line starting at `start` holds only whitespace.
+fn is_blank_line(bytes: &[u8], start: usize) -> bool {
+    let end = line_end(bytes, start);
+    let line = &bytes[start..end];
+    match std::str::from_utf8(line) {
+        Ok(s) => s.trim().is_empty(),
+        Err(_) => line.iter().all(u8::is_ascii_whitespace),
+    }
+}
+
+fn apply(bytes: &[u8], ranges: &[Range<usize>]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut pos = 0;
+    for r in ranges {
+        out.extend_from_slice(&bytes[pos..r.start]);
+        pos = r.end;
+    }
+    out.extend_from_slice(&bytes[pos..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn removal(text: &str, needle: &str, paragraph: u32) -> Removal {
+        let s = text.find(needle).unwrap();
+        Removal {
+            path: "a.txt".into(),
+            paragraph,
+            line: 0,
+            byte_start: s as u64,
+            byte_end: (s + needle.len()) as u64,
+            cluster: 1,
+            boilerplate: false,
+            kept: None,
+            text: needle.into(),
+        }
+    }
+
+    fn remove(text: &str, split: SplitMode, needles: &[&str]) -> String {
+        let rs: Vec<Removal> = needles
+            .iter()
+            .enumerate()
+            .map(|(i, n)| removal(text, n, i as u32))
+            .collect();
+        let refs: Vec<&Removal> = rs.iter().collect();
+        let ranges = deletion_ranges(Path::new("a.txt"), text.as_bytes(), split, &refs).unwrap();
+        String::from_utf8(apply(text.as_bytes(), &ranges)).unwrap()
+    }
+
+    #[test]
+    fn lines_mode_removes_the_line_and_keeps_crlf() {
+        assert_eq!(
+            remove("a\r\nbb\r\nc\r\n", SplitMode::Lines, &["bb"]),
+            "a\r\nc\r\n"
+        );
+        assert_eq!(remove("a\nbb", SplitMode::Lines, &["bb"]), "a\n");
+        assert_eq!(
+            remove("\u{FEFF}x\ny\n", SplitMode::Lines, &["x"]),
+            "\u{FEFF}y\n"
+        );
+        assert_eq!(remove("  x  \ny\n", SplitMode::Lines, &["x"]), "y\n");
+    }
+
+    #[test]
+    fn blank_mode_removes_the_block_and_its_separator() {
+        let t = "one\ntwo\n\nthree\nfour\n\n\nfive\n";
+        assert_eq!(
+            remove(t, SplitMode::Blank, &["three\nfour"]),
+            "one\ntwo\n\nfive\n"
+        );
+        assert_eq!(
+            remove(t, SplitMode::Blank, &["five"]),
+            "one\ntwo\n\nthree\nfour\n"
+        );
+        assert_eq!(
+            remove(t, SplitMode::Blank, &["one\ntwo"]),
+            "three\nfour\n\n\nfive\n"
+        );
+        let crlf = "a\r\n\r\nb\r\n\r\nc\r\n";
+        assert_eq!(remove(crlf, SplitMode::Blank, &["b"]), "a\r\n\r\nc\r\n");
+        assert_eq!(remove(crlf, SplitMode::Blank, &["b", "c"]), "a\r\n");
+    }
+
+    #[test]
+    fn changed_file_is_refused() {
+        let mut r = removal("a\nb\n", "b", 1);
+        r.text = "x".into();
+        let err = deletion_ranges(Path::new("a.txt"), b"a\nb\n", SplitMode::Lines, &[&r]);
+        assert!(err.unwrap_err().to_string().contains("changed"));
+    }
+}
