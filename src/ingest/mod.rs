@@ -24,7 +24,7 @@
 //! two behind the default `html` feature.
 
 use std::borrow::Cow;
-use std::io::{BufRead, Read};
+use std::io::Read;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -116,6 +116,9 @@ pub const INPUT_EXTENSIONS: &[&str] = &["txt", "md", "html", "htm", "jsonl", "nd
 /// read whatever their name.
 #[cfg(not(feature = "html"))]
 pub const INPUT_EXTENSIONS: &[&str] = &["txt", "md", "jsonl", "ndjson"];
+
+/// Bytes looked at to recognise a format.
+const SNIFF_LEN: usize = 1024;
 
 /// Name of standard input (`-` on the command line) in reports.
 pub const STDIN_NAME: &str = "<stdin>";
@@ -591,10 +594,17 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
         Err(e) => return failed(Error::io(&err_path, "read file", e)),
     };
     let format = match named_format {
-        InputFormat::Auto => match reader.fill_buf() {
-            Ok(head) => InputFormat::sniff(head),
-            Err(e) => return failed(Error::io(&err_path, "read file", e)),
-        },
+        InputFormat::Auto => {
+            // One fill_buf may return only a few bytes (the end of the magic-number peek, a
+            // pipe's short read): read a full head, then put it back.
+            let mut head = Vec::with_capacity(SNIFF_LEN);
+            if let Err(e) = (&mut reader).take(SNIFF_LEN as u64).read_to_end(&mut head) {
+                return failed(Error::io(&err_path, "read file", e));
+            }
+            let format = InputFormat::sniff(&head);
+            reader = Box::new(std::io::Cursor::new(head).chain(reader));
+            format
+        }
         f => f,
     };
     match format {
