@@ -186,6 +186,16 @@ pub fn extract_paragraphs(html: &str) -> Vec<String> {
     paragraphs
 }
 
+/// Every block paragraph of a page, as [`extract_paragraphs`] cuts them, but with no article
+/// detection and no boilerplate removal (scripts and styles still go). For reference
+/// extractions, such as readability.js's expected output in the quality measurement.
+pub fn block_paragraphs(html: &str) -> Vec<String> {
+    let dom = Dom::from(html);
+    let mut out = Vec::new();
+    collect_blocks(&dom.root(), &mut out);
+    out
+}
+
 /// Elements whose content is never article text. (`form` is not one: ASP.NET pages wrap the
 /// whole body in a form; a short form is caught by [`is_boilerplate`].)
 const SKIPPED: &[&str] = &[
