@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, SplitMode, VerifyMode, DEFAULT_BOILERPLATE_MIN_DOCS};
 use crate::dedup::{self, DedupMode, DedupOptions, DedupScope, Keep};
 use crate::error::Error;
+use crate::ingest::{self, DocId, InputFormat, InputOptions};
 use crate::normalize::normalize;
 use crate::progress::Progress;
 use crate::report::{Format, Report};
@@ -31,8 +32,10 @@ struct Cli {
 enum Command {
     /// Find clusters of duplicate and near-duplicate paragraphs in articles.
     ///
-    /// PATHS are files or directories; directories are walked recursively for .txt and .md
-    /// files, in sorted order. One file is one article.
+    /// PATHS are files, directories or - (standard input); directories are walked
+    /// recursively, in sorted order, for .txt, .md, .html, .htm, .jsonl, .ndjson and .warc
+    /// files, each also .gz or .zst. A text or HTML file is one article; a JSONL file holds
+    /// one per line, a WARC crawl one per HTML page.
     Scan(ScanArgs),
     /// Write a cleaned copy of a corpus: one copy of each cluster kept, the others removed.
     ///
@@ -40,6 +43,12 @@ enum Command {
     /// (whatever its type) copied, and the files with duplicates edited. With --mode mark every
     /// file is copied unchanged and neardup-removed.jsonl lists what would be removed.
     Dedup(DedupArgs),
+    /// Print every paragraph taken from the inputs, before normalisation, as JSON Lines.
+    ///
+    /// One object per paragraph: path, paragraph (0-based ordinal), line, byte_start,
+    /// byte_end, text, and with --normalized the normalised form that is compared. For HTML
+    /// pages and WARC records, lines and spans refer to the extracted text.
+    Paragraphs(ParagraphsArgs),
     /// Print the normalised form of text: exactly what the engine compares.
     ///
     /// Each TEXT argument is normalised on its own line; without arguments, each line of
@@ -152,9 +161,86 @@ struct InputArgs {
     /// Replace invalid UTF-8 with U+FFFD instead of stopping with an error.
     #[arg(long)]
     lossy: bool,
-    /// Skip unreadable or undecodable files with a warning (exit status 2 at the end).
+    /// Skip unreadable or undecodable files and malformed records with a warning (exit status
+    /// 2 at the end).
     #[arg(long)]
     keep_going: bool,
+    /// JSONL: the field holding a document's text; a dotted path reaches nested fields
+    /// (article.body, paragraphs.0).
+    #[arg(long, default_value = "text", value_name = "FIELD")]
+    text_field: String,
+    /// JSONL: the field naming a document in reports (FILE#ID); default: the line number.
+    #[arg(long, value_name = "FIELD")]
+    id_field: Option<String>,
+    /// Directory walks take only files matching GLOB (repeatable; default: known extensions).
+    /// A glob without / matches file names at any depth.
+    #[arg(long, value_name = "GLOB")]
+    include: Vec<String>,
+    /// Directory walks leave out files and directories matching GLOB (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    exclude: Vec<String>,
+    /// Directory walks skip files larger than SIZE on disk, with a warning (suffixes K, M, G:
+    /// powers of 1024).
+    #[arg(long, value_name = "SIZE", value_parser = parse_size)]
+    max_file_size: Option<u64>,
+    /// What standard input (-) holds: decided from its first bytes by default.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto, value_name = "FORMAT")]
+    stdin_format: InputFormat,
+}
+
+impl InputArgs {
+    fn options(&self) -> InputOptions {
+        InputOptions {
+            lossy: self.lossy,
+            keep_going: self.keep_going,
+            text_field: self.text_field.clone(),
+            id_field: self.id_field.clone(),
+            include: self.include.clone(),
+            exclude: self.exclude.clone(),
+            max_file_size: self.max_file_size,
+            stdin_format: self.stdin_format,
+        }
+    }
+}
+
+/// `10M` → 10 MiB. Plain numbers are bytes.
+fn parse_size(text: &str) -> Result<u64, String> {
+    let t = text.trim();
+    let (digits, unit) = match t.char_indices().find(|(_, c)| !c.is_ascii_digit()) {
+        Some((i, _)) => (&t[..i], t[i..].trim()),
+        None => (t, ""),
+    };
+    let shift = match unit.to_ascii_lowercase().as_str() {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("unknown size unit {unit:?} (use K, M or G)")),
+    };
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{text:?} is not a size (e.g. 500K, 10M)"))?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+#[derive(Args, Debug)]
+struct ParagraphsArgs {
+    /// Files, directories or - (standard input).
+    #[arg(required = true, value_name = "PATHS")]
+    paths: Vec<PathBuf>,
+    #[command(flatten)]
+    input: InputArgs,
+    /// How files are cut into paragraphs: every non-empty line, or blocks between blank lines.
+    #[arg(long, value_enum, default_value_t = SplitMode::Lines)]
+    split: SplitMode,
+    /// Add each paragraph's normalised form (what the engine compares).
+    #[arg(long)]
+    normalized: bool,
+    /// Print no warnings.
+    #[arg(short, long)]
+    quiet: bool,
 }
 
 /// Flags about labels, progress and diagnostics (shared by scan and dedup).
@@ -268,6 +354,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Scan(args) => scan(args),
         Command::Dedup(args) => dedup_cmd(args),
+        Command::Paragraphs(args) => paragraphs_cmd(args),
         Command::Normalize { text } => normalize_cmd(text),
         Command::Params(args) => params_cmd(args),
         Command::Eval(args) => eval_cmd(args),
@@ -314,7 +401,10 @@ fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     let progress = args.run.progress();
     let scanner =
         Scanner::new(args.matching.config(&args.input, &args.run))?.with_progress(progress.clone());
-    let report = with_threads(args.run.threads, || scanner.scan_paths(&args.paths));
+    let options = args.input.options();
+    let report = with_threads(args.run.threads, || {
+        scanner.scan_inputs(&args.paths, &options)
+    });
     args.run.finish(&progress);
     let report = report??;
     if !args.run.quiet {
@@ -421,6 +511,59 @@ pub(crate) fn write_atomically(
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// One line of `neardup paragraphs`.
+#[derive(serde::Serialize)]
+struct ParagraphRow<'a> {
+    path: &'a str,
+    paragraph: u32,
+    line: u32,
+    byte_start: usize,
+    byte_end: usize,
+    text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    normalized: Option<&'a str>,
+}
+
+fn paragraphs_cmd(args: ParagraphsArgs) -> Result<ExitCode, CliError> {
+    let options = args.input.options();
+    let mut skipped = Vec::new();
+    let files = ingest::discover_with(&args.paths, &options, &mut skipped)?;
+    let docs = ingest::load_all_with(&files, &options, &mut skipped)?;
+    if !args.quiet {
+        for s in &skipped {
+            eprintln!("neardup: warning: skipped {}: {}", s.path, s.reason);
+        }
+    }
+    let stdout = io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut paragraphs = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        paragraphs.clear();
+        ingest::split_paragraphs(DocId(i as u32), &doc.bytes, args.split, &mut paragraphs);
+        for p in &paragraphs {
+            let text = doc.text(p.span.clone());
+            let norm = args.normalized.then(|| normalize(&text));
+            let row = ParagraphRow {
+                path: &doc.path,
+                paragraph: p.ordinal,
+                line: p.line,
+                byte_start: p.span.start,
+                byte_end: p.span.end,
+                text: &text,
+                normalized: norm.as_deref(),
+            };
+            serde_json::to_writer(&mut out, &row).map_err(io::Error::from)?;
+            out.write_all(b"\n")?;
+        }
+    }
+    out.flush()?;
+    Ok(if skipped.iter().any(|s| s.error) {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn normalize_cmd(text: Vec<String>) -> Result<ExitCode, CliError> {
@@ -568,5 +711,15 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn sizes_take_binary_suffixes() {
+        assert_eq!(parse_size("123"), Ok(123));
+        assert_eq!(parse_size("10K"), Ok(10 << 10));
+        assert_eq!(parse_size("2m"), Ok(2 << 20));
+        assert_eq!(parse_size("1GiB"), Ok(1 << 30));
+        assert!(parse_size("5Q").is_err());
+        assert!(parse_size("M").is_err());
     }
 }

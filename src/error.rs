@@ -33,6 +33,17 @@ pub enum Error {
         /// Byte offset of the first invalid sequence.
         offset: usize,
     },
+    /// An input's content is malformed: a JSONL line that is not JSON or lacks the text field, a
+    /// WARC record without a length, an input format this build cannot read.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    BadInput {
+        /// The file concerned (`<stdin>` for standard input).
+        path: PathBuf,
+        /// 1-based line of the bad record, when the format has lines.
+        line: Option<u64>,
+        /// What is wrong and what to do about it.
+        message: String,
+    },
     /// A parameter is out of range or parameters contradict each other.
     #[error("invalid parameter: {0}")]
     InvalidParameter(String),
@@ -46,6 +57,23 @@ pub enum Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
+    /// The message without the path, for a skip that names the path already.
+    pub(crate) fn reason(&self) -> String {
+        match self {
+            Error::Io { action, source, .. } => format!("cannot {action}: {source}"),
+            Error::InvalidUtf8 { offset, .. } => {
+                format!("invalid UTF-8 at byte offset {offset} (--lossy replaces it)")
+            }
+            Error::BadInput {
+                line: Some(line),
+                message,
+                ..
+            } => format!("line {line}: {message}"),
+            Error::BadInput { message, .. } => message.clone(),
+            Error::InvalidParameter(m) | Error::Refused(m) => m.clone(),
+        }
+    }
+
     pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Self {
         Error::Io {
             path: path.into(),

@@ -78,7 +78,22 @@ impl Scanner {
         &self.params
     }
 
-    /// Scan files and directories (`.txt` and `.md` files found recursively).
+    /// Scan files, directories and `-` (standard input) with input options beyond the
+    /// configuration's (JSONL fields, globs, size limit, standard input's format). The
+    /// options' `lossy` and `keep_going` are used, not the configuration's.
+    pub fn scan_inputs<P: AsRef<Path>>(
+        &self,
+        paths: &[P],
+        options: &ingest::InputOptions,
+    ) -> Result<Report> {
+        let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let mut skipped = Vec::new();
+        let files = ingest::discover_with(&roots, options, &mut skipped)?;
+        let docs = ingest::load_all_with(&files, options, &mut skipped)?;
+        self.scan_loaded(docs, skipped)
+    }
+
+    /// Scan files and directories (every input format [`ingest`] reads, found recursively).
     pub fn scan_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report> {
         let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();

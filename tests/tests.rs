@@ -7,5 +7,6 @@ mod arabic;
 mod cli;
 mod dedup;
 mod determinism;
+mod inputs;
 mod report;
 mod sample_corpus;

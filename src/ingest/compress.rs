@@ -1,0 +1,142 @@
+//! Compression: a byte stream → the decompressed byte stream, whatever it was compressed with.
+//!
+//! Input: any reader (a file, standard input) and what its name says (`.gz`, `.zst`).
+//! Output: a buffered reader of the decompressed bytes, streamed (nothing is read ahead beyond
+//! a buffer). Invariants: the magic number decides, not the name, so a gzip file named `.txt`
+//! is still read right; a name that promises compression the bytes do not have is an error
+//! (the file is probably truncated or mislabelled, and reading it as text would index garbage).
+//! Concatenated gzip members (as in `.warc.gz`) and multi-frame zstd files are read whole.
+
+use std::io::{self, BufRead, BufReader, Read};
+
+use ruzstd::decoding::{FrameDecoder, StreamingDecoder};
+
+/// A compression format neardup reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip (RFC 1952), possibly several members back to back.
+    Gzip,
+    /// Zstandard, possibly several frames back to back.
+    Zstd,
+}
+
+const GZIP_MAGIC: &[u8] = &[0x1f, 0x8b];
+const ZSTD_MAGIC: &[u8] = &[0x28, 0xb5, 0x2f, 0xfd];
+
+impl Compression {
+    /// The compression a file name promises (`.gz`, `.zst`, `.zstd`), and the name without it.
+    pub fn from_name(name: &str) -> (Compression, &str) {
+        let lower = name.to_ascii_lowercase();
+        for (suffix, c) in [
+            (".gz", Compression::Gzip),
+            (".zst", Compression::Zstd),
+            (".zstd", Compression::Zstd),
+        ] {
+            if lower.ends_with(suffix) {
+                return (c, &name[..name.len() - suffix.len()]);
+            }
+        }
+        (Compression::None, name)
+    }
+
+    /// The compression the first bytes of a stream show.
+    pub fn sniff(head: &[u8]) -> Compression {
+        if head.starts_with(GZIP_MAGIC) {
+            Compression::Gzip
+        } else if head.starts_with(ZSTD_MAGIC) {
+            Compression::Zstd
+        } else {
+            Compression::None
+        }
+    }
+}
+
+/// A decompressed, buffered byte stream.
+pub type Reader<'a> = Box<dyn BufRead + Send + 'a>;
+
+/// Wrap `source` in the decompressor its magic number calls for. `named` is what the file
+/// name promises: a mismatch with the magic is an error (an empty stream is never one).
+pub fn open<'a, R: Read + Send + 'a>(mut source: R, named: Compression) -> io::Result<Reader<'a>> {
+    // Pipes may deliver a byte at a time: read until the magic's 4 bytes are in or EOF, then
+    // put them back in front of the stream.
+    let mut head = Vec::with_capacity(4);
+    let mut byte = [0u8; 4];
+    while head.len() < 4 {
+        let got = match source.read(&mut byte[..4 - head.len()]) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if got == 0 {
+            break;
+        }
+        head.extend_from_slice(&byte[..got]);
+    }
+    let found = Compression::sniff(&head);
+    if named != Compression::None && found != named && !head.is_empty() {
+        let what = match named {
+            Compression::Gzip => "gzip",
+            _ => "zstd",
+        };
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the name says {what} but the data is not {what}-compressed (truncated or \
+                 mislabelled file?)"
+            ),
+        ));
+    }
+    let buffered = BufReader::with_capacity(1 << 16, io::Cursor::new(head).chain(source));
+    Ok(match found {
+        Compression::None => Box::new(buffered),
+        Compression::Gzip => Box::new(BufReader::with_capacity(
+            1 << 16,
+            flate2::bufread::MultiGzDecoder::new(buffered),
+        )),
+        Compression::Zstd => Box::new(BufReader::with_capacity(
+            1 << 16,
+            ZstdReader::new(buffered)?,
+        )),
+    })
+}
+
+/// Reads every frame of a zstd stream (ruzstd's decoder reads one frame).
+struct ZstdReader<R: BufRead> {
+    decoder: Option<StreamingDecoder<R, FrameDecoder>>,
+}
+
+impl<R: BufRead> ZstdReader<R> {
+    fn new(source: R) -> io::Result<Self> {
+        Ok(ZstdReader {
+            decoder: Some(StreamingDecoder::new(source).map_err(zstd_error)?),
+        })
+    }
+}
+
+fn zstd_error(e: impl std::fmt::Display) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}"))
+}
+
+impl<R: BufRead> Read for ZstdReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            let Some(decoder) = self.decoder.as_mut() else {
+                return Ok(0);
+            };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // End of a frame: another may follow.
+            let Some(mut source) = self.decoder.take().map(|d| d.into_inner()) else {
+                return Ok(0);
+            };
+            if source.fill_buf()?.is_empty() {
+                return Ok(0);
+            }
+            self.decoder = Some(StreamingDecoder::new(source).map_err(zstd_error)?);
+        }
+    }
+}

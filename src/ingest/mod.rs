@@ -1,0 +1,842 @@
+//! Ingest: paths → documents → paragraphs with byte spans.
+//!
+//! Input: files, directories and standard input (`-`): plain text (`.txt`, `.md`), HTML pages
+//! (`.html`, `.htm`), JSONL datasets (`.jsonl`, `.ndjson`) and WARC crawls (`.warc`), each
+//! possibly gzip- or zstd-compressed. Output: [`Document`]s in a deterministic order (input
+//! files sorted by display path, then the order of documents within a file), and for each the
+//! [`Paragraph`]s it contains, with 0-based ordinals among non-empty paragraphs, 1-based line
+//! numbers and byte spans into [`Document::bytes`]. Invariants: the order of documents depends
+//! only on paths and file contents, never on directory order or thread scheduling; document
+//! names are unique within one load; a span always lies on UTF-8 character boundaries when the
+//! text is valid UTF-8.
+//!
+//! What `Document::bytes` holds, and so what spans refer to, depends on the input:
+//!
+//! | input | `bytes` | spans refer to |
+//! |---|---|---|
+//! | `.txt`, `.md` | the file as on disk | the file (a BOM or CRLF line end is never part of a span) |
+//! | `.gz` / `.zst` of any of these | the decompressed bytes | the decompressed file |
+//! | `.html`, `.htm`, WARC records | the extracted text, UTF-8, one paragraph per line, paragraphs separated by blank lines | the extracted text ([`html`]) |
+//! | `.jsonl` records | the text field's string, UTF-8 | that string |
+//!
+//! Submodules: [`compress`] (gzip/zstd by name and magic), [`jsonl`] (streamed records),
+//! `html` (encoding detection and main-text extraction) and `warc` (crawl records), the last
+//! two behind the default `html` feature.
+
+use std::borrow::Cow;
+use std::io::Read;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::SplitMode;
+use crate::error::{Error, Result};
+
+pub mod compress;
+#[cfg(feature = "html")]
+pub mod html;
+pub mod jsonl;
+#[cfg(feature = "html")]
+pub mod warc;
+
+use compress::Compression;
+
+/// Index of a document in scan order (sorted by display path).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DocId(pub u32);
+
+/// One article: its name in reports and its bytes.
+#[derive(Clone, Debug)]
+pub struct Document {
+    /// Name used in reports: relative to the directory given, `/`-separated.
+    pub path: String,
+    /// The file's bytes exactly as read. Paragraph spans index into this.
+    pub bytes: Vec<u8>,
+}
+
+impl Document {
+    /// A document from in-memory text (for library users).
+    pub fn from_text(path: impl Into<String>, text: impl Into<String>) -> Self {
+        Document {
+            path: path.into(),
+            bytes: text.into().into_bytes(),
+        }
+    }
+
+    /// The text of `span`, decoded (invalid UTF-8 replaced by U+FFFD).
+    pub fn text(&self, span: Range<usize>) -> Cow<'_, str> {
+        String::from_utf8_lossy(&self.bytes[span])
+    }
+}
+
+/// One paragraph of a document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Paragraph {
+    /// The document it belongs to.
+    pub doc: DocId,
+    /// 0-based index among the document's non-empty paragraphs.
+    pub ordinal: u32,
+    /// 1-based line number of its first line.
+    pub line: u32,
+    /// Byte span in the document, whitespace trimmed at both ends.
+    pub span: Range<usize>,
+}
+
+/// A file that was not scanned, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skipped {
+    /// The file or directory, as in reports.
+    pub path: String,
+    /// Why it was skipped.
+    pub reason: String,
+    /// True when the skip hides an error (unreadable, undecodable); false for files skipped by
+    /// design (binary files).
+    pub error: bool,
+}
+
+/// A file to read, with its report name.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFile {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its name in reports.
+    pub display: String,
+}
+
+/// Plain-text extensions (read as they are).
+pub const TEXT_EXTENSIONS: &[&str] = &["txt", "md"];
+
+/// Extensions taken from directories (each also with `.gz`, `.zst`); files named explicitly are
+/// read whatever their name.
+#[cfg(feature = "html")]
+pub const INPUT_EXTENSIONS: &[&str] = &["txt", "md", "html", "htm", "jsonl", "ndjson", "warc"];
+/// Extensions taken from directories (each also with `.gz`, `.zst`); files named explicitly are
+/// read whatever their name.
+#[cfg(not(feature = "html"))]
+pub const INPUT_EXTENSIONS: &[&str] = &["txt", "md", "jsonl", "ndjson"];
+
+/// Bytes looked at to recognise a format.
+const SNIFF_LEN: usize = 1024;
+
+/// Name of standard input (`-` on the command line) in reports.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// What kind of input a file holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum InputFormat {
+    /// Decided from the name, else from the content: WARC and HTML are recognised by their
+    /// first bytes, anything else is plain text.
+    #[default]
+    Auto,
+    /// Plain text, one document.
+    Text,
+    /// An HTML page, one document: its extracted main text.
+    Html,
+    /// JSON Lines: one document per line.
+    Jsonl,
+    /// A WARC crawl: one document per HTML response record.
+    Warc,
+}
+
+impl InputFormat {
+    /// The format and compression a file name says (`Auto` when the name says nothing).
+    pub fn from_name(name: &str) -> (InputFormat, Compression) {
+        let (compression, inner) = Compression::from_name(name);
+        let ext = Path::new(inner)
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(|e| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        let format = match ext.as_str() {
+            "txt" | "md" => InputFormat::Text,
+            "html" | "htm" | "xhtml" => InputFormat::Html,
+            "jsonl" | "ndjson" => InputFormat::Jsonl,
+            "warc" => InputFormat::Warc,
+            _ => InputFormat::Auto,
+        };
+        (format, compression)
+    }
+
+    /// The format the first bytes of a (decompressed) stream show.
+    pub fn sniff(head: &[u8]) -> InputFormat {
+        let head = head.strip_prefix(UTF8_BOM).unwrap_or(head);
+        let start = head
+            .iter()
+            .position(|b| !b.is_ascii_whitespace())
+            .unwrap_or(head.len());
+        let head = &head[start..head.len().min(start + 1024)];
+        if head.starts_with(b"WARC/") {
+            return InputFormat::Warc;
+        }
+        let lower = head.to_ascii_lowercase();
+        let find = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
+        if lower.starts_with(b"<!doctype html")
+            || lower.starts_with(b"<html")
+            || (lower.starts_with(b"<") && (find(b"<html") || find(b"<body")))
+        {
+            return InputFormat::Html;
+        }
+        InputFormat::Text
+    }
+}
+
+/// How inputs are found and read. Start from [`InputOptions::default`] and change fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct InputOptions {
+    /// Replace invalid UTF-8 in plain text with U+FFFD instead of failing.
+    pub lossy: bool,
+    /// Skip unreadable files, undecodable files and malformed records with a warning.
+    pub keep_going: bool,
+    /// JSONL: the field holding a document's text; a dotted path reaches into nested objects
+    /// (`article.body`) and arrays (`paragraphs.0`).
+    pub text_field: String,
+    /// JSONL: the field naming a document (`file.jsonl#ID`); `None` names it by line number.
+    pub id_field: Option<String>,
+    /// Directory walks take only files matching one of these globs (default: known extensions).
+    pub include: Vec<String>,
+    /// Directory walks leave out files and directories matching one of these globs.
+    pub exclude: Vec<String>,
+    /// Directory walks skip files larger than this many bytes on disk, with a warning.
+    pub max_file_size: Option<u64>,
+    /// What standard input (`-`) holds.
+    pub stdin_format: InputFormat,
+}
+
+impl Default for InputOptions {
+    fn default() -> Self {
+        InputOptions {
+            lossy: false,
+            keep_going: false,
+            text_field: "text".into(),
+            id_field: None,
+            include: Vec::new(),
+            exclude: Vec::new(),
+            max_file_size: None,
+            stdin_format: InputFormat::Auto,
+        }
+    }
+}
+
+/// Find the input files under `roots`, sorted by display path.
+///
+/// A directory's files are named relative to it; with several roots, each name is prefixed by
+/// its root as given, so names from different roots cannot collide.
+pub fn discover(
+    roots: &[PathBuf],
+    keep_going: bool,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<InputFile>> {
+    let options = InputOptions {
+        keep_going,
+        ..InputOptions::default()
+    };
+    discover_with(roots, &options, skipped)
+}
+
+/// Find the input files under `roots`, sorted by display path, with the filters of `options`.
+///
+/// `-` stands for standard input (named [`STDIN_NAME`]). Directories are walked following
+/// symbolic links; a link loop and a special file (FIFO, socket, device) inside a directory are
+/// skipped with a warning, never followed or read. `--include`/`--exclude` globs and
+/// `--max-file-size` apply to the files found in directories; a file named explicitly is
+/// always read.
+pub fn discover_with(
+    roots: &[PathBuf],
+    options: &InputOptions,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<InputFile>> {
+    let keep_going = options.keep_going;
+    let include = build_globs(&options.include, "--include")?;
+    let exclude = build_globs(&options.exclude, "--exclude")?;
+    let mut files = Vec::new();
+    let prefix_roots = roots.len() > 1;
+    for root in roots {
+        if root.as_os_str() == "-" {
+            files.push(InputFile {
+                path: root.clone(),
+                display: STDIN_NAME.to_string(),
+            });
+            continue;
+        }
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) if keep_going => {
+                skipped.push(Skipped {
+                    path: slash_path(root),
+                    reason: format!("cannot access: {e}"),
+                    error: true,
+                });
+                continue;
+            }
+            Err(e) => return Err(Error::io(root, "access", e)),
+        };
+        if !meta.is_dir() {
+            files.push(InputFile {
+                path: root.clone(),
+                display: slash_path(root),
+            });
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            // An excluded directory is not descended into.
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_dir()
+                    || !matches_globs(&exclude, e.path().strip_prefix(root).unwrap_or(e.path()))
+            });
+        for entry in walk {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().unwrap_or(root).to_path_buf();
+                    if let Some(target) = e.loop_ancestor() {
+                        // Following it would walk forever; by design, not an error.
+                        skipped.push(Skipped {
+                            path: slash_path(&path),
+                            reason: format!(
+                                "symbolic link loop (points back to {})",
+                                slash_path(target)
+                            ),
+                            error: false,
+                        });
+                        continue;
+                    }
+                    if keep_going {
+                        skipped.push(Skipped {
+                            path: slash_path(&path),
+                            reason: format!("cannot read: {e}"),
+                            error: true,
+                        });
+                        continue;
+                    }
+                    let source = e
+                        .into_io_error()
+                        .unwrap_or_else(|| std::io::Error::other("filesystem loop"));
+                    return Err(Error::io(path, "read directory", source));
+                }
+            };
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let file_type = entry.file_type();
+            if file_type.is_dir() {
+                continue;
+            }
+            let wanted = if include.is_empty() {
+                has_input_extension(entry.path())
+            } else {
+                matches_globs(&include, rel)
+            };
+            if !wanted || matches_globs(&exclude, rel) {
+                continue;
+            }
+            if !file_type.is_file() {
+                // Reading a FIFO would block and a device may never end.
+                skipped.push(Skipped {
+                    path: slash_path(entry.path()),
+                    reason: "not a regular file (FIFO, socket or device)".into(),
+                    error: false,
+                });
+                continue;
+            }
+            if let Some(max) = options.max_file_size {
+                let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                if len > max {
+                    skipped.push(Skipped {
+                        path: slash_path(entry.path()),
+                        reason: format!("{len} bytes, over --max-file-size {max}"),
+                        error: false,
+                    });
+                    continue;
+                }
+            }
+            let display = if prefix_roots {
+                slash_path(&root.join(rel))
+            } else {
+                slash_path(rel)
+            };
+            files.push(InputFile {
+                path: entry.path().to_path_buf(),
+                display,
+            });
+        }
+    }
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    files.dedup_by(|a, b| a.display == b.display);
+    Ok(files)
+}
+
+/// Whether a directory walk takes this file by default: a known extension, optionally
+/// followed by `.gz`, `.zst` or `.zstd`.
+fn has_input_extension(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let (_, inner) = Compression::from_name(&name);
+    Path::new(inner)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
+}
+
+fn build_globs(globs: &[String], flag: &str) -> Result<globset::GlobSet> {
+    let mut set = globset::GlobSetBuilder::new();
+    for g in globs {
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::InvalidParameter(format!("{flag} {g:?}: {e}")))?;
+        set.add(glob);
+    }
+    set.build()
+        .map_err(|e| Error::InvalidParameter(format!("{flag}: {e}")))
+}
+
+/// A glob matches a file when it matches its path relative to the walked directory, or, for a
+/// glob without `/`, its name (as in `.gitignore`: `*.html` matches at any depth).
+fn matches_globs(set: &globset::GlobSet, rel: &Path) -> bool {
+    if set.is_empty() {
+        return false;
+    }
+    set.is_match(rel) || rel.file_name().is_some_and(|n| set.is_match(Path::new(n)))
+}
+
+/// A path as it appears in reports: `/` separators on every platform.
+pub fn slash_path(path: &Path) -> String {
+    let s = path.to_string_lossy();
+    let s = s.strip_prefix("./").unwrap_or(&s);
+    if std::path::MAIN_SEPARATOR == '/' {
+        s.to_string()
+    } else {
+        s.replace(std::path::MAIN_SEPARATOR, "/")
+    }
+}
+
+/// What became of one input file (or one record of it).
+#[derive(Debug)]
+pub enum Loaded {
+    /// Read and decoded.
+    Document(Document),
+    /// Skipped, with the reason.
+    Skipped(Skipped),
+}
+
+/// Read and check one file as one plain-text document, whatever its name. Binary files (with a
+/// NUL byte) are skipped with a warning; invalid UTF-8 is an error unless `lossy`; read and
+/// decode errors become skips under `keep_going`. [`load_documents`] reads every input format.
+pub fn load(file: &InputFile, lossy: bool, keep_going: bool) -> Result<Loaded> {
+    // Under keep_going the error becomes a skip; its reason omits the path, which the skip
+    // names already.
+    let failed = |err: Error, reason: String| {
+        if keep_going {
+            Ok(Loaded::Skipped(Skipped {
+                path: file.display.clone(),
+                reason,
+                error: true,
+            }))
+        } else {
+            Err(err)
+        }
+    };
+    let bytes = match std::fs::read(&file.path) {
+        Ok(b) => b,
+        Err(e) => {
+            let reason = format!("cannot read file: {e}");
+            return failed(Error::io(&file.path, "read file", e), reason);
+        }
+    };
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Ok(Loaded::Skipped(Skipped {
+            path: file.display.clone(),
+            reason: format!("binary file (NUL byte at offset {at})"),
+            error: false,
+        }));
+    }
+    if !lossy {
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            let offset = e.valid_up_to();
+            return failed(
+                Error::InvalidUtf8 {
+                    path: file.path.clone(),
+                    offset,
+                },
+                format!("invalid UTF-8 at byte offset {offset} (--lossy replaces it)"),
+            );
+        }
+    }
+    Ok(Loaded::Document(Document {
+        path: file.display.clone(),
+        bytes,
+    }))
+}
+
+/// Read all files in parallel, keeping their order.
+pub fn load_all(
+    files: &[InputFile],
+    lossy: bool,
+    keep_going: bool,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Document>> {
+    let options = InputOptions {
+        lossy,
+        keep_going,
+        ..InputOptions::default()
+    };
+    load_all_with(files, &options, skipped)
+}
+
+/// Read all files in parallel with [`load_documents`], keeping their order (files in the order
+/// given, documents in their order within a file).
+///
+/// Names are made unique: the second document called `N` (two WARC records of one URI, two
+/// JSONL records with one id) becomes `N~2`, the third `N~3`, in document order.
+pub fn load_all_with(
+    files: &[InputFile],
+    options: &InputOptions,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Document>> {
+    let loaded: Vec<Result<Vec<Loaded>>> = files
+        .par_iter()
+        .map(|f| load_documents(f, options))
+        .collect();
+    let mut docs = Vec::with_capacity(files.len());
+    for item in loaded {
+        for one in item? {
+            match one {
+                Loaded::Document(d) => docs.push(d),
+                Loaded::Skipped(s) => skipped.push(s),
+            }
+        }
+    }
+    make_names_unique(&mut docs);
+    Ok(docs)
+}
+
+fn make_names_unique(docs: &mut [Document]) {
+    let mut seen: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
+    seen.reserve(docs.len());
+    for d in docs.iter() {
+        seen.entry(d.path.clone()).or_insert(0);
+    }
+    if seen.len() == docs.len() {
+        return;
+    }
+    for d in docs.iter_mut() {
+        let count = seen.get_mut(&d.path).map(|c| {
+            *c += 1;
+            *c
+        });
+        if let Some(n @ 2..) = count {
+            let mut name = format!("{}~{n}", d.path);
+            // `N~2` may itself be taken by another document: count on.
+            let mut k = n;
+            while seen.contains_key(&name) {
+                k += 1;
+                name = format!("{}~{k}", d.path);
+            }
+            seen.insert(name.clone(), 1);
+            d.path = name;
+        }
+    }
+}
+
+/// Read one input of any format: plain text, HTML, JSONL or WARC, compressed or not, or
+/// standard input when its path is `-`. Returns its documents and skips in order.
+///
+/// The format comes from the name (after `.gz`/`.zst`), else from the first bytes
+/// ([`InputFormat::sniff`]); compression from the magic number, checked against the name.
+/// Errors name the file (and the line, for JSONL); under `keep_going` they become skips.
+pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Loaded>> {
+    let keep_going = options.keep_going;
+    let failed = |err: Error| -> Result<Vec<Loaded>> {
+        if keep_going {
+            Ok(vec![Loaded::Skipped(Skipped {
+                path: file.display.clone(),
+                reason: err.reason(),
+                error: true,
+            })])
+        } else {
+            Err(err)
+        }
+    };
+    let is_stdin = file.path.as_os_str() == "-";
+    let (named_format, named_compression) = if is_stdin {
+        (options.stdin_format, Compression::None)
+    } else {
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        InputFormat::from_name(&name)
+    };
+    let err_path = if is_stdin {
+        PathBuf::from(STDIN_NAME)
+    } else {
+        file.path.clone()
+    };
+    let source: Box<dyn Read + Send> = if is_stdin {
+        Box::new(std::io::stdin())
+    } else {
+        match std::fs::File::open(&file.path) {
+            Ok(f) => Box::new(f),
+            Err(e) => return failed(Error::io(&file.path, "open file", e)),
+        }
+    };
+    let mut reader = match compress::open(source, named_compression) {
+        Ok(r) => r,
+        Err(e) => return failed(Error::io(&err_path, "read file", e)),
+    };
+    let format = match named_format {
+        InputFormat::Auto => {
+            // One fill_buf may return only a few bytes (the end of the magic-number peek, a
+            // pipe's short read): read a full head, then put it back.
+            let mut head = Vec::with_capacity(SNIFF_LEN);
+            if let Err(e) = (&mut reader).take(SNIFF_LEN as u64).read_to_end(&mut head) {
+                return failed(Error::io(&err_path, "read file", e));
+            }
+            let format = InputFormat::sniff(&head);
+            reader = Box::new(std::io::Cursor::new(head).chain(reader));
+            format
+        }
+        f => f,
+    };
+    match format {
+        InputFormat::Jsonl => jsonl::read(reader, &err_path, &file.display, options),
+        #[cfg(feature = "html")]
+        InputFormat::Warc => warc::read(reader, &err_path, &file.display, options),
+        #[cfg(feature = "html")]
+        InputFormat::Html => {
+            let bytes = match read_whole(reader) {
+                Ok(b) => b,
+                Err(e) => return failed(Error::io(&err_path, "read file", e)),
+            };
+            let text = html::page_text(&bytes, None);
+            Ok(vec![Loaded::Document(Document {
+                path: file.display.clone(),
+                bytes: text.into_bytes(),
+            })])
+        }
+        #[cfg(not(feature = "html"))]
+        InputFormat::Html | InputFormat::Warc => failed(Error::BadInput {
+            path: err_path,
+            line: None,
+            message: "HTML and WARC input need neardup built with the `html` feature \
+                      (cargo build --features html)"
+                .into(),
+        }),
+        InputFormat::Text | InputFormat::Auto => {
+            let bytes = match read_whole(reader) {
+                Ok(b) => b,
+                Err(e) => return failed(Error::io(&err_path, "read file", e)),
+            };
+            Ok(vec![check_text(file, &err_path, bytes, options)?])
+        }
+    }
+}
+
+fn read_whole(mut reader: impl Read) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    reader.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The checks of plain text: a NUL byte means a binary file (skipped); invalid UTF-8 is an
+/// error unless `lossy`.
+fn check_text(
+    file: &InputFile,
+    err_path: &Path,
+    bytes: Vec<u8>,
+    options: &InputOptions,
+) -> Result<Loaded> {
+    if let Some(at) = bytes.iter().position(|&b| b == 0) {
+        return Ok(Loaded::Skipped(Skipped {
+            path: file.display.clone(),
+            reason: format!("binary file (NUL byte at offset {at})"),
+            error: false,
+        }));
+    }
+    if !options.lossy {
+        if let Err(e) = std::str::from_utf8(&bytes) {
+            let offset = e.valid_up_to();
+            if options.keep_going {
+                return Ok(Loaded::Skipped(Skipped {
+                    path: file.display.clone(),
+                    reason: format!("invalid UTF-8 at byte offset {offset} (--lossy replaces it)"),
+                    error: true,
+                }));
+            }
+            return Err(Error::InvalidUtf8 {
+                path: err_path.to_path_buf(),
+                offset,
+            });
+        }
+    }
+    Ok(Loaded::Document(Document {
+        path: file.display.clone(),
+        bytes,
+    }))
+}
+
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Cut a document into paragraphs.
+pub fn split_paragraphs(doc: DocId, bytes: &[u8], mode: SplitMode, out: &mut Vec<Paragraph>) {
+    let start = if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
+    let mut ordinal = 0u32;
+    let mut push = |span: Range<usize>, line: u32| {
+        out.push(Paragraph {
+            doc,
+            ordinal,
+            line,
+            span,
+        });
+        ordinal += 1;
+    };
+    // Current block for `Blank` mode: (first line number, span so far).
+    let mut block: Option<(u32, Range<usize>)> = None;
+    for (index, line) in lines(bytes, start).enumerate() {
+        let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
+        let trimmed = trim_span(bytes, line);
+        match mode {
+            SplitMode::Lines => {
+                if !trimmed.is_empty() {
+                    push(trimmed, line_no);
+                }
+            }
+            SplitMode::Blank => {
+                if trimmed.is_empty() {
+                    if let Some((first, span)) = block.take() {
+                        push(span, first);
+                    }
+                } else {
+                    match &mut block {
+                        Some((_, span)) => span.end = trimmed.end,
+                        None => block = Some((line_no, trimmed)),
+                    }
+                }
+            }
+        }
+    }
+    if let Some((first, span)) = block {
+        push(span, first);
+    }
+}
+
+/// Spans of the lines of `bytes[start..]`, without their `\n` or `\r\n`.
+fn lines(bytes: &[u8], start: usize) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut pos = start;
+    let mut done = start >= bytes.len();
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let end = match bytes[pos..].iter().position(|&b| b == b'\n') {
+            Some(i) => pos + i,
+            None => {
+                done = true;
+                bytes.len()
+            }
+        };
+        let line = pos..end;
+        pos = end + 1;
+        if pos >= bytes.len() {
+            done = true;
+        }
+        Some(line)
+    })
+}
+
+/// Trim whitespace (Unicode whitespace where the bytes are valid UTF-8, ASCII otherwise).
+fn trim_span(bytes: &[u8], span: Range<usize>) -> Range<usize> {
+    let slice = &bytes[span.clone()];
+    match std::str::from_utf8(slice) {
+        Ok(s) => {
+            let lead = s.len() - s.trim_start().len();
+            let trail = s.len() - s.trim_end().len();
+            if lead == s.len() {
+                span.start..span.start
+            } else {
+                span.start + lead..span.end - trail
+            }
+        }
+        Err(_) => {
+            let lead = slice.iter().take_while(|b| b.is_ascii_whitespace()).count();
+            if lead == slice.len() {
+                return span.start..span.start;
+            }
+            let trail = slice
+                .iter()
+                .rev()
+                .take_while(|b| b.is_ascii_whitespace())
+                .count();
+            span.start + lead..span.end - trail
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn split(text: &str, mode: SplitMode) -> Vec<(u32, u32, String)> {
+        let mut out = Vec::new();
+        split_paragraphs(DocId(0), text.as_bytes(), mode, &mut out);
+        out.iter()
+            .map(|p| (p.ordinal, p.line, text[p.span.clone()].to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn lines_mode_skips_blank_lines_and_keeps_line_numbers() {
+        let got = split("title\n\n  lead  \r\nbody\n", SplitMode::Lines);
+        assert_eq!(
+            got,
+            vec![
+                (0, 1, "title".into()),
+                (1, 3, "lead".into()),
+                (2, 4, "body".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn blank_mode_joins_lines_of_a_block() {
+        let got = split("a\nb\n\n\nc\r\n", SplitMode::Blank);
+        assert_eq!(got, vec![(0, 1, "a\nb".into()), (1, 5, "c".into())]);
+    }
+
+    #[test]
+    fn bom_is_not_part_of_a_span() {
+        let text = "\u{FEFF}title\nbody";
+        let mut out = Vec::new();
+        split_paragraphs(DocId(0), text.as_bytes(), SplitMode::Lines, &mut out);
+        assert_eq!(out[0].span, 3..8);
+        assert_eq!(out[0].line, 1);
+    }
+
+    #[test]
+    fn empty_and_whitespace_only_inputs_have_no_paragraphs() {
+        assert!(split("", SplitMode::Lines).is_empty());
+        assert!(split("\n\n \t\n", SplitMode::Blank).is_empty());
+        assert!(split("\u{FEFF}", SplitMode::Lines).is_empty());
+    }
+
+    #[test]
+    fn unicode_whitespace_is_trimmed() {
+        assert_eq!(
+            split("\u{3000}نص\u{00A0}\n", SplitMode::Lines),
+            vec![(0, 1, "نص".into())]
+        );
+    }
+}
