@@ -14,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::config::{Config, SplitMode, VerifyMode};
 use crate::error::Error;
 use crate::normalize::normalize;
+use crate::passage::PassageConfig;
 use crate::report::{Format, Report};
 use crate::scan::Scanner;
 
@@ -104,6 +105,18 @@ struct ScanArgs {
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     threads: usize,
+    /// Also find passages (quotes, leads, wire copy) shared inside paragraphs of any length,
+    /// across paragraph boundaries and articles, with their byte spans.
+    #[arg(long)]
+    passages: bool,
+    /// Fewest shared words (after normalisation) for a passage; with --passages.
+    #[arg(
+        long,
+        requires = "passages",
+        default_value_t = crate::passage::DEFAULT_MIN_PASSAGE_WORDS,
+        value_name = "N"
+    )]
+    min_passage_words: usize,
     /// Exit with status 1 when any cluster is found (for pipelines).
     #[arg(long)]
     fail_on_duplicates: bool,
@@ -126,6 +139,7 @@ impl MatchArgs {
             verify: self.verify,
             lossy: input.lossy,
             keep_going: input.keep_going,
+            passages: None,
         }
     }
 }
@@ -176,7 +190,14 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
-    let scanner = Scanner::new(args.matching.config(&args.input))?;
+    let mut config = args.matching.config(&args.input);
+    if args.passages {
+        config.passages = Some(PassageConfig {
+            min_words: args.min_passage_words,
+            ..PassageConfig::default()
+        });
+    }
+    let scanner = Scanner::new(config)?;
     let report = with_threads(args.threads, || scanner.scan_paths(&args.paths))??;
     if !args.quiet {
         for s in &report.skipped {

@@ -62,6 +62,8 @@ pub struct Config {
     pub lossy: bool,
     /// Skip unreadable or undecodable files with a warning instead of failing.
     pub keep_going: bool,
+    /// Also find shared passages inside paragraphs (`--passages`); `None` skips that stage.
+    pub passages: Option<crate::passage::PassageConfig>,
 }
 
 impl Default for Config {
@@ -78,6 +80,7 @@ impl Default for Config {
             min_words: 1,
             lossy: false,
             keep_going: false,
+            passages: None,
         }
     }
 }

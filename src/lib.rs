@@ -47,6 +47,7 @@ pub mod ingest;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod passage;
 pub mod report;
 pub mod scan;
 pub mod shingle;

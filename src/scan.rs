@@ -24,6 +24,7 @@ use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
 use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::normalize::normalize;
+use crate::passage::{self, PassageParams};
 use crate::report::{Cluster, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA};
 use crate::shingle::{self, ShingleScratch};
 
@@ -33,6 +34,7 @@ pub struct Scanner {
     config: Config,
     params: Params,
     hasher: MinHasher,
+    passage_params: Option<PassageParams>,
 }
 
 /// A paragraph's place in the corpus, as far as clustering is concerned.
@@ -55,10 +57,12 @@ impl Scanner {
     pub fn new(config: Config) -> Result<Self> {
         let params = config.params()?;
         let hasher = MinHasher::new(params.num_perm, params.seed);
+        let passage_params = config.passages.as_ref().map(|p| p.params()).transpose()?;
         Ok(Scanner {
             config,
             params,
             hasher,
+            passage_params,
         })
     }
 
@@ -174,12 +178,18 @@ impl Scanner {
             capped_buckets: candidate_stats.capped_buckets,
             skipped_files: skipped.len(),
         };
+        // Passages: a separate stage over the same documents and paragraphs.
+        let passages = self
+            .passage_params
+            .as_ref()
+            .map(|p| passage::find_passages(&corpus.docs, &corpus.paragraphs, p));
         Ok(Report {
             schema: REPORT_SCHEMA.to_string(),
             params: self.params.clone(),
             stats,
             clusters,
             skipped,
+            passages,
         })
     }
 
