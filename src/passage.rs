@@ -5,7 +5,8 @@
 //! byte range of an original file holding at least `min_words` normalised words that also occur,
 //! possibly with small edits, somewhere else (in another article or further down the same one,
 //! across paragraph boundaries too). **Invariants**: spans start and end on word boundaries of
-//! the original text and lie inside the document; two spans of one cluster never overlap; the
+//! the original text and lie inside the document; two spans of one document in one cluster
+//! never overlap (overlapping ones are merged into one); the
 //! report depends only on the documents and the parameters (every parallel step collects in
 //! input order, every sort has a total key), so it is byte-identical for any thread count; work
 //! stays near-linear in corpus size because fingerprints found in more than `max_occurrences`
@@ -772,20 +773,38 @@ fn cluster_matches(matches: &[Match]) -> Vec<RawCluster> {
     intervals.par_sort_unstable();
     let mut site_of = vec![0u32; intervals.len()];
     let mut sites: Vec<Site> = Vec::new();
+    // Sites of the current document that may still overlap the next interval.
+    let mut open: Vec<usize> = Vec::new();
     for &(doc, s, e, id) in &intervals {
-        let joins = sites.last().is_some_and(|site| {
-            let overlap = site.words.end.min(e).saturating_sub(s);
-            let shorter = (e - s).min(site.words.end - site.words.start);
-            site.doc == doc && 2 * overlap >= shorter && overlap > 0
-        });
-        if joins {
-            if let Some(site) = sites.last_mut() {
-                site.words.end = site.words.end.max(e);
+        open.retain(|&i| sites[i].doc == doc && sites[i].words.end > s);
+        // The open site sharing most words, if that is at least half of the shorter of the
+        // two: the same passage seen through another alignment, whose boundaries differ by an
+        // edit or two or which covers only part of it (two copies edited in different places
+        // align over less than either shares with the source). The price: a short passage
+        // nested in a longer one (the end of a title quoted elsewhere) joins the longer one's
+        // cluster, where its link says how many words it shares.
+        let best = open
+            .iter()
+            .map(|&i| {
+                let w = &sites[i].words;
+                let overlap = w.end.min(e).saturating_sub(s.max(w.start));
+                let shorter = (e - s).min(w.end - w.start);
+                (overlap, 2 * overlap >= shorter, std::cmp::Reverse(i))
+            })
+            .filter(|&(overlap, enough, _)| enough && overlap > 0)
+            .max();
+        let site = match best {
+            Some((_, _, std::cmp::Reverse(i))) => {
+                sites[i].words.end = sites[i].words.end.max(e);
+                i
             }
-        } else {
-            sites.push(Site { doc, words: s..e });
-        }
-        site_of[id as usize] = sites.len() as u32 - 1;
+            None => {
+                sites.push(Site { doc, words: s..e });
+                open.push(sites.len() - 1);
+                sites.len() - 1
+            }
+        };
+        site_of[id as usize] = site as u32;
     }
     let mut uf = UnionFind::new(sites.len());
     for m in 0..matches.len() {
@@ -795,19 +814,27 @@ fn cluster_matches(matches: &[Match]) -> Vec<RawCluster> {
     let components = uf.components(2);
     let mut cluster_of = vec![u32::MAX; sites.len()];
     let mut index_in = vec![0u32; sites.len()];
+    let mut out: Vec<RawCluster> = Vec::with_capacity(components.len());
     for (c, comp) in components.iter().enumerate() {
-        for (i, &s) in comp.iter().enumerate() {
+        // Overlapping sites of one document that ended up in one cluster are one span: an
+        // edited copy seen partly through one alignment and wholly through another.
+        let mut merged: Vec<Site> = Vec::with_capacity(comp.len());
+        for &s in comp {
+            let site = &sites[s as usize];
+            match merged.last_mut() {
+                Some(m) if m.doc == site.doc && site.words.start < m.words.end => {
+                    m.words.end = m.words.end.max(site.words.end);
+                }
+                _ => merged.push(site.clone()),
+            }
             cluster_of[s as usize] = c as u32;
-            index_in[s as usize] = i as u32;
+            index_in[s as usize] = merged.len() as u32 - 1;
         }
-    }
-    let mut out: Vec<RawCluster> = components
-        .iter()
-        .map(|comp| RawCluster {
-            sites: comp.iter().map(|&s| sites[s as usize].clone()).collect(),
+        out.push(RawCluster {
+            sites: merged,
             links: Vec::new(),
-        })
-        .collect();
+        });
+    }
     for m in 0..matches.len() {
         let (sa, sb) = (site_of[2 * m] as usize, site_of[2 * m + 1] as usize);
         let c = cluster_of[sa];
@@ -815,7 +842,9 @@ fn cluster_matches(matches: &[Match]) -> Vec<RawCluster> {
             continue;
         }
         let (x, y) = (index_in[sa], index_in[sb]);
-        out[c as usize].links.push((x.min(y), x.max(y), m));
+        if x != y {
+            out[c as usize].links.push((x.min(y), x.max(y), m));
+        }
     }
     for c in &mut out {
         // One link per pair of sites: the alignment with most shared words (then the first).
@@ -823,6 +852,7 @@ fn cluster_matches(matches: &[Match]) -> Vec<RawCluster> {
             .sort_unstable_by_key(|&(a, b, m)| (a, b, std::cmp::Reverse(matches[m].shared), m));
         c.links.dedup_by_key(|l| (l.0, l.1));
     }
+    out.retain(|c| c.sites.len() >= 2);
     out
 }
 
