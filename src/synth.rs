@@ -44,7 +44,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
-mod passages;
+pub mod passages;
 pub use passages::{
     evaluate_passages, generate_passages, PassageCorpus, PassageEvaluation, PassageLabels,
     PassageOccurrence, PassageSynthConfig, PlantedPassage, PASSAGE_LABELS_SCHEMA,

@@ -162,7 +162,7 @@ struct Pending {
     occurrence: usize,
 }
 
-/// Generates a passage corpus; see the [module docs](self).
+/// Generates a passage corpus; see the [module docs](crate::synth::passages).
 pub fn generate_passages(config: &PassageSynthConfig) -> PassageCorpus {
     let mut rng = Rng::new(config.seed ^ 0x7061_7373_6167_6573); // "passages"
     let vocabs = [Vocab::new(WORDS_EN), Vocab::new(WORDS_AR)];
