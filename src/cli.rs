@@ -117,7 +117,7 @@ struct ScanArgs {
         value_name = "N"
     )]
     min_passage_words: usize,
-    /// Exit with status 1 when any cluster is found (for pipelines).
+    /// Exit with status 1 when any cluster (or, with --passages, passage) is found.
     #[arg(long)]
     fail_on_duplicates: bool,
     /// Print no warnings.
@@ -207,7 +207,13 @@ fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     write_report(&report, args.format, args.output.as_deref())?;
     Ok(if report.skipped.iter().any(|s| s.error) {
         ExitCode::from(2)
-    } else if args.fail_on_duplicates && !report.clusters.is_empty() {
+    } else if args.fail_on_duplicates
+        && (!report.clusters.is_empty()
+            || report
+                .passages
+                .as_ref()
+                .is_some_and(|p| !p.clusters.is_empty()))
+    {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -488,6 +488,10 @@ struct Match {
     shared: u32,
 }
 
+/// Widest spread of diagonals in one chain (words of net insertion or deletion); a chain that
+/// would drift further is cut, so no alignment band is wider than this plus twice the margin.
+const MAX_CHAIN_DIAGONALS: i64 = 64;
+
 /// Seeds of one chain: positions (a, b), sorted by a.
 type Chain = Vec<(u32, u32)>;
 
@@ -513,8 +517,13 @@ fn chains(seeds: &[Seed], max_gap: u32, max_drift: i64) -> Vec<Chain> {
             .enumerate()
             .filter_map(|(i, ch)| {
                 let &(la, lb) = ch.last()?;
+                let &(fa, fb) = ch.first()?;
                 let drift = (d - (lb as i64 - la as i64)).abs();
-                (pa > la && pb > lb && drift <= max_drift).then_some((drift, i))
+                // The band of the chain's alignment spans its diagonals: bounding them bounds the
+                // alignment's cost to a constant per word.
+                let band = (d - (fb as i64 - fa as i64)).abs();
+                (pa > la && pb > lb && drift <= max_drift && band <= MAX_CHAIN_DIAGONALS)
+                    .then_some((drift, i))
             })
             .min();
         match pick {

@@ -317,3 +317,32 @@ fn generated_corpus_meets_the_quality_targets() {
         .flat_map(|p| &p.occurrences)
         .any(|o| o.crosses_paragraphs));
 }
+
+#[test]
+fn fail_on_duplicates_counts_passages() {
+    let dir = crate::util::corpus(&[
+        (
+            "a.txt",
+            "Opening line one\nThe minister said the bridge will stay closed to heavy trucks \
+             until the engineering tests are complete, and left."
+                .as_bytes(),
+        ),
+        (
+            "b.txt",
+            "Another story entirely\nAsked again, officials repeated that the bridge will stay \
+             closed to heavy trucks until the engineering tests are complete."
+                .as_bytes(),
+        ),
+    ]);
+    neardup()
+        .args(["scan", "--fail-on-duplicates", "-q"])
+        .arg(dir.path())
+        .assert()
+        .code(0);
+    neardup()
+        .args(["scan", "--fail-on-duplicates", "-q", "--passages"])
+        .arg(dir.path())
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("passages: 1 cluster, 2 spans"));
+}
