@@ -16,6 +16,7 @@ use crate::dedup::{self, DedupMode, DedupOptions, DedupScope, Keep};
 use crate::error::Error;
 use crate::ingest::{self, DocId, InputFormat, InputOptions};
 use crate::normalize::normalize;
+use crate::passage::PassageConfig;
 use crate::progress::Progress;
 use crate::report::{Format, Report};
 use crate::scan::Scanner;
@@ -322,7 +323,19 @@ struct ScanArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Exit with status 1 when any cluster is found (for pipelines).
+    /// Also find passages (quotes, leads, wire copy) shared inside paragraphs of any length,
+    /// across paragraph boundaries and articles, with their byte spans.
+    #[arg(long)]
+    passages: bool,
+    /// Fewest shared words (after normalisation) for a passage; with --passages.
+    #[arg(
+        long,
+        requires = "passages",
+        default_value_t = crate::passage::DEFAULT_MIN_PASSAGE_WORDS,
+        value_name = "N"
+    )]
+    min_passage_words: usize,
+    /// Exit with status 1 when any cluster (or, with --passages, passage) is found.
     #[arg(long)]
     fail_on_duplicates: bool,
     #[command(flatten)]
@@ -344,6 +357,7 @@ impl MatchArgs {
             lossy: input.lossy,
             keep_going: input.keep_going,
             boilerplate_min_docs: run.boilerplate_min_docs,
+            passages: None,
         }
     }
 }
@@ -399,8 +413,14 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     let progress = args.run.progress();
-    let scanner =
-        Scanner::new(args.matching.config(&args.input, &args.run))?.with_progress(progress.clone());
+    let mut config = args.matching.config(&args.input, &args.run);
+    if args.passages {
+        config.passages = Some(PassageConfig {
+            min_words: args.min_passage_words,
+            ..PassageConfig::default()
+        });
+    }
+    let scanner = Scanner::new(config)?.with_progress(progress.clone());
     let options = args.input.options();
     let report = with_threads(args.run.threads, || {
         scanner.scan_inputs(&args.paths, &options)
@@ -415,7 +435,13 @@ fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     write_report(&report, args.format, args.output.as_deref())?;
     Ok(if report.skipped.iter().any(|s| s.error) {
         ExitCode::from(2)
-    } else if args.fail_on_duplicates && !report.clusters.is_empty() {
+    } else if args.fail_on_duplicates
+        && (!report.clusters.is_empty()
+            || report
+                .passages
+                .as_ref()
+                .is_some_and(|p| !p.clusters.is_empty()))
+    {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -65,6 +65,8 @@ pub struct Config {
     /// Clusters spanning at least this many distinct documents are labelled boilerplate
     /// (0: never). A labelling choice, not a matching one, so it is not part of [`Params`].
     pub boilerplate_min_docs: usize,
+    /// Also find shared passages inside paragraphs (`--passages`); `None` skips that stage.
+    pub passages: Option<crate::passage::PassageConfig>,
 }
 
 impl Default for Config {
@@ -82,6 +84,7 @@ impl Default for Config {
             lossy: false,
             keep_going: false,
             boilerplate_min_docs: DEFAULT_BOILERPLATE_MIN_DOCS,
+            passages: None,
         }
     }
 }

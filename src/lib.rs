@@ -9,7 +9,8 @@
 //!
 //! The pipeline, one module per stage:
 //! [`ingest`] → [`normalize`] → [`shingle`] → [`minhash`] → [`lsh`] → [`cluster`] → [`report`],
-//! run together by [`scan::Scanner`].
+//! run together by [`scan::Scanner`]. With [`Config::passages`] set, [`passage`] then finds
+//! passages (quotes, leads) shared inside paragraphs of any length, with word-exact byte spans.
 //!
 //! # Example
 //!
@@ -49,6 +50,7 @@ pub mod ingest;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
+pub mod passage;
 pub mod progress;
 pub mod report;
 pub mod scan;

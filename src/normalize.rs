@@ -204,6 +204,14 @@ enum Action {
     Separate,
 }
 
+/// Whether `c`, as written in the original text, breaks words (rule 5): lets the passage stage
+/// cut original text into the same words as [`normalize`] while keeping each word's byte span.
+/// Judged on the character before NFKC and case folding, which only differs from the rule for
+/// compatibility characters that NFKC expands into punctuation (such as `⒈`).
+pub(crate) fn separates_words(c: char) -> bool {
+    matches!(classify(c), Action::Separate)
+}
+
 fn classify(c: char) -> Action {
     match c {
         'a'..='z' | '0'..='9' => Action::Keep,

@@ -24,6 +24,7 @@ use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
 use crate::minhash::{estimate_jaccard, MinHasher};
 use crate::normalize::normalize;
+use crate::passage::{self, PassageParams};
 use crate::progress::Progress;
 use crate::report::{
     Cluster, DocumentStats, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA,
@@ -37,6 +38,7 @@ pub struct Scanner {
     params: Params,
     hasher: MinHasher,
     progress: Progress,
+    passage_params: Option<PassageParams>,
 }
 
 /// A paragraph's place in the corpus, as far as clustering is concerned.
@@ -59,11 +61,13 @@ impl Scanner {
     pub fn new(config: Config) -> Result<Self> {
         let params = config.params()?;
         let hasher = MinHasher::new(params.num_perm, params.seed);
+        let passage_params = config.passages.as_ref().map(|p| p.params()).transpose()?;
         Ok(Scanner {
             config,
             params,
             hasher,
             progress: Progress::hidden(),
+            passage_params,
         })
     }
 
@@ -228,6 +232,11 @@ impl Scanner {
             capped_buckets: candidate_stats.capped_buckets,
             skipped_files: skipped.len(),
         };
+        // Passages: a separate stage over the same documents and paragraphs.
+        let passages = self
+            .passage_params
+            .as_ref()
+            .map(|p| passage::find_passages(&corpus.docs, &corpus.paragraphs, p));
         let mut report = Report {
             schema: REPORT_SCHEMA.to_string(),
             params: self.params.clone(),
@@ -236,6 +245,7 @@ impl Scanner {
             skipped,
             boilerplate_min_docs: 0,
             documents: DocumentStats::of_corpus(&corpus.docs, &corpus.paragraphs),
+            passages,
         };
         report.label_boilerplate(self.config.boilerplate_min_docs);
         Ok(report)

@@ -27,6 +27,9 @@
 //! from a Zipf–Mandelbrot distribution over a 2,000-word list per language, so common words
 //! repeat as in real text while word 3-grams of unrelated paragraphs almost never coincide.
 //!
+//! [`generate_passages`] writes another kind of corpus: passages of known byte position
+//! embedded in unrelated text (labels in [`PassageLabels`]), scored by [`evaluate_passages`].
+//!
 //! # Example
 //!
 //! ```
@@ -40,6 +43,12 @@
 
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
+
+pub mod passages;
+pub use passages::{
+    evaluate_passages, generate_passages, PassageCorpus, PassageEvaluation, PassageLabels,
+    PassageOccurrence, PassageSynthConfig, PlantedPassage, PASSAGE_LABELS_SCHEMA,
+};
 use std::path::Path;
 use std::rc::Rc;
 

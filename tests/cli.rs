@@ -48,7 +48,7 @@ fn json_report_has_the_documented_fields() {
         .unwrap();
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(v["schema"], "neardup.report/1");
+    assert_eq!(v["schema"], "neardup.report/2");
     for key in [
         "threshold",
         "num_perm",

@@ -8,5 +8,6 @@ mod cli;
 mod dedup;
 mod determinism;
 mod inputs;
+mod passages;
 mod report;
 mod sample_corpus;

@@ -25,9 +25,10 @@ use serde::{Deserialize, Serialize};
 use crate::cluster::{ClusterKind, Scope, SimilarityMethod};
 use crate::config::Params;
 use crate::ingest::Skipped;
+use crate::passage::PassageReport;
 
 /// Schema identifier written in every JSON report; bumped on any incompatible change.
-pub const REPORT_SCHEMA: &str = "neardup.report/1";
+pub const REPORT_SCHEMA: &str = "neardup.report/2";
 
 /// The result of a scan.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -42,6 +43,9 @@ pub struct Report {
     pub clusters: Vec<Cluster>,
     /// Files not scanned, sorted by path.
     pub skipped: Vec<Skipped>,
+    /// Shared passages, when the scan looked for them (`--passages`); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passages: Option<PassageReport>,
     /// Clusters spanning at least this many distinct documents are labelled boilerplate
     /// (0: no labelling). Absent from reports written before the field existed.
     #[serde(default)]
@@ -234,6 +238,11 @@ impl Report {
                     serde_json::to_writer(&mut *out, cluster)?;
                     out.write_all(b"\n")?;
                 }
+                // Passage clusters follow, told apart by `"kind": "passage"`.
+                for cluster in self.passages.iter().flat_map(|p| &p.clusters) {
+                    serde_json::to_writer(&mut *out, cluster)?;
+                    out.write_all(b"\n")?;
+                }
                 Ok(())
             }
             Format::Text => self.write_text(out),
@@ -319,6 +328,9 @@ impl Report {
                 )?;
             }
         }
+        if let Some(passages) = &self.passages {
+            passages.write_text(out)?;
+        }
         if !self.skipped.is_empty() {
             writeln!(out, "\nskipped {}:", counted(self.skipped.len(), "file"))?;
             for sk in &self.skipped {
@@ -331,6 +343,71 @@ impl Report {
 
 /// Characters of a paragraph shown in the text format.
 pub const SNIPPET_CHARS: usize = 100;
+
+impl PassageReport {
+    /// The passage section of the text format: a summary line, then each cluster with
+    /// `path:line`, its length in words and the span in its paragraph, `[` … `]` marking the
+    /// shared words.
+    pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let s = &self.stats;
+        let p = &self.params;
+        writeln!(
+            out,
+            "\npassages: {}, {} (at least {} words · {}-word anchors · window {} · {} \
+             boilerplate fingerprints dropped)",
+            counted(s.clusters, "cluster"),
+            counted(s.spans, "span"),
+            p.min_words,
+            p.anchor_words,
+            p.window,
+            s.dropped_fingerprints
+        )?;
+        for c in &self.clusters {
+            writeln!(
+                out,
+                "\n~{} passage · {} · {} · {}",
+                c.id,
+                serde_plain(&c.scope),
+                counted(c.spans.len(), "span"),
+                counted(c.words as usize, "word")
+            )?;
+            let width = c
+                .spans
+                .iter()
+                .map(|m| m.path.chars().count() + 1 + digits(m.line))
+                .max()
+                .unwrap_or(0);
+            for m in &c.spans {
+                let place = format!("{}:{}", m.path, m.line);
+                let before = snippet(&m.before, usize::MAX);
+                let skip = before.chars().count().saturating_sub(PASSAGE_CONTEXT_CHARS);
+                let before: String = before.chars().skip(skip).collect();
+                let lead = if skip > 0 { "…" } else { "" };
+                let gap = if m.before.ends_with(char::is_whitespace) {
+                    " "
+                } else {
+                    ""
+                };
+                let gap_after = if m.after.starts_with(char::is_whitespace) {
+                    " "
+                } else {
+                    ""
+                };
+                writeln!(
+                    out,
+                    "  {place:<width$}  {:>3}w  {lead}{before}{gap}[{}]{gap_after}{}",
+                    m.words,
+                    snippet(&m.text, SNIPPET_CHARS),
+                    snippet(&m.after, PASSAGE_CONTEXT_CHARS)
+                )?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Characters of context shown on each side of a passage in the text format.
+pub const PASSAGE_CONTEXT_CHARS: usize = 24;
 
 /// "1 cluster", "2 clusters".
 pub(crate) fn counted(n: usize, noun: &str) -> String {
