@@ -17,6 +17,8 @@ use crate::normalize::normalize;
 use crate::report::{Format, Report};
 use crate::scan::Scanner;
 
+mod index_cmd;
+
 /// Find duplicate and near-duplicate paragraphs in collections of articles.
 #[derive(Parser, Debug)]
 #[command(name = "neardup", version, about, max_term_width = 100)]
@@ -40,6 +42,14 @@ enum Command {
         /// Text to normalise.
         text: Vec<String>,
     },
+    /// Build, extend, inspect, verify or compact a persistent index.
+    #[command(subcommand)]
+    Index(index_cmd::IndexCommand),
+    /// Find where each paragraph of a text appears in an index.
+    ///
+    /// TEXT is a file, or '-' for standard input; it is cut into paragraphs with the index's
+    /// split mode, and each is matched with the index's parameters.
+    Query(index_cmd::QueryArgs),
 }
 
 /// Flags that decide which paragraphs match (shared by every command that compares).
@@ -89,8 +99,16 @@ struct InputArgs {
 #[derive(Args, Debug)]
 struct ScanArgs {
     /// Files or directories to scan.
-    #[arg(required = true, value_name = "PATHS")]
+    #[arg(
+        required_unless_present = "index",
+        conflicts_with = "index",
+        value_name = "PATHS"
+    )]
     paths: Vec<PathBuf>,
+    /// Cluster everything in this index instead of scanning files (the index's parameters
+    /// apply; only --verify may differ).
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
     #[command(flatten)]
     matching: MatchArgs,
     #[command(flatten)]
@@ -132,10 +150,20 @@ impl MatchArgs {
 
 /// Run the CLI with the process's arguments and return its exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Which flags were given, for commands that take their defaults from an index.
+    let given = index_cmd::Given::new(&matches);
     let result = match cli.command {
+        Command::Scan(args) if args.index.is_some() => index_cmd::scan_index(args, &given),
         Command::Scan(args) => scan(args),
         Command::Normalize { text } => normalize_cmd(text),
+        Command::Index(command) => index_cmd::run(command, &given),
+        Command::Query(args) => index_cmd::query(args, &given),
     };
     match result {
         Ok(code) => code,

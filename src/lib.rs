@@ -37,12 +37,14 @@
 //! # Ok::<(), neardup::Error>(())
 //! ```
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+// The one `unsafe` block is the memory map of index files (`index::segment::map_file`).
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod error;
+pub mod index;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;
@@ -54,6 +56,7 @@ pub mod synth;
 
 pub use config::{Config, Params, SplitMode, VerifyMode};
 pub use error::{Error, Result};
+pub use index::{Index, IndexWriter};
 pub use ingest::Document;
 pub use report::{Cluster, Format, Member, Report};
 pub use scan::Scanner;
