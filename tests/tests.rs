@@ -5,4 +5,5 @@ mod util;
 mod arabic;
 mod cli;
 mod determinism;
+mod index;
 mod sample_corpus;
