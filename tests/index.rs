@@ -678,3 +678,44 @@ fn the_format_1_fixture_still_reads() {
         assert_eq!(texts(a), texts(b));
     }
 }
+
+#[test]
+fn index_files_are_identical_for_any_thread_count() {
+    let dir = split_corpus(800, 1, 9);
+    let d = dir.path();
+    run_in(
+        d,
+        &[
+            "index",
+            "build",
+            "b1",
+            "--index",
+            "one",
+            "--threads",
+            "1",
+            "--batch-mb",
+            "1",
+        ],
+    );
+    run_in(
+        d,
+        &[
+            "index",
+            "build",
+            "b1",
+            "--index",
+            "two",
+            "--threads",
+            "2",
+            "--batch-mb",
+            "1",
+        ],
+    );
+    for name in ["manifest.json", "seg-0000000000000001.ndx"] {
+        assert!(
+            std::fs::read(d.join("one").join(name)).unwrap()
+                == std::fs::read(d.join("two").join(name)).unwrap(),
+            "{name} differs"
+        );
+    }
+}

@@ -1,9 +1,9 @@
-//! Segment files: written once by a [`SegmentBuilder`], then read through a memory map as a
+//! Segment files: written once by a `SegmentBuilder`, then read through a memory map as a
 //! [`Segment`].
 //!
 //! Input (builder): documents with their paragraph rows (span, exact hash, signature), pushed
 //! in ascending path order. Output: one file `seg-<id>.ndx` laid out as in `docs/FORMAT.md`,
-//! fully written and fsynced before [`SegmentBuilder::finish`] returns. Input (reader): such a
+//! fully written and fsynced before `SegmentBuilder::finish` returns. Input (reader): such a
 //! file and the manifest's record of it. Invariants: a segment is never modified after
 //! `finish`; memory while building is one batch of documents plus 16 bytes per paragraph of
 //! the segment (the band-table sort), since paragraph rows and signatures stream to unnamed
