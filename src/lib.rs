@@ -9,7 +9,8 @@
 //!
 //! The pipeline, one module per stage:
 //! [`ingest`] → [`normalize`] → [`shingle`] → [`minhash`] → [`lsh`] → [`cluster`] → [`report`],
-//! run together by [`scan::Scanner`].
+//! run together by [`scan::Scanner`]. [`index`] keeps the sketches on disk (memory-mapped,
+//! incremental, crash-safe) for queries and clusters without re-reading the corpus.
 //!
 //! # Example
 //!
