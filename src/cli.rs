@@ -21,6 +21,8 @@ use crate::progress::Progress;
 use crate::report::{Format, Report};
 use crate::scan::Scanner;
 
+mod index_cmd;
+
 /// Find duplicate and near-duplicate paragraphs in collections of articles.
 #[derive(Parser, Debug)]
 #[command(name = "neardup", version, about, max_term_width = 100)]
@@ -58,6 +60,14 @@ enum Command {
         /// Text to normalise.
         text: Vec<String>,
     },
+    /// Build, extend, inspect, verify or compact a persistent index.
+    #[command(subcommand)]
+    Index(index_cmd::IndexCommand),
+    /// Find where each paragraph of a text appears in an index.
+    ///
+    /// TEXT is a file, or '-' for standard input; it is cut into paragraphs with the index's
+    /// split mode, and each is matched with the index's parameters.
+    Query(index_cmd::QueryArgs),
     /// Show the LSH banding for a threshold and what it does: the probability of becoming a
     /// candidate at each similarity, false-positive and false-negative areas, expected recall.
     Params(ParamsArgs),
@@ -310,8 +320,16 @@ struct DedupArgs {
 #[derive(Args, Debug)]
 struct ScanArgs {
     /// Files or directories to scan.
-    #[arg(required = true, value_name = "PATHS")]
+    #[arg(
+        required_unless_present = "index",
+        conflicts_with = "index",
+        value_name = "PATHS"
+    )]
     paths: Vec<PathBuf>,
+    /// Cluster everything in this index instead of scanning files (the index's parameters
+    /// apply; only --verify may differ).
+    #[arg(long, value_name = "DIR")]
+    index: Option<PathBuf>,
     #[command(flatten)]
     matching: MatchArgs,
     #[command(flatten)]
@@ -325,7 +343,7 @@ struct ScanArgs {
     output: Option<PathBuf>,
     /// Also find passages (quotes, leads, wire copy) shared inside paragraphs of any length,
     /// across paragraph boundaries and articles, with their byte spans.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "index")]
     passages: bool,
     /// Fewest shared words (after normalisation) for a passage; with --passages.
     #[arg(
@@ -364,12 +382,22 @@ impl MatchArgs {
 
 /// Run the CLI with the process's arguments and return its exit code.
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    // Which flags were given, for commands that take their defaults from an index.
+    let given = index_cmd::Given::new(&matches);
     let result = match cli.command {
+        Command::Scan(args) if args.index.is_some() => index_cmd::scan_index(args, &given),
         Command::Scan(args) => scan(args),
         Command::Dedup(args) => dedup_cmd(args),
         Command::Paragraphs(args) => paragraphs_cmd(args),
         Command::Normalize { text } => normalize_cmd(text),
+        Command::Index(command) => index_cmd::run(command, &given),
+        Command::Query(args) => index_cmd::query(args, &given),
         Command::Params(args) => params_cmd(args),
         Command::Eval(args) => eval_cmd(args),
     };

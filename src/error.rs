@@ -51,6 +51,36 @@ pub enum Error {
     /// `dedup` output inside its input); the message says what to do instead.
     #[error("{0}")]
     Refused(String),
+    /// An index file is damaged, truncated, of another format version, or inconsistent with
+    /// the manifest. Nothing is read from it; restore the index from a backup or rebuild it
+    /// with `neardup index build`.
+    #[error("{}: {section}: {problem}", path.display())]
+    IndexCorrupt {
+        /// The file concerned.
+        path: PathBuf,
+        /// The part of the file, e.g. "header" or "section signatures".
+        section: String,
+        /// What is wrong.
+        problem: String,
+    },
+    /// Another process holds the index's writer lock.
+    #[error(
+        "{}: index is locked by another writer (wait for it to finish; readers need no lock)",
+        path.display()
+    )]
+    IndexLocked {
+        /// The index directory.
+        path: PathBuf,
+    },
+    /// The parameters given differ from those the index was built with, or the index cannot
+    /// be used as asked.
+    #[error("{}: {message}", path.display())]
+    IndexUsage {
+        /// The index directory.
+        path: PathBuf,
+        /// What is wrong and what to do.
+        message: String,
+    },
 }
 
 /// Result alias used throughout the crate.
@@ -71,6 +101,7 @@ impl Error {
             } => format!("line {line}: {message}"),
             Error::BadInput { message, .. } => message.clone(),
             Error::InvalidParameter(m) | Error::Refused(m) => m.clone(),
+            other => other.to_string(),
         }
     }
 

@@ -11,6 +11,8 @@
 //! [`ingest`] → [`normalize`] → [`shingle`] → [`minhash`] → [`lsh`] → [`cluster`] → [`report`],
 //! run together by [`scan::Scanner`]. With [`Config::passages`] set, [`passage`] then finds
 //! passages (quotes, leads) shared inside paragraphs of any length, with word-exact byte spans.
+//! [`index`] keeps the sketches on disk (memory-mapped, incremental, crash-safe) for queries
+//! and clusters without re-reading the corpus.
 //!
 //! # Example
 //!
@@ -38,7 +40,8 @@
 //! # Ok::<(), neardup::Error>(())
 //! ```
 #![warn(missing_docs)]
-#![forbid(unsafe_code)]
+// The one `unsafe` block is the memory map of index files (`index::segment::map_file`).
+#![deny(unsafe_code)]
 
 pub mod cli;
 pub mod cluster;
@@ -46,6 +49,7 @@ pub mod config;
 pub mod dedup;
 pub mod error;
 pub mod eval;
+pub mod index;
 pub mod ingest;
 pub mod lsh;
 pub mod minhash;
@@ -59,6 +63,7 @@ pub mod synth;
 
 pub use config::{Config, Params, SplitMode, VerifyMode};
 pub use error::{Error, Result};
+pub use index::{Index, IndexWriter};
 pub use ingest::Document;
 pub use report::{Cluster, Format, Member, Report};
 pub use scan::Scanner;

@@ -12,6 +12,7 @@
 //! 4. LSH candidate pairs of units → verification → union-find components;
 //! 5. clusters: components with at least two paragraphs, sorted by their first paragraph.
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -41,16 +42,49 @@ pub struct Scanner {
     passage_params: Option<PassageParams>,
 }
 
-/// A paragraph's place in the corpus, as far as clustering is concerned.
-struct Corpus {
-    docs: Vec<Document>,
-    paragraphs: Vec<Paragraph>,
+/// Documents in memory and their paragraphs, in (document order, ordinal).
+pub(crate) struct Corpus {
+    pub(crate) docs: Vec<Document>,
+    pub(crate) paragraphs: Vec<Paragraph>,
 }
 
 impl Corpus {
-    fn text(&self, p: &Paragraph) -> std::borrow::Cow<'_, str> {
+    fn text(&self, p: &Paragraph) -> Cow<'_, str> {
         self.docs[p.doc.0 as usize].text(p.span.clone())
     }
+}
+
+/// Where the cluster stage finds document paths and paragraph text: documents in memory for a
+/// scan, source files re-read for an index (`crate::index`).
+pub(crate) trait TextSource: Sync {
+    /// Number of documents (`DocId`s are `0..document_count()`).
+    fn document_count(&self) -> usize;
+    /// The document's path as reports show it.
+    fn path(&self, doc: DocId) -> &str;
+    /// The paragraph's text, or `None` when it is no longer available (an indexed source file
+    /// changed or vanished); the cluster stage then falls back to the signature estimate.
+    fn text(&self, p: &Paragraph) -> Option<Cow<'_, str>>;
+}
+
+impl TextSource for Corpus {
+    fn document_count(&self) -> usize {
+        self.docs.len()
+    }
+    fn path(&self, doc: DocId) -> &str {
+        &self.docs[doc.0 as usize].path
+    }
+    fn text(&self, p: &Paragraph) -> Option<Cow<'_, str>> {
+        Some(Corpus::text(self, p))
+    }
+}
+
+/// The per-paragraph rows the cluster stage works on, whether freshly sketched or read from an
+/// index: paragraphs in (document order, ordinal), the exact hash of each (`None`: not
+/// compared) and a way to get each paragraph's signature by its position.
+pub(crate) struct Rows<'a> {
+    pub(crate) paragraphs: &'a [Paragraph],
+    pub(crate) hashes: &'a [Option<u128>],
+    pub(crate) signature: &'a (dyn Fn(usize) -> &'a [u32] + Sync),
 }
 
 /// Paragraphs with identical normalised text: their indices, ascending.
@@ -141,17 +175,45 @@ impl Scanner {
         stage.inc(corpus.docs.len() as u64);
         drop(stage);
         let (hashes, signatures) = self.sketch(&corpus);
+        let k = self.params.num_perm;
+        let signature = |i: usize| &signatures[i * k..(i + 1) * k];
+        let rows = Rows {
+            paragraphs: &corpus.paragraphs,
+            hashes: &hashes,
+            signature: &signature,
+        };
+        let mut report = self.cluster(&corpus, rows, skipped);
+        report.documents = DocumentStats::of_corpus(&corpus.docs, &corpus.paragraphs);
+        // Passages: a separate stage over the same documents and paragraphs.
+        report.passages = self
+            .passage_params
+            .as_ref()
+            .map(|p| passage::find_passages(&corpus.docs, &corpus.paragraphs, p));
+        Ok(report)
+    }
+
+    /// Stages 3–5 over rows from any source: exact units, LSH, verification, clusters.
+    pub(crate) fn cluster(
+        &self,
+        corpus: &dyn TextSource,
+        rows: Rows<'_>,
+        skipped: Vec<Skipped>,
+    ) -> Report {
+        let hashes = rows.hashes;
         let stage = self.progress.stage("group", "paragraphs", None);
-        let units = exact_units(&hashes);
+        let units = exact_units(hashes);
         stage.inc(hashes.len() as u64);
         drop(stage);
         let k = self.params.num_perm;
         let mut unit_signatures = Vec::with_capacity(units.len() * k);
         for unit in &units {
-            let first = unit[0] as usize;
-            unit_signatures.extend_from_slice(&signatures[first * k..(first + 1) * k]);
+            unit_signatures.extend_from_slice((rows.signature)(unit[0] as usize));
         }
-        drop(signatures);
+        let corpus = Texts {
+            source: corpus,
+            paragraphs: rows.paragraphs,
+        };
+        let corpus = &corpus;
 
         let stage = self.progress.stage("lsh", "texts", None);
         let (candidates, candidate_stats) =
@@ -171,7 +233,7 @@ impl Scanner {
                 );
                 let (similarity, method) =
                     cluster::verify(self.params.verify, self.params.threshold, k, est, || {
-                        self.exact_similarity(&corpus, &units, a, b)
+                        self.exact_similarity(corpus, &units, a, b).unwrap_or(est)
                     })?;
                 Some(VerifiedPair {
                     a,
@@ -207,7 +269,7 @@ impl Scanner {
         let clusters: Vec<Cluster> = components
             .par_iter()
             .zip(pairs_of.par_iter())
-            .map(|(comp, pairs)| self.build_cluster(&corpus, &units, &unit_signatures, comp, pairs))
+            .map(|(comp, pairs)| self.build_cluster(corpus, &units, &unit_signatures, comp, pairs))
             .collect::<Vec<_>>()
             .into_iter()
             .enumerate()
@@ -221,7 +283,7 @@ impl Scanner {
         drop(stage);
         let members: usize = clusters.iter().map(|c| c.members.len()).sum();
         let stats = Stats {
-            documents: corpus.docs.len(),
+            documents: corpus.source.document_count(),
             paragraphs: corpus.paragraphs.len(),
             compared_paragraphs: hashes.iter().filter(|h| h.is_some()).count(),
             clusters: clusters.len(),
@@ -232,11 +294,6 @@ impl Scanner {
             capped_buckets: candidate_stats.capped_buckets,
             skipped_files: skipped.len(),
         };
-        // Passages: a separate stage over the same documents and paragraphs.
-        let passages = self
-            .passage_params
-            .as_ref()
-            .map(|p| passage::find_passages(&corpus.docs, &corpus.paragraphs, p));
         let mut report = Report {
             schema: REPORT_SCHEMA.to_string(),
             params: self.params.clone(),
@@ -244,15 +301,15 @@ impl Scanner {
             clusters,
             skipped,
             boilerplate_min_docs: 0,
-            documents: DocumentStats::of_corpus(&corpus.docs, &corpus.paragraphs),
-            passages,
+            documents: Vec::new(),
+            passages: None,
         };
         report.label_boilerplate(self.config.boilerplate_min_docs);
-        Ok(report)
+        report
     }
 
     /// Stage 1: paragraphs of every document, in document order.
-    fn split(&self, docs: Vec<Document>) -> Corpus {
+    pub(crate) fn split(&self, docs: Vec<Document>) -> Corpus {
         let per_doc: Vec<Vec<Paragraph>> = docs
             .par_iter()
             .enumerate()
@@ -270,7 +327,7 @@ impl Scanner {
 
     /// Stage 2: exact hash (None when the paragraph is not compared) and signature of every
     /// paragraph, signatures back to back.
-    fn sketch(&self, corpus: &Corpus) -> (Vec<Option<u128>>, Vec<u32>) {
+    pub(crate) fn sketch(&self, corpus: &Corpus) -> (Vec<Option<u128>>, Vec<u32>) {
         let k = self.params.num_perm;
         let stage =
             self.progress
@@ -298,22 +355,28 @@ impl Scanner {
         (hashes, signatures)
     }
 
-    fn shingles_of(&self, corpus: &Corpus, paragraph: u32) -> Vec<u64> {
-        let text = corpus.text(&corpus.paragraphs[paragraph as usize]);
-        shingle::shingles(&normalize(&text), self.params.shingle)
+    fn shingles_of(&self, corpus: &Texts<'_>, paragraph: u32) -> Option<Vec<u64>> {
+        let text = corpus.text(paragraph)?;
+        Some(shingle::shingles(&normalize(&text), self.params.shingle))
     }
 
-    fn exact_similarity(&self, corpus: &Corpus, units: &[Unit], a: u32, b: u32) -> f64 {
-        shingle::jaccard(
-            &self.shingles_of(corpus, units[a as usize][0]),
-            &self.shingles_of(corpus, units[b as usize][0]),
-        )
+    /// Exact Jaccard similarity of two units, or `None` when a text is not available.
+    fn exact_similarity(&self, corpus: &Texts<'_>, units: &[Unit], a: u32, b: u32) -> Option<f64> {
+        Some(shingle::jaccard(
+            &self.shingles_of(corpus, units[a as usize][0])?,
+            &self.shingles_of(corpus, units[b as usize][0])?,
+        ))
+    }
+
+    /// The MinHash permutations of these parameters.
+    pub(crate) fn hasher(&self) -> &MinHasher {
+        &self.hasher
     }
 
     /// Stage 5: one cluster from a component of units and the verified pairs inside it.
     fn build_cluster(
         &self,
-        corpus: &Corpus,
+        corpus: &Texts<'_>,
         units: &[Unit],
         unit_signatures: &[u32],
         component: &[u32],
@@ -342,13 +405,19 @@ impl Scanner {
             // `pairs` is sorted by (a, b): candidates are, and filtering keeps their order.
             if let Ok(i) = pairs.binary_search_by_key(&(lo, hi), |p| (p.a, p.b)) {
                 pairs[i].similarity
-            } else if method == SimilarityMethod::Exact {
-                self.exact_similarity(corpus, units, rep_unit, u)
             } else {
-                estimate_jaccard(
-                    unit_sig(unit_signatures, k, rep_unit),
-                    unit_sig(unit_signatures, k, u),
-                )
+                let estimate = || {
+                    estimate_jaccard(
+                        unit_sig(unit_signatures, k, rep_unit),
+                        unit_sig(unit_signatures, k, u),
+                    )
+                };
+                if method == SimilarityMethod::Exact {
+                    self.exact_similarity(corpus, units, rep_unit, u)
+                        .unwrap_or_else(estimate)
+                } else {
+                    estimate()
+                }
             }
         };
         let first_doc = corpus.paragraphs[members[0].0 as usize].doc;
@@ -398,13 +467,15 @@ impl Scanner {
             .map(|(p, u)| {
                 let para = &corpus.paragraphs[p as usize];
                 Member {
-                    path: corpus.docs[para.doc.0 as usize].path.clone(),
+                    path: corpus.source.path(para.doc).to_string(),
                     paragraph: para.ordinal,
                     line: para.line,
                     byte_start: para.span.start as u64,
                     byte_end: para.span.end as u64,
                     similarity: similarity(u),
-                    text: corpus.text(para).into_owned(),
+                    // An unavailable text (changed source of an index) is reported empty; the
+                    // index's text source says which files were affected.
+                    text: corpus.text(p).map(Cow::into_owned).unwrap_or_default(),
                 }
             })
             .collect();
@@ -416,6 +487,18 @@ impl Scanner {
             links,
             boilerplate: false,
         }
+    }
+}
+
+/// A text source with the paragraph rows it is read by: text by paragraph position.
+struct Texts<'a> {
+    source: &'a dyn TextSource,
+    paragraphs: &'a [Paragraph],
+}
+
+impl Texts<'_> {
+    fn text(&self, paragraph: u32) -> Option<Cow<'_, str>> {
+        self.source.text(&self.paragraphs[paragraph as usize])
     }
 }
 

@@ -1,0 +1,247 @@
+//! The index manifest: `manifest.json`, the one mutable file, replaced atomically.
+//!
+//! Input: an index directory. Output: the [`Manifest`] committed last (parameters, their
+//! fingerprint, the segment list with sizes, checksums and deleted documents). Invariants: the
+//! file is only ever replaced by rename of a complete, fsynced temporary file in the same
+//! directory, followed by an fsync of the directory, so a reader or a crash sees either the
+//! previous manifest or the new one; its own checksum field makes damage detectable.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::config::Params;
+use crate::error::{Error, Result};
+use crate::index::format::{corrupt, FORMAT_VERSION};
+
+/// File name of the manifest inside the index directory.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Value of [`Manifest::format`].
+pub const MANIFEST_FORMAT: &str = "neardup.index";
+
+/// What an index holds, as of its last commit.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always [`MANIFEST_FORMAT`].
+    pub format: String,
+    /// Format version of the index (manifest and segments), [`FORMAT_VERSION`] when written
+    /// by this code.
+    pub format_version: u32,
+    /// Incremented by every commit.
+    pub generation: u64,
+    /// Id the next segment will get (ids are never reused).
+    pub next_segment_id: u64,
+    /// Every parameter that decides what the index's bytes are and what matches.
+    pub params: Params,
+    /// [`fingerprint`] of `params`, as 16 hexadecimal digits; also in every segment header.
+    pub params_fingerprint: String,
+    /// Segments, oldest first.
+    pub segments: Vec<SegmentMeta>,
+    /// xxh3-64 (16 hex digits) of this manifest serialised compactly with `checksum` empty.
+    #[serde(default)]
+    pub checksum: String,
+}
+
+/// One segment as the manifest knows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SegmentMeta {
+    /// Segment id (unique in the index's history).
+    pub id: u64,
+    /// File name inside the index directory.
+    pub file: String,
+    /// File length in bytes.
+    pub bytes: u64,
+    /// Table checksum of the file (xxh3-64 of header and section table, 16 hex digits); the
+    /// table holds every section's checksum, so this names the file's exact content.
+    pub checksum: String,
+    /// Documents in the segment (including deleted ones).
+    pub documents: u32,
+    /// Paragraphs in the segment (including those of deleted documents).
+    pub paragraphs: u32,
+    /// Segment-local ids of documents replaced by a later version, ascending.
+    #[serde(default)]
+    pub deleted: Vec<u32>,
+}
+
+/// File name of segment `id`.
+pub fn segment_file_name(id: u64) -> String {
+    format!("seg-{id:016x}.ndx")
+}
+
+/// Fingerprint of the parameters that decide an index's bytes and matches (all of [`Params`]
+/// except `verify`, which only decides how candidates are confirmed at query time): xxh3-64
+/// of a canonical text, spelled out in `docs/FORMAT.md`.
+pub fn fingerprint(p: &Params) -> u64 {
+    xxh3_64(canonical_params(p).as_bytes())
+}
+
+/// The canonical text hashed by [`fingerprint`].
+pub fn canonical_params(p: &Params) -> String {
+    format!(
+        "normalizer_version={};hash={};shingle={};num_perm={};seed={};bands={};rows={};\
+         split={};min_words={};threshold_bits={:016x}",
+        p.normalizer_version,
+        p.hash,
+        p.shingle,
+        p.num_perm,
+        p.seed,
+        p.bands,
+        p.rows,
+        match p.split {
+            crate::config::SplitMode::Lines => "lines",
+            crate::config::SplitMode::Blank => "blank",
+        },
+        p.min_words,
+        p.threshold.to_bits()
+    )
+}
+
+/// Hexadecimal form used in the manifest.
+pub fn hex(v: u64) -> String {
+    format!("{v:016x}")
+}
+
+impl Manifest {
+    /// An empty index with `params`.
+    pub fn new(params: Params) -> Self {
+        Manifest {
+            format: MANIFEST_FORMAT.to_string(),
+            format_version: FORMAT_VERSION,
+            generation: 0,
+            next_segment_id: 1,
+            params_fingerprint: hex(fingerprint(&params)),
+            params,
+            segments: Vec::new(),
+            checksum: String::new(),
+        }
+    }
+
+    fn compute_checksum(&self) -> String {
+        let mut copy = self.clone();
+        copy.checksum.clear();
+        // Serialising a struct is deterministic (field order, shortest round-trip floats).
+        hex(xxh3_64(&serde_json::to_vec(&copy).unwrap_or_default()))
+    }
+
+    /// Read the manifest of the index at `dir`; `None` when there is none.
+    pub fn load(dir: &Path) -> Result<Option<Manifest>> {
+        let path = dir.join(MANIFEST_FILE);
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io(path, "read index manifest", e)),
+        };
+        let manifest = Self::parse(&path, &bytes)?;
+        Ok(Some(manifest))
+    }
+
+    /// Parse and check manifest bytes read from `path`.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Manifest> {
+        // The version is read first, so that a newer manifest is refused by its version and
+        // not by a field this code does not know.
+        #[derive(Deserialize)]
+        struct Version {
+            format: Option<String>,
+            format_version: Option<u32>,
+        }
+        let version: Version = serde_json::from_slice(bytes)
+            .map_err(|e| corrupt(path, "manifest", format!("not valid JSON: {e}")))?;
+        if version.format.as_deref() != Some(MANIFEST_FORMAT) {
+            return Err(corrupt(
+                path,
+                "manifest",
+                "not a neardup index manifest (format field)",
+            ));
+        }
+        match version.format_version {
+            Some(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(corrupt(
+                    path,
+                    "manifest",
+                    format!(
+                        "index format version {v} is not supported (this neardup reads version \
+                         {FORMAT_VERSION}); use the neardup that wrote it, or rebuild the index"
+                    ),
+                ))
+            }
+            None => return Err(corrupt(path, "manifest", "format_version is missing")),
+        }
+        let m: Manifest = serde_json::from_slice(bytes)
+            .map_err(|e| corrupt(path, "manifest", format!("unexpected content: {e}")))?;
+        if m.checksum != m.compute_checksum() {
+            return Err(corrupt(
+                path,
+                "manifest",
+                "checksum mismatch: the manifest is damaged",
+            ));
+        }
+        if m.params_fingerprint != hex(fingerprint(&m.params)) {
+            return Err(corrupt(
+                path,
+                "manifest",
+                "params_fingerprint does not match the parameters",
+            ));
+        }
+        for s in &m.segments {
+            if s.file != segment_file_name(s.id) || s.id >= m.next_segment_id {
+                return Err(corrupt(
+                    path,
+                    "manifest",
+                    format!("bad segment entry {:?}", s.file),
+                ));
+            }
+            if s.deleted.windows(2).any(|w| w[0] >= w[1])
+                || s.deleted.last().is_some_and(|&d| d >= s.documents)
+            {
+                return Err(corrupt(
+                    path,
+                    "manifest",
+                    format!(
+                        "deleted documents of {} are not ascending ids of its documents",
+                        s.file
+                    ),
+                ));
+            }
+        }
+        Ok(m)
+    }
+
+    /// Commit this manifest to `dir` atomically: temporary file → fsync → rename → fsync of
+    /// the directory.
+    pub fn save(&mut self, dir: &Path) -> Result<()> {
+        self.checksum = self.compute_checksum();
+        let path = dir.join(MANIFEST_FILE);
+        let fail = |e: io::Error| Error::io(&path, "write index manifest", e);
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".manifest-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(fail)?;
+        let mut text = serde_json::to_vec_pretty(self).map_err(|e| fail(io::Error::other(e)))?;
+        text.push(b'\n');
+        #[cfg(unix)]
+        {
+            // tempfile creates 0600; a manifest is as readable as the segments beside it.
+            use std::os::unix::fs::PermissionsExt;
+            tmp.as_file()
+                .set_permissions(std::fs::Permissions::from_mode(0o644))
+                .map_err(fail)?;
+        }
+        tmp.write_all(&text).map_err(fail)?;
+        tmp.as_file().sync_all().map_err(fail)?;
+        tmp.persist(&path).map_err(|e| fail(e.error))?;
+        sync_dir(dir)?;
+        Ok(())
+    }
+}
+
+/// fsync a directory, so that renames and new files in it are durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| Error::io(dir, "sync index directory", e))
+}

@@ -1,0 +1,44 @@
+//! The persistent index: paragraphs sketched once, stored in memory-mapped segment files,
+//! added to incrementally, queried online and clustered without re-reading the corpus.
+//!
+//! Input: files (or documents) and the parameters of a scan. Output: an index directory —
+//! `manifest.json` (atomic; every parameter, its fingerprint, the segment list with sizes,
+//! checksums and replaced documents), write-once segment files `seg-<id>.ndx` (documents,
+//! paragraphs, exact hashes, signatures, band tables) and a `.lock` for writers. The byte
+//! layout is specified in `docs/FORMAT.md`. Invariants:
+//! - [`Index::open`] is O(1): maps and header checks only; [`Index::verify`] reads everything;
+//! - every commit is atomic and durable; a crash or a failed write leaves the last commit;
+//! - [`Index::scan`] gives the report `scan` gives over the same files (named the same way);
+//! - corrupted files give [`crate::Error::IndexCorrupt`] naming the file and section, never a
+//!   panic.
+//!
+//! ```
+//! use neardup::index::{Index, IndexWriter, SourceDocument};
+//! use neardup::{Config, Document};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let mut writer = IndexWriter::create(dir.path(), &Config::default())?;
+//! let doc = |path: &str, text: &str| SourceDocument { document: Document::from_text(path, text), source: None };
+//! writer.add_documents(vec![doc("a.txt", "The port reopens to cargo ships within a week, the authority said.")])?;
+//! drop(writer); // releases the writer lock
+//!
+//! let index = Index::open(dir.path())?;
+//! let results = index.query_text("the port reopens to cargo ships within a week the authority said")?;
+//! assert_eq!(results[0].matches[0].path, "a.txt");
+//! assert_eq!(results[0].matches[0].similarity, 1.0);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+pub mod format;
+pub mod lock;
+pub mod manifest;
+pub mod query;
+pub mod reader;
+pub mod segment;
+pub mod writer;
+
+pub use manifest::Manifest;
+pub use query::{Match, QueryOptions, QueryParagraph, QueryReport};
+pub use reader::{Index, IndexStats};
+pub use segment::Segment;
+pub use writer::{AddOptions, AddSummary, IndexWriter, SourceDocument};

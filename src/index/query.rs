@@ -1,0 +1,291 @@
+//! Query: "where else did this paragraph appear?" against an open [`Index`].
+//!
+//! Input: a text (one article), cut into paragraphs with the index's split mode. Output: for
+//! each paragraph, the indexed paragraphs that match it, verified as the scan verifies a
+//! candidate pair, sorted by similarity (highest first), then path and paragraph. Invariants:
+//! the index's own parameters are used (only the verification mode may be overridden); a
+//! paragraph identical after normalisation to an indexed one finds it with similarity 1;
+//! replaced documents never match; the result depends only on the text and the index.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{self, Write};
+
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::cluster;
+use crate::config::{Params, VerifyMode};
+use crate::error::Result;
+use crate::index::format::COMPARED;
+use crate::index::reader::{DocRef, Index, STALE_REASON};
+use crate::ingest::{self, DocId, Skipped};
+use crate::lsh::band_key;
+use crate::minhash::estimate_jaccard;
+use crate::normalize::normalize;
+use crate::report::LinkMethod;
+use crate::shingle;
+
+/// Schema identifier of query results in JSON.
+pub const QUERY_SCHEMA: &str = "neardup.query/1";
+
+/// An indexed paragraph that matches a query paragraph.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Match {
+    /// Path of the indexed document (as it was named when indexed).
+    pub path: String,
+    /// 0-based paragraph ordinal in that document.
+    pub paragraph: u32,
+    /// 1-based line of the paragraph's first line.
+    pub line: u32,
+    /// Byte offset of the paragraph in the indexed file.
+    pub byte_start: u64,
+    /// Byte offset just past its end.
+    pub byte_end: u64,
+    /// Jaccard similarity to the query paragraph (1 for identical normalised text).
+    pub similarity: f64,
+    /// How `similarity` was obtained.
+    pub method: LinkMethod,
+}
+
+/// One paragraph of the query text and what matched it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueryParagraph {
+    /// 0-based paragraph ordinal in the query text.
+    pub paragraph: u32,
+    /// 1-based line.
+    pub line: u32,
+    /// Byte offset in the query text.
+    pub byte_start: u64,
+    /// Byte offset just past its end.
+    pub byte_end: u64,
+    /// The paragraph's text.
+    pub text: String,
+    /// Whether the paragraph was compared (non-empty after normalisation, at least
+    /// `min_words` words); a paragraph not compared has no matches.
+    pub compared: bool,
+    /// Matches, by similarity (highest first), then path and paragraph.
+    pub matches: Vec<Match>,
+}
+
+/// The result of a query (`neardup query --format json`; schema in `docs/FORMAT.md`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct QueryReport {
+    /// Always [`QUERY_SCHEMA`].
+    pub schema: String,
+    /// The index's parameters (with the verification mode used).
+    pub params: Params,
+    /// Name of the query text (a path, or `-` for standard input).
+    pub query: String,
+    /// Every paragraph of the query text, in order.
+    pub paragraphs: Vec<QueryParagraph>,
+    /// Indexed sources whose text was needed but changed or vanished since indexing.
+    pub skipped: Vec<Skipped>,
+}
+
+/// Options of a query.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct QueryOptions {
+    /// Verification mode instead of the index's.
+    pub verify: Option<VerifyMode>,
+    /// Keep at most this many matches per paragraph (the best ones).
+    pub limit: Option<usize>,
+}
+
+impl Index {
+    /// Matches for each paragraph of `text`, with the index's parameters.
+    pub fn query_text(&self, text: &str) -> Result<Vec<QueryParagraph>> {
+        Ok(self
+            .query("-", text.as_bytes(), QueryOptions::default())?
+            .paragraphs)
+    }
+
+    /// Matches for each paragraph of `bytes` (decoded as UTF-8 with U+FFFD for invalid
+    /// sequences), named `name` in the report.
+    pub fn query(&self, name: &str, bytes: &[u8], options: QueryOptions) -> Result<QueryReport> {
+        let scanner = self.scanner(options.verify)?;
+        let params = scanner.params().clone();
+        let k = params.num_perm;
+        let mut spans = Vec::new();
+        ingest::split_paragraphs(DocId(0), bytes, params.split, &mut spans);
+        let mut texts = SourceCache::default();
+        let mut out = Vec::with_capacity(spans.len());
+        let mut sig = vec![0u32; k];
+        let mut candidates = Vec::new();
+        for para in spans {
+            let text = String::from_utf8_lossy(&bytes[para.span.clone()]).into_owned();
+            let norm = normalize(&text);
+            let compared = !norm.is_empty() && shingle::word_count(&norm) >= params.min_words;
+            let mut matches = Vec::new();
+            if compared {
+                let shingles = shingle::shingles(&norm, params.shingle);
+                scanner.hasher().sign_into(&shingles, &mut sig);
+                let hash = xxh3_128(norm.as_bytes());
+                for (s, seg) in self.segments().iter().enumerate() {
+                    candidates.clear();
+                    for band in 0..params.bands {
+                        seg.band_matches(band, band_key(&sig, band, params.rows), &mut candidates);
+                    }
+                    candidates.sort_unstable();
+                    candidates.dedup();
+                    for &p in &candidates {
+                        let Some(rec) = seg.paragraphs().get(p as usize) else {
+                            continue;
+                        };
+                        if seg.is_deleted(rec.doc) || rec.flags & COMPARED == 0 {
+                            continue;
+                        }
+                        let stored_hash = seg.hashes().get(p as usize).copied();
+                        let decided = if stored_hash == Some(hash) {
+                            Some((1.0, LinkMethod::Identical))
+                        } else {
+                            let est = estimate_jaccard(&sig, seg.signature(p));
+                            cluster::verify(params.verify, params.threshold, k, est, || {
+                                let doc = DocRef {
+                                    segment: s,
+                                    doc: rec.doc,
+                                };
+                                texts
+                                    .text(self, doc, rec.start..rec.end)
+                                    .map(|t| {
+                                        shingle::jaccard(
+                                            &shingles,
+                                            &shingle::shingles(&normalize(&t), params.shingle),
+                                        )
+                                    })
+                                    .unwrap_or(est)
+                            })
+                            .map(|(sim, m)| (sim, m.into()))
+                        };
+                        let Some((similarity, method)) = decided else {
+                            continue;
+                        };
+                        let path = seg.doc_strings(rec.doc)?.0.to_string();
+                        matches.push(Match {
+                            path,
+                            paragraph: rec.ordinal,
+                            line: rec.line,
+                            byte_start: rec.start,
+                            byte_end: rec.end,
+                            similarity,
+                            method,
+                        });
+                    }
+                }
+                matches.sort_by(|a, b| {
+                    b.similarity
+                        .total_cmp(&a.similarity)
+                        .then_with(|| a.path.cmp(&b.path))
+                        .then_with(|| a.paragraph.cmp(&b.paragraph))
+                });
+                if let Some(limit) = options.limit {
+                    matches.truncate(limit);
+                }
+            }
+            out.push(QueryParagraph {
+                paragraph: para.ordinal,
+                line: para.line,
+                byte_start: para.span.start as u64,
+                byte_end: para.span.end as u64,
+                text,
+                compared,
+                matches,
+            });
+        }
+        Ok(QueryReport {
+            schema: QUERY_SCHEMA.to_string(),
+            params,
+            query: name.to_string(),
+            paragraphs: out,
+            skipped: texts
+                .stale
+                .into_iter()
+                .map(|path| Skipped {
+                    path,
+                    reason: STALE_REASON.to_string(),
+                    error: false,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// Source files read during one query, checked against their content hash.
+#[derive(Default)]
+struct SourceCache {
+    docs: HashMap<(usize, u32), Option<Vec<u8>>>,
+    stale: BTreeSet<String>,
+}
+
+impl SourceCache {
+    fn text(&mut self, index: &Index, doc: DocRef, span: std::ops::Range<u64>) -> Option<String> {
+        let bytes = self
+            .docs
+            .entry((doc.segment, doc.doc))
+            .or_insert_with(|| index.read_source(doc));
+        match bytes {
+            Some(b) => b
+                .get(span.start as usize..span.end as usize)
+                .map(|t| String::from_utf8_lossy(t).into_owned()),
+            None => {
+                if let Ok((path, _)) = index.segments()[doc.segment].doc_strings(doc.doc) {
+                    self.stale.insert(path.to_string());
+                }
+                None
+            }
+        }
+    }
+}
+
+impl QueryReport {
+    /// Write the report as JSON (pretty, one document).
+    pub fn write_json(&self, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, self)?;
+        out.write_all(b"\n")
+    }
+
+    /// Write the report for a terminal: each paragraph with matches, then its matches.
+    pub fn write_text(&self, out: &mut dyn Write) -> io::Result<()> {
+        let with = self
+            .paragraphs
+            .iter()
+            .filter(|p| !p.matches.is_empty())
+            .count();
+        writeln!(
+            out,
+            "{}: {} paragraphs, {} with matches",
+            self.query,
+            self.paragraphs.len(),
+            with
+        )?;
+        for p in self.paragraphs.iter().filter(|p| !p.matches.is_empty()) {
+            writeln!(out, "\n{}:{}  {}", self.query, p.line, snippet(&p.text))?;
+            for m in &p.matches {
+                writeln!(
+                    out,
+                    "  {:.3}  {:<9} {}:{}",
+                    m.similarity,
+                    format!("{:?}", m.method).to_lowercase(),
+                    m.path,
+                    m.line
+                )?;
+            }
+        }
+        for s in &self.skipped {
+            writeln!(out, "\nwarning: {}: {}", s.path, s.reason)?;
+        }
+        Ok(())
+    }
+}
+
+/// One line of at most 60 characters, control characters neutralised.
+fn snippet(text: &str) -> String {
+    let mut s: String = text
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(60)
+        .collect();
+    if text.chars().count() > 60 {
+        s.push('…');
+    }
+    s
+}

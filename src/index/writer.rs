@@ -1,0 +1,513 @@
+//! Writing an index: [`IndexWriter`] builds, adds to and compacts an index, one atomic
+//! commit per call.
+//!
+//! Input: files (paths as the user names them) or documents, and the index's parameters.
+//! Output: new write-once segment files and a new manifest. Invariants:
+//! - one writer at a time ([`WriterLock`]); readers are never blocked;
+//! - a commit writes and fsyncs the segment file, fsyncs the directory, then replaces the
+//!   manifest atomically: a crash at any moment leaves the previous or the new commit, and a
+//!   failed write leaves the previous one (files no manifest names are removed by the next
+//!   writer);
+//! - a document is identified by its path; adding a path whose content (xxh3-128 and length)
+//!   is unchanged does nothing, adding it with new content marks the old version deleted in the
+//!   same commit that adds the new one, so each path has exactly one live version;
+//! - memory is bounded by a batch of documents ([`AddOptions::batch_bytes`]), not the corpus.
+
+use std::path::{Component, Path, PathBuf};
+
+use rayon::prelude::*;
+use xxhash_rust::xxh3::xxh3_128;
+
+use crate::config::{Config, Params};
+use crate::error::{Error, Result};
+use crate::index::lock::WriterLock;
+use crate::index::manifest::{fingerprint, segment_file_name, sync_dir, Manifest, SegmentMeta};
+use crate::index::reader::{DocRef, Index};
+use crate::index::segment::{RowIn, SegmentBuilder};
+use crate::ingest::{self, Document, InputFile, Loaded, Skipped};
+use crate::scan::Scanner;
+
+/// Adds documents to an index and commits; holds the writer lock while it lives.
+#[derive(Debug)]
+pub struct IndexWriter {
+    dir: PathBuf,
+    _lock: WriterLock,
+    index: Index,
+    scanner: Scanner,
+}
+
+/// How [`IndexWriter::add_paths`] reads files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AddOptions {
+    /// Replace invalid UTF-8 with U+FFFD instead of failing.
+    pub lossy: bool,
+    /// Skip unreadable or undecodable files with a warning instead of failing.
+    pub keep_going: bool,
+    /// Bytes of file content read and sketched at a time: bounds memory.
+    pub batch_bytes: usize,
+}
+
+impl Default for AddOptions {
+    fn default() -> Self {
+        AddOptions {
+            lossy: false,
+            keep_going: false,
+            batch_bytes: 64 << 20,
+        }
+    }
+}
+
+/// What an add did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AddSummary {
+    /// Documents new to the index.
+    pub added: usize,
+    /// Documents whose earlier version was replaced.
+    pub replaced: usize,
+    /// Documents already indexed with the same content (nothing done).
+    pub unchanged: usize,
+    /// Paragraphs written.
+    pub paragraphs: usize,
+    /// Files not read, and why.
+    pub skipped: Vec<Skipped>,
+    /// The manifest generation after the call (unchanged when nothing was added).
+    pub generation: u64,
+}
+
+/// A document to add from memory (library use): its content and where it can be re-read.
+#[derive(Clone, Debug)]
+pub struct SourceDocument {
+    /// Path and bytes; the path identifies the document in the index.
+    pub document: Document,
+    /// The file the text can be re-read from for reports and exact verification, if any.
+    pub source: Option<PathBuf>,
+}
+
+impl IndexWriter {
+    /// Create an index at `dir` (created if missing) with `config`'s parameters and commit it
+    /// empty. Fails if `dir` already holds an index.
+    pub fn create(dir: impl AsRef<Path>, config: &Config) -> Result<IndexWriter> {
+        let dir = dir.as_ref();
+        let params = config.params()?;
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create index directory", e))?;
+        let lock = WriterLock::acquire(dir)?;
+        if dir.join(crate::index::manifest::MANIFEST_FILE).exists() {
+            return Err(Error::IndexUsage {
+                path: dir.to_path_buf(),
+                message: "already holds an index: add to it with `neardup index add`, or choose \
+                          an empty directory"
+                    .into(),
+            });
+        }
+        remove_strays(dir, None)?;
+        let mut manifest = Manifest::new(params);
+        manifest.generation = 1;
+        manifest.save(dir)?;
+        Self::with_lock(dir, lock, None)
+    }
+
+    /// Open the index at `dir` for writing. With `config`, its parameters must be the
+    /// index's (verification mode aside), else an error says which differ.
+    pub fn open(dir: impl AsRef<Path>, config: Option<&Config>) -> Result<IndexWriter> {
+        let dir = dir.as_ref();
+        let lock = WriterLock::acquire(dir)?;
+        Self::with_lock(dir, lock, config)
+    }
+
+    fn with_lock(dir: &Path, lock: WriterLock, config: Option<&Config>) -> Result<IndexWriter> {
+        let index = Index::open(dir)?;
+        if let Some(config) = config {
+            check_params(dir, index.params(), &config.params()?)?;
+        }
+        remove_strays(dir, Some(index.manifest()))?;
+        let scanner = index.scanner(None)?;
+        Ok(IndexWriter {
+            dir: dir.to_path_buf(),
+            _lock: lock,
+            index,
+            scanner,
+        })
+    }
+
+    /// The index as of the last commit.
+    pub fn index(&self) -> &Index {
+        &self.index
+    }
+
+    /// Add the files under `roots` (`.txt`/`.md` in directories, any named file), in one
+    /// commit. Each file is identified by its path as named (`root/relative/path`).
+    pub fn add_paths<P: AsRef<Path>>(
+        &mut self,
+        roots: &[P],
+        options: AddOptions,
+    ) -> Result<AddSummary> {
+        let roots: Vec<PathBuf> = roots.iter().map(|p| p.as_ref().to_path_buf()).collect();
+        let mut skipped = Vec::new();
+        let mut files = ingest::discover(&roots, options.keep_going, &mut skipped)?;
+        // The path as named identifies a document, whatever other roots were given with it.
+        for f in &mut files {
+            f.display = ingest::slash_path(&f.path);
+        }
+        files.sort_by(|a, b| a.display.cmp(&b.display));
+        files.dedup_by(|a, b| a.display == b.display);
+        let index_abs = absolute(&self.dir);
+        let mut batch: Vec<InputFile> = Vec::new();
+        let mut batch_bytes = 0usize;
+        let mut session = self.session()?;
+        let mut summary = AddSummary::default();
+        for f in files {
+            batch_bytes += std::fs::metadata(&f.path)
+                .map(|m| m.len() as usize)
+                .unwrap_or(0);
+            batch.push(f);
+            if batch_bytes >= options.batch_bytes {
+                self.add_batch(&mut session, &batch, &index_abs, options, &mut summary)?;
+                batch.clear();
+                batch_bytes = 0;
+            }
+        }
+        self.add_batch(&mut session, &batch, &index_abs, options, &mut summary)?;
+        summary.skipped.extend(skipped);
+        summary.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        self.commit(session, &mut summary)?;
+        Ok(summary)
+    }
+
+    fn add_batch(
+        &self,
+        session: &mut Session,
+        files: &[InputFile],
+        index_abs: &Path,
+        options: AddOptions,
+        summary: &mut AddSummary,
+    ) -> Result<()> {
+        let loaded: Vec<Result<Loaded>> = files
+            .par_iter()
+            .map(|f| ingest::load(f, options.lossy, options.keep_going))
+            .collect();
+        let mut docs = Vec::new();
+        for (f, item) in files.iter().zip(loaded) {
+            match item? {
+                Loaded::Document(d) => docs.push(SourceDocument {
+                    document: d,
+                    source: Some(relative_to(index_abs, &absolute(&f.path))),
+                }),
+                Loaded::Skipped(s) => summary.skipped.push(s),
+            }
+        }
+        self.add_to_session(session, docs, summary)
+    }
+
+    /// Add documents from memory, in one commit (paths must be unique).
+    pub fn add_documents(&mut self, mut docs: Vec<SourceDocument>) -> Result<AddSummary> {
+        docs.sort_by(|a, b| a.document.path.cmp(&b.document.path));
+        let mut session = self.session()?;
+        let mut summary = AddSummary::default();
+        self.add_to_session(&mut session, docs, &mut summary)?;
+        self.commit(session, &mut summary)?;
+        Ok(summary)
+    }
+
+    fn session(&self) -> Result<Session> {
+        Ok(Session {
+            builder: SegmentBuilder::new(
+                &self.dir,
+                self.index.manifest().next_segment_id,
+                self.index.params(),
+                fingerprint(self.index.params()),
+            )?,
+            deleted: Vec::new(),
+        })
+    }
+
+    fn add_to_session(
+        &self,
+        session: &mut Session,
+        docs: Vec<SourceDocument>,
+        summary: &mut AddSummary,
+    ) -> Result<()> {
+        let mut fresh = Vec::new();
+        let mut sources = Vec::new();
+        for d in docs {
+            let hash = xxh3_128(&d.document.bytes);
+            if let Some(old) = self.index.find_live(&d.document.path)? {
+                let rec = &self.index.segments()[old.segment].documents()[old.doc as usize];
+                if rec.content_hash == hash && rec.file_len == d.document.bytes.len() as u64 {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                session.deleted.push(old);
+                summary.replaced += 1;
+            } else {
+                summary.added += 1;
+            }
+            sources.push((
+                hash,
+                d.source.map(|s| ingest::slash_path(&s)).unwrap_or_default(),
+            ));
+            fresh.push(d.document);
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        let corpus = self.scanner.split(fresh);
+        let (hashes, signatures) = self.scanner.sketch(&corpus);
+        let k = self.index.params().num_perm;
+        let mut start = 0;
+        for (i, doc) in corpus.docs.iter().enumerate() {
+            let mut end = start;
+            while end < corpus.paragraphs.len() && corpus.paragraphs[end].doc.0 as usize == i {
+                end += 1;
+            }
+            let rows = (start..end).map(|p| {
+                let para = &corpus.paragraphs[p];
+                RowIn {
+                    ordinal: para.ordinal,
+                    line: para.line,
+                    start: para.span.start as u64,
+                    end: para.span.end as u64,
+                    hash: hashes[p],
+                    signature: &signatures[p * k..(p + 1) * k],
+                }
+            });
+            let (hash, source) = &sources[i];
+            session.builder.push_document(
+                &doc.path,
+                source,
+                *hash,
+                doc.bytes.len() as u64,
+                rows,
+            )?;
+            summary.paragraphs += end - start;
+            start = end;
+        }
+        Ok(())
+    }
+
+    /// Commit a session: the new segment (if any) and the deletions, in one manifest.
+    fn commit(&mut self, session: Session, summary: &mut AddSummary) -> Result<()> {
+        let mut manifest = self.index.manifest().clone();
+        if session.builder.document_count() == 0 && session.deleted.is_empty() {
+            summary.generation = manifest.generation;
+            return Ok(());
+        }
+        let meta = if session.builder.document_count() > 0 {
+            Some(session.builder.finish()?)
+        } else {
+            None
+        };
+        for DocRef { segment, doc } in session.deleted {
+            let deleted = &mut manifest.segments[segment].deleted;
+            if let Err(at) = deleted.binary_search(&doc) {
+                deleted.insert(at, doc);
+            }
+        }
+        manifest.next_segment_id += 1;
+        if let Some(meta) = meta {
+            manifest.segments.push(meta);
+        }
+        self.publish(manifest)?;
+        summary.generation = self.index.manifest().generation;
+        Ok(())
+    }
+
+    /// fsync the directory (new segment files become durable), then replace the manifest.
+    fn publish(&mut self, mut manifest: Manifest) -> Result<()> {
+        manifest.generation += 1;
+        let result = sync_dir(&self.dir).and_then(|_| manifest.save(&self.dir));
+        if let Err(e) = result {
+            // The previous manifest is intact; remove what it does not name.
+            let _ = remove_strays(&self.dir, Some(self.index.manifest()));
+            return Err(e);
+        }
+        self.index = Index::open(&self.dir)?;
+        Ok(())
+    }
+
+    /// Merge every live document into one new segment, in one commit, and remove the old
+    /// segment files. Returns false when there was nothing to merge.
+    pub fn compact(&mut self) -> Result<bool> {
+        let m = self.index.manifest();
+        if m.segments.is_empty() || (m.segments.len() == 1 && m.segments[0].deleted.is_empty()) {
+            return Ok(false);
+        }
+        let mut session = self.session()?;
+        let docs = self.index.live_documents()?;
+        for (path, r) in &docs {
+            let seg = &self.index.segments()[r.segment];
+            let (_, source) = seg.doc_strings(r.doc)?;
+            let rec = seg.documents()[r.doc as usize];
+            let records = seg.paragraphs();
+            let hashes = seg.hashes();
+            let rows = seg.doc_paragraphs(r.doc)?.map(|p| {
+                let rec = &records[p as usize];
+                RowIn {
+                    ordinal: rec.ordinal,
+                    line: rec.line,
+                    start: rec.start,
+                    end: rec.end,
+                    hash: (rec.flags & crate::index::format::COMPARED != 0)
+                        .then(|| hashes[p as usize]),
+                    signature: seg.signature(p),
+                }
+            });
+            session
+                .builder
+                .push_document(path, source, rec.content_hash, rec.file_len, rows)?;
+        }
+        let old: Vec<SegmentMeta> = m.segments.clone();
+        let mut manifest = m.clone();
+        manifest.segments = if session.builder.document_count() > 0 {
+            vec![session.builder.finish()?]
+        } else {
+            Vec::new()
+        };
+        manifest.next_segment_id += 1;
+        self.publish(manifest)?;
+        // Open readers keep their maps; the next writer removes anything left behind.
+        for s in old {
+            let _ = std::fs::remove_file(self.dir.join(&s.file));
+        }
+        Ok(true)
+    }
+}
+
+/// Files of one add or compact before they are committed.
+struct Session {
+    builder: SegmentBuilder,
+    deleted: Vec<DocRef>,
+}
+
+/// Error if `given` parameters differ from the index's `stored` ones (verification mode
+/// aside: it does not change what is stored).
+pub(crate) fn check_params(dir: &Path, stored: &Params, given: &Params) -> Result<()> {
+    let mut differ = Vec::new();
+    let mut field = |name: &str, a: String, b: String| {
+        if a != b {
+            differ.push(format!("--{name} {b} (index: {a})"));
+        }
+    };
+    field(
+        "threshold",
+        stored.threshold.to_string(),
+        given.threshold.to_string(),
+    );
+    field(
+        "num-perm",
+        stored.num_perm.to_string(),
+        given.num_perm.to_string(),
+    );
+    field("bands", stored.bands.to_string(), given.bands.to_string());
+    field("rows", stored.rows.to_string(), given.rows.to_string());
+    field(
+        "shingle",
+        stored.shingle.to_string(),
+        given.shingle.to_string(),
+    );
+    field(
+        "split",
+        format!("{:?}", stored.split).to_lowercase(),
+        format!("{:?}", given.split).to_lowercase(),
+    );
+    field("seed", stored.seed.to_string(), given.seed.to_string());
+    field(
+        "min-words",
+        stored.min_words.to_string(),
+        given.min_words.to_string(),
+    );
+    field(
+        "normalizer-version",
+        stored.normalizer_version.to_string(),
+        given.normalizer_version.to_string(),
+    );
+    field("hash", stored.hash.clone(), given.hash.clone());
+    if differ.is_empty() {
+        return Ok(());
+    }
+    Err(Error::IndexUsage {
+        path: dir.to_path_buf(),
+        message: format!(
+            "parameters differ from the index's: {}. Leave these options out to use the \
+             index's parameters, or build a new index with `neardup index build`",
+            differ.join(", ")
+        ),
+    })
+}
+
+/// Remove files a crashed or failed writer left: segment files no manifest names and
+/// manifest temporaries. Other files are never touched.
+fn remove_strays(dir: &Path, manifest: Option<&Manifest>) -> Result<()> {
+    let named: Vec<String> = manifest
+        .map(|m| m.segments.iter().map(|s| segment_file_name(s.id)).collect())
+        .unwrap_or_default();
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, "read index directory", e))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let segment = name.starts_with("seg-") && name.ends_with(".ndx") && !named.contains(&name);
+        let temp = name.starts_with(".manifest-") && name.ends_with(".tmp");
+        if segment || temp {
+            std::fs::remove_file(entry.path())
+                .map_err(|e| Error::io(entry.path(), "remove stray index file", e))?;
+        }
+    }
+    Ok(())
+}
+
+/// `path` made absolute (lexically) against the current directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// The components of an absolute path with `.` and resolvable `..` removed.
+fn clean(p: &Path) -> Vec<Component<'_>> {
+    let mut out: Vec<Component> = Vec::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(out.last(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `target` relative to the directory `base` (both absolute), lexically; `target` itself when
+/// they share no root.
+fn relative_to(base: &Path, target: &Path) -> PathBuf {
+    let (b, t) = (clean(base), clean(target));
+    if b.first() != t.first() {
+        return target.to_path_buf();
+    }
+    let common = b.iter().zip(&t).take_while(|(x, y)| x == y).count();
+    let mut rel = PathBuf::new();
+    for _ in common..b.len() {
+        rel.push("..");
+    }
+    for c in &t[common..] {
+        rel.push(c.as_os_str());
+    }
+    rel
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_paths_climb_out_of_the_index() {
+        assert_eq!(
+            relative_to(Path::new("/a/idx"), Path::new("/a/c/x.txt")),
+            PathBuf::from("../c/x.txt")
+        );
+        assert_eq!(
+            relative_to(Path::new("/a/idx"), Path::new("/a/idx/x.txt")),
+            PathBuf::from("x.txt")
+        );
+        assert_eq!(
+            relative_to(Path::new("/a/./idx/../idx"), Path::new("/b/x")),
+            PathBuf::from("../../b/x")
+        );
+    }
+}
