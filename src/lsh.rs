@@ -174,28 +174,29 @@ pub fn candidate_pairs(
     num_perm: usize,
     lsh: LshParams,
 ) -> (Vec<(u32, u32)>, CandidateStats) {
-    let n = signatures.len() / num_perm;
+    let signature = |i: u32| &signatures[i as usize * num_perm..(i as usize + 1) * num_perm];
+    candidate_pairs_by(signatures.len() / num_perm, &signature, lsh)
+}
+
+/// Candidate pairs among `count` signatures looked up by index (so callers need not copy them
+/// into one array).
+pub fn candidate_pairs_by<'s>(
+    count: usize,
+    signature: &(dyn Fn(u32) -> &'s [u32] + Sync),
+    lsh: LshParams,
+) -> (Vec<(u32, u32)>, CandidateStats) {
     let mut stats = CandidateStats::default();
-    let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(n);
+    let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(count);
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     for band in 0..lsh.bands {
         keyed.clear();
         keyed.par_extend(
-            signatures
-                .par_chunks_exact(num_perm)
-                .enumerate()
-                .map(|(i, sig)| (band_key(sig, band, lsh.rows), i as u32)),
+            (0..count as u32)
+                .into_par_iter()
+                .map(|i| (band_key(signature(i), band, lsh.rows), i)),
         );
         keyed.par_sort_unstable();
-        let mut start = 0;
-        while start < keyed.len() {
-            let key = keyed[start].0;
-            let end = start
-                + keyed[start..]
-                    .iter()
-                    .position(|&(k, _)| k != key)
-                    .unwrap_or(keyed.len() - start);
-            let bucket = &keyed[start..end];
+        for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
             if bucket.len() > BUCKET_WINDOW + 1 {
                 stats.capped_buckets += 1;
             }
@@ -204,7 +205,6 @@ pub fn candidate_pairs(
                     pairs.push((a, b));
                 }
             }
-            start = end;
         }
     }
     pairs.par_sort_unstable();

@@ -133,6 +133,20 @@ pub fn normalize(text: &str) -> Cow<'_, str> {
         // single pass below never removes an ASCII character, so it cannot need another round.
         return fold_and_split(text).0;
     }
+    if text.chars().all(skips_icu) {
+        // NFKC and case folding change nothing that the single pass below does not also do
+        // (see `skips_icu`), so Arabic news text, the common non-ASCII case, costs one pass.
+        let (out, needs_round) = fold_and_split(text);
+        if !needs_round {
+            return out;
+        }
+    }
+    full_pipeline(text)
+}
+
+/// The whole pipeline: NFKC, case folding, NFKC again, then the single pass, repeated until it
+/// is a fixed point.
+fn full_pipeline(text: &str) -> Cow<'_, str> {
     let mut current = Cow::Borrowed(text);
     for _ in 0..MAX_ROUNDS {
         let (composed, _) = apply(current, |s| NFKC.normalize(s));
@@ -297,11 +311,35 @@ fn ascii_digit(value: u32) -> char {
 /// ASCII and Arabic letters are starters that never combine backwards (the only Arabic
 /// characters that do, `U+0653–U+0655`, are removed), which keeps diacritised Arabic text to
 /// one round.
+/// Characters on which NFKC and full case folding are the identity, or whose NFKC form the
+/// single pass treats exactly as it treats the character itself, in any context:
+/// - ASCII (case folding is ASCII lowercasing, which the single pass does);
+/// - the Arabic block, except the four high-hamza letters `U+0675–U+0678` (NFKC decomposes
+///   them) and `ە U+06D5` (NFKC composes it with a following hamza above into `ۀ`, which the
+///   pass folds to `ه`). The other letters with hamza or madda are NFC already, and their
+///   decomposed spellings fold to the same base letter because the pass removes every Arabic
+///   combining mark (which also makes canonical reordering of marks irrelevant);
+/// - no-break space, `«`, `»`, and general punctuation `U+2000–U+2064` (spaces, dashes,
+///   quotes, ellipsis, bidi and zero-width controls): NFKC maps some of them to spaces or ASCII
+///   punctuation, and the pass separates words at both alike, or removes both alike.
+///
+/// `fast_path_equals_full_pipeline` checks this against the full pipeline.
+fn skips_icu(c: char) -> bool {
+    matches!(c,
+        '\0'..='\x7f'
+        | '\u{0600}'..='\u{0674}'
+        | '\u{0679}'..='\u{06D4}'
+        | '\u{06D6}'..='\u{06FF}'
+        | '\u{00A0}' | '\u{00AB}' | '\u{00BB}'
+        | '\u{2000}'..='\u{2064}'
+    )
+}
+
 fn safe_after_removal(c: char) -> bool {
     c.is_ascii() || matches!(c, '\u{0620}'..='\u{064A}' | '\u{0671}'..='\u{06D3}')
 }
 
-/// Output of [`fold_and_split`] that stays a window of its input until a change forces a copy.
+/// Output of the single pass that stays a window of its input until a change forces a copy.
 struct Output<'a> {
     src: &'a str,
     owned: Option<String>,
@@ -374,33 +412,101 @@ impl<'a> Output<'a> {
     }
 }
 
-/// Rules 3–6 in one pass over NFKC, case-folded text.
+/// Where the single pass writes: a window of the input while possible ([`Output`]), or a
+/// reused buffer ([`String`], for [`normalize_into`]).
+trait Sink {
+    /// Nothing emitted yet.
+    fn is_empty(&self) -> bool;
+    /// Append `c`, found at `src[at..]`; `mapped` when `c` replaces what was there.
+    fn emit(&mut self, at: usize, c: char, mapped: bool);
+    /// Append the single space between two words.
+    fn space(&mut self);
+}
+
+impl Sink for Output<'_> {
+    fn is_empty(&self) -> bool {
+        Output::is_empty(self)
+    }
+    fn emit(&mut self, at: usize, c: char, mapped: bool) {
+        if mapped {
+            self.push(c);
+        } else {
+            self.keep(at, c.len_utf8());
+        }
+    }
+    fn space(&mut self) {
+        Output::space(self);
+    }
+}
+
+impl Sink for String {
+    fn is_empty(&self) -> bool {
+        str::is_empty(self)
+    }
+    fn emit(&mut self, _at: usize, c: char, _mapped: bool) {
+        self.push(c);
+    }
+    fn space(&mut self) {
+        self.push(' ');
+    }
+}
+
+/// Output for each ASCII byte: itself for `a–z 0–9`, lowercased for `A–Z`, `0` (a word
+/// separator) for everything else. Same answers as [`classify`], without its branches.
+const ASCII_FOLD: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if c.is_ascii_lowercase() || c.is_ascii_digit() {
+            c
+        } else if c.is_ascii_uppercase() {
+            c.to_ascii_lowercase()
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Rules 3–6 in one pass over NFKC, case-folded text, into `out`.
 ///
-/// Returns the output and whether another round of the whole pipeline is needed because a
-/// removal may have left text that NFKC would change.
-fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
-    let mut out = Output::new(text);
+/// Returns whether another round of the whole pipeline is needed because a removal may have
+/// left text that NFKC would change.
+fn fold_into(text: &str, out: &mut impl Sink) -> bool {
     // The last thing emitted was a word character (so a mark here attaches to it).
     let mut in_word = false;
     // A character was removed since the last emitted one.
     let mut removed = false;
     let mut needs_round = false;
     for (at, c) in text.char_indices() {
-        let action = match classify(c) {
-            Action::Mark if !in_word => Action::Remove,
-            action => action,
-        };
-        let emitted = match action {
-            Action::Keep | Action::Mark => c,
-            Action::Map(m) => m,
-            Action::Remove => {
-                removed = true;
-                continue;
+        let (emitted, mapped) = if c.is_ascii() {
+            match ASCII_FOLD[c as usize] {
+                0 => {
+                    in_word = false;
+                    removed = false;
+                    continue;
+                }
+                b => (b as char, b as char != c),
             }
-            Action::Separate => {
-                in_word = false;
-                removed = false;
-                continue;
+        } else {
+            let action = match classify(c) {
+                Action::Mark if !in_word => Action::Remove,
+                action => action,
+            };
+            match action {
+                Action::Keep | Action::Mark => (c, false),
+                Action::Map(m) => (m, true),
+                Action::Remove => {
+                    removed = true;
+                    continue;
+                }
+                Action::Separate => {
+                    in_word = false;
+                    removed = false;
+                    continue;
+                }
             }
         };
         if removed && !safe_after_removal(emitted) {
@@ -411,13 +517,29 @@ fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
             out.space();
         }
         in_word = true;
-        if let Action::Map(m) = action {
-            out.push(m);
-        } else {
-            out.keep(at, c.len_utf8());
-        }
+        out.emit(at, emitted, mapped);
     }
+    needs_round
+}
+
+/// [`fold_into`] with an output that borrows the input while it can.
+fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
+    let mut out = Output::new(text);
+    let needs_round = fold_into(text, &mut out);
     (out.finish(), needs_round)
+}
+
+/// [`normalize`] into a buffer the caller reuses: the hot loops of the scan and the index
+/// normalise millions of paragraphs and should not allocate for each.
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
+    if text.is_ascii() || text.chars().all(skips_icu) {
+        if !fold_into(text, out) {
+            return;
+        }
+        out.clear();
+    }
+    out.push_str(&full_pipeline(text));
 }
 
 #[cfg(test)]
@@ -668,6 +790,40 @@ mod tests {
         ]
     }
 
+    /// Characters the ICU-free path accepts, weighted towards the interesting ones.
+    fn fast_path_char() -> impl Strategy<Value = char> {
+        prop_oneof![
+            2 => prop::char::range('\u{0600}', '\u{06FF}').prop_filter("skips ICU", |&c| skips_icu(c)),
+            2 => prop::sample::select(vec![
+                '\u{0627}', '\u{0648}', '\u{064A}', '\u{06C1}', '\u{06D2}', '\u{0653}',
+                '\u{0654}', '\u{0655}', '\u{064B}', '\u{0651}', '\u{0650}', '\u{0670}',
+                '\u{0640}', ' ', '\u{00A0}', '\u{200C}', '\u{200F}', '\u{2026}', '\u{201C}',
+            ]),
+            1 => prop::char::range('\u{2000}', '\u{2064}'),
+            1 => prop::char::range('\0', '\x7f'),
+        ]
+    }
+
+    fn fast_path_string() -> impl Strategy<Value = String> {
+        prop::collection::vec(fast_path_char(), 0..40).prop_map(|v| v.into_iter().collect())
+    }
+
+    #[test]
+    fn every_accepted_character_alone_equals_the_full_pipeline() {
+        for c in (0u32..0x3000)
+            .filter_map(char::from_u32)
+            .filter(|&c| skips_icu(c))
+        {
+            for s in [
+                c.to_string(),
+                format!("a{c}b"),
+                format!("\u{0628}{c}\u{0628}"),
+            ] {
+                assert_eq!(normalize(&s), full_pipeline(&s), "U+{:04X}", c as u32);
+            }
+        }
+    }
+
     fn tricky_string() -> impl Strategy<Value = String> {
         prop::collection::vec(tricky_char(), 0..32).prop_map(|v| v.into_iter().collect())
     }
@@ -702,6 +858,24 @@ mod tests {
             prop_assert!(matches!(twice, Cow::Borrowed(_)), "{s:?} -> {once:?} -> {twice:?}");
             prop_assert_eq!(&twice, &once, "input {:?}", s);
             check_output_shape(&once)?;
+        }
+
+        /// The ICU-free path gives what the full pipeline gives, on strings drawn only from
+        /// the characters it accepts (plus a few Arabic marks and letters that compose).
+        #[test]
+        fn fast_path_equals_full_pipeline(s in fast_path_string()) {
+            let fast = normalize(&s);
+            prop_assert_eq!(&fast, &full_pipeline(&s), "input {:?}", s);
+        }
+
+        #[test]
+        fn normalize_into_equals_normalize(s in tricky_string(), t in any::<String>()) {
+            let mut buf = String::from("stale");
+            for input in [&s, &t] {
+                normalize_into(input, &mut buf);
+                let expected = normalize(input);
+                prop_assert_eq!(buf.as_str(), expected.as_ref(), "input {:?}", input);
+            }
         }
 
         #[test]

@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
 use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::normalize::normalize;
+use crate::normalize::{normalize, normalize_into};
 use crate::passage::{self, PassageParams};
 use crate::progress::Progress;
 use crate::report::{
@@ -127,7 +127,12 @@ impl Scanner {
         let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
         let files = ingest::discover_with(&roots, options, &mut skipped)?;
+        let stage = self
+            .progress
+            .stage("read", "files", Some(files.len() as u64));
         let docs = ingest::load_all_with(&files, options, &mut skipped)?;
+        stage.inc(files.len() as u64);
+        drop(stage);
         self.scan_loaded(docs, skipped)
     }
 
@@ -205,10 +210,9 @@ impl Scanner {
         stage.inc(hashes.len() as u64);
         drop(stage);
         let k = self.params.num_perm;
-        let mut unit_signatures = Vec::with_capacity(units.len() * k);
-        for unit in &units {
-            unit_signatures.extend_from_slice((rows.signature)(unit[0] as usize));
-        }
+        // A unit's signature is its first paragraph's: looked up, not copied, since a copy of
+        // every distinct text's signature would double the scan's largest allocation.
+        let unit_sig = |u: u32| (rows.signature)(units[u as usize][0] as usize);
         let corpus = Texts {
             source: corpus,
             paragraphs: rows.paragraphs,
@@ -217,7 +221,7 @@ impl Scanner {
 
         let stage = self.progress.stage("lsh", "texts", None);
         let (candidates, candidate_stats) =
-            lsh::candidate_pairs(&unit_signatures, k, self.params.lsh());
+            lsh::candidate_pairs_by(units.len(), &unit_sig, self.params.lsh());
         stage.inc(units.len() as u64);
         drop(stage);
         let stage = self
@@ -227,10 +231,7 @@ impl Scanner {
             .par_iter()
             .filter_map(|&(a, b)| {
                 stage.inc(1);
-                let est = estimate_jaccard(
-                    unit_sig(&unit_signatures, k, a),
-                    unit_sig(&unit_signatures, k, b),
-                );
+                let est = estimate_jaccard(unit_sig(a), unit_sig(b));
                 let (similarity, method) =
                     cluster::verify(self.params.verify, self.params.threshold, k, est, || {
                         self.exact_similarity(corpus, &units, a, b).unwrap_or(est)
@@ -269,7 +270,7 @@ impl Scanner {
         let clusters: Vec<Cluster> = components
             .par_iter()
             .zip(pairs_of.par_iter())
-            .map(|(comp, pairs)| self.build_cluster(corpus, &units, &unit_signatures, comp, pairs))
+            .map(|(comp, pairs)| self.build_cluster(corpus, &units, &unit_sig, comp, pairs))
             .collect::<Vec<_>>()
             .into_iter()
             .enumerate()
@@ -338,15 +339,14 @@ impl Scanner {
             .zip(corpus.paragraphs.par_iter())
             .with_min_len(64)
             .map_init(
-                || (ShingleScratch::default(), Vec::new()),
-                |(scratch, shingles), (sig, p)| {
+                || (ShingleScratch::default(), Vec::new(), String::new()),
+                |(scratch, shingles, norm), (sig, p)| {
                     stage.inc(1);
-                    let text = corpus.text(p);
-                    let norm = normalize(&text);
-                    if norm.is_empty() || shingle::word_count(&norm) < self.params.min_words {
+                    normalize_into(&corpus.text(p), norm);
+                    if norm.is_empty() || shingle::word_count(norm) < self.params.min_words {
                         return None;
                     }
-                    shingle::shingle_into(&norm, self.params.shingle, scratch, shingles);
+                    shingle::shingle_into(norm, self.params.shingle, scratch, shingles);
                     self.hasher.sign_into(shingles, sig);
                     Some(xxh3_128(norm.as_bytes()))
                 },
@@ -374,15 +374,14 @@ impl Scanner {
     }
 
     /// Stage 5: one cluster from a component of units and the verified pairs inside it.
-    fn build_cluster(
+    fn build_cluster<'s>(
         &self,
         corpus: &Texts<'_>,
         units: &[Unit],
-        unit_signatures: &[u32],
+        unit_sig: &(dyn Fn(u32) -> &'s [u32] + Sync),
         component: &[u32],
         pairs: &[&VerifiedPair],
     ) -> Cluster {
-        let k = self.params.num_perm;
         // Component units are sorted, and units are ordered by first paragraph, so the first
         // unit holds the representative.
         let rep_unit = component[0];
@@ -406,12 +405,7 @@ impl Scanner {
             if let Ok(i) = pairs.binary_search_by_key(&(lo, hi), |p| (p.a, p.b)) {
                 pairs[i].similarity
             } else {
-                let estimate = || {
-                    estimate_jaccard(
-                        unit_sig(unit_signatures, k, rep_unit),
-                        unit_sig(unit_signatures, k, u),
-                    )
-                };
+                let estimate = || estimate_jaccard(unit_sig(rep_unit), unit_sig(u));
                 if method == SimilarityMethod::Exact {
                     self.exact_similarity(corpus, units, rep_unit, u)
                         .unwrap_or_else(estimate)
@@ -508,10 +502,6 @@ struct VerifiedPair {
     b: u32,
     similarity: f64,
     method: SimilarityMethod,
-}
-
-fn unit_sig(signatures: &[u32], k: usize, unit: u32) -> &[u32] {
-    &signatures[unit as usize * k..(unit as usize + 1) * k]
 }
 
 /// Stage 3: group compared paragraphs by exact hash; units ordered by first paragraph.

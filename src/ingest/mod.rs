@@ -67,7 +67,12 @@ impl Document {
 
     /// The text of `span`, decoded (invalid UTF-8 replaced by U+FFFD).
     pub fn text(&self, span: Range<usize>) -> Cow<'_, str> {
-        String::from_utf8_lossy(&self.bytes[span])
+        let bytes = &self.bytes[span];
+        // `from_utf8` is the fast validator; the lossy decoder only runs on invalid bytes.
+        match std::str::from_utf8(bytes) {
+            Ok(s) => Cow::Borrowed(s),
+            Err(_) => String::from_utf8_lossy(bytes),
+        }
     }
 }
 
@@ -759,30 +764,56 @@ fn lines(bytes: &[u8], start: usize) -> impl Iterator<Item = Range<usize>> + '_ 
 
 /// Trim whitespace (Unicode whitespace where the bytes are valid UTF-8, ASCII otherwise).
 fn trim_span(bytes: &[u8], span: Range<usize>) -> Range<usize> {
-    let slice = &bytes[span.clone()];
-    match std::str::from_utf8(slice) {
-        Ok(s) => {
-            let lead = s.len() - s.trim_start().len();
-            let trail = s.len() - s.trim_end().len();
-            if lead == s.len() {
-                span.start..span.start
-            } else {
-                span.start + lead..span.end - trail
-            }
+    // Only the characters at the ends are decoded: validating every line again would cost a
+    // pass over the corpus. An invalid sequence at an end stops the trimming there.
+    let (mut start, mut end) = (span.start, span.end);
+    while let Some((c, len)) = first_char(&bytes[start..end]) {
+        if !c.is_whitespace() {
+            break;
         }
-        Err(_) => {
-            let lead = slice.iter().take_while(|b| b.is_ascii_whitespace()).count();
-            if lead == slice.len() {
-                return span.start..span.start;
-            }
-            let trail = slice
-                .iter()
-                .rev()
-                .take_while(|b| b.is_ascii_whitespace())
-                .count();
-            span.start + lead..span.end - trail
-        }
+        start += len;
     }
+    while let Some((c, len)) = last_char(&bytes[start..end]) {
+        if !c.is_whitespace() {
+            break;
+        }
+        end -= len;
+    }
+    if start == end {
+        span.start..span.start
+    } else {
+        start..end
+    }
+}
+
+/// The first character of `bytes` and its length, when it is valid UTF-8.
+fn first_char(bytes: &[u8]) -> Option<(char, usize)> {
+    let len = match *bytes.first()? {
+        0x00..=0x7F => 1,
+        0xC0..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        0xF0..=0xF7 => 4,
+        _ => return None,
+    };
+    let c = std::str::from_utf8(bytes.get(..len)?)
+        .ok()?
+        .chars()
+        .next()?;
+    Some((c, len))
+}
+
+/// The last character of `bytes` and its length, when it is valid UTF-8.
+fn last_char(bytes: &[u8]) -> Option<(char, usize)> {
+    let continuation = bytes
+        .iter()
+        .rev()
+        .take(3)
+        .take_while(|&&b| b & 0xC0 == 0x80)
+        .count();
+    let len = continuation + 1;
+    let start = bytes.len().checked_sub(len)?;
+    let c = std::str::from_utf8(&bytes[start..]).ok()?.chars().next()?;
+    Some((c, len))
 }
 
 #[cfg(test)]
