@@ -7,6 +7,7 @@ mod arabic;
 mod cli;
 mod dedup;
 mod determinism;
+mod eval;
 mod index;
 mod inputs;
 mod passages;
