@@ -210,7 +210,31 @@ impl InputArgs {
             exclude: self.exclude.clone(),
             max_file_size: self.max_file_size,
             stdin_format: self.stdin_format,
+            text_only: false,
         }
+    }
+}
+
+impl InputArgs {
+    /// Refuse the flags that only a scan of files uses, for a command that cannot honour them
+    /// (the index takes plain-text files only), rather than ignore them silently.
+    fn only_lossy_and_keep_going(&self, command: &str) -> Result<(), Error> {
+        let o = self.options();
+        let d = InputOptions::default();
+        if o.text_field != d.text_field
+            || o.id_field.is_some()
+            || !o.include.is_empty()
+            || !o.exclude.is_empty()
+            || o.max_file_size.is_some()
+            || o.stdin_format != d.stdin_format
+        {
+            return Err(Error::InvalidParameter(format!(
+                "{command} reads plain-text files (.txt, .md) only, so --text-field, --id-field, \
+                 --include, --exclude, --max-file-size and --stdin-format do not apply: drop \
+                 them (scan without --index reads every format)"
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -440,6 +464,14 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
+    if args.passages && !matches!(args.format, Format::Text | Format::Json | Format::Jsonl) {
+        return Err(Error::InvalidParameter(
+            "--passages results are written in the text, json and jsonl formats only: choose \
+             one of them (or drop --passages)"
+                .into(),
+        )
+        .into());
+    }
     let progress = args.run.progress();
     let mut config = args.matching.config(&args.input, &args.run);
     if args.passages {
@@ -492,7 +524,12 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
     let split = config.split;
     let scanner = Scanner::new(config)?.with_progress(progress.clone());
     let result = with_threads(args.run.threads, || -> Result<_, Error> {
-        let report = scanner.scan_paths(std::slice::from_ref(&args.input))?;
+        // dedup rewrites files by byte span: plain text only, other files are copied as they are.
+        let inputs = InputOptions {
+            text_only: true,
+            ..args.input_flags.options()
+        };
+        let report = scanner.scan_inputs(std::slice::from_ref(&args.input), &inputs)?;
         let removals = dedup::plan(&report, &options);
         let summary = dedup::write_corpus(
             &args.input,
@@ -561,6 +598,17 @@ pub(crate) fn write_atomically(
         let mut w = BufWriter::new(tmp.as_file_mut());
         fill(&mut w)?;
         w.flush()?;
+    }
+    // A temporary file is created private (0600); the report should get the permissions a
+    // new file would, or keep those of the file it replaces.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path)
+            .map(|m| m.permissions().mode())
+            .unwrap_or(0o644);
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;

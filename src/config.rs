@@ -158,11 +158,11 @@ impl Config {
                 if bands == 0 || rows == 0 {
                     return bad("bands and rows must both be at least 1".into());
                 }
-                if bands * rows > self.num_perm {
+                if bands.checked_mul(rows).is_none_or(|n| n > self.num_perm) {
                     return bad(format!(
                         "bands × rows = {} exceeds num-perm = {}: raise --num-perm or lower \
                          --bands/--rows",
-                        bands * rows,
+                        bands as u128 * rows as u128,
                         self.num_perm
                     ));
                 }

@@ -136,27 +136,15 @@ impl Scanner {
         self.scan_loaded(docs, skipped)
     }
 
-    /// Scan files and directories (every input format [`ingest`] reads, found recursively).
+    /// Scan files and directories (every input format [`ingest`] reads, found recursively),
+    /// with the configuration's `lossy` and `keep_going` and default input options.
     pub fn scan_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report> {
-        let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
-        let mut skipped = Vec::new();
-        let files = ingest::discover(&roots, self.config.keep_going, &mut skipped)?;
-        let stage = self
-            .progress
-            .stage("read", "files", Some(files.len() as u64));
-        let mut docs = Vec::with_capacity(files.len());
-        // In chunks, so the progress bar moves while files are read in parallel.
-        for chunk in files.chunks(256) {
-            docs.extend(ingest::load_all(
-                chunk,
-                self.config.lossy,
-                self.config.keep_going,
-                &mut skipped,
-            )?);
-            stage.inc(chunk.len() as u64);
-        }
-        drop(stage);
-        self.scan_loaded(docs, skipped)
+        let options = ingest::InputOptions {
+            lossy: self.config.lossy,
+            keep_going: self.config.keep_going,
+            ..ingest::InputOptions::default()
+        };
+        self.scan_inputs(paths, &options)
     }
 
     /// Scan in-memory documents. They are ordered by path; two documents may not share one.

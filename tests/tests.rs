@@ -11,5 +11,6 @@ mod eval;
 mod index;
 mod inputs;
 mod passages;
+mod regressions;
 mod report;
 mod sample_corpus;

@@ -18,6 +18,12 @@ runs the same pipeline with one library:
              is >= 0.8
   cluster    union-find over the verified pairs; a cluster is a set of >= 2 paragraphs
 
+With --exact-first an extra "exact" stage (pure Python) groups paragraphs whose shingle
+lists are identical and only one representative of each group goes to the library; the
+cluster stage then also unites every group's members. Without it, a group of n identical
+paragraphs (shared footers, repeated leads) yields n(n-1)/2 candidate pairs that every
+library returns, verifies and unions one by one.
+
 Each stage's wall time is printed; the last line is one JSON object with all of it.
 
 Library specifics (each library's fastest documented API that yields candidates):
@@ -37,7 +43,7 @@ Library specifics (each library's fastest documented API that yields candidates)
               candidates whose estimated Jaccard >= 0.8, so "verify" is only
               collecting pairs
 
-Usage: python compare.py --lib {rensa,rensa-flags,datasketch,gaoya} DIR
+Usage: python compare.py --lib {rensa,rensa-flags,datasketch,gaoya} [--exact-first] DIR
 """
 
 import argparse
@@ -192,6 +198,7 @@ RUNNERS = {
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--lib", required=True, choices=sorted(RUNNERS))
+    ap.add_argument("--exact-first", action="store_true", help="collapse identical shingle lists before MinHash")
     ap.add_argument("corpus")
     args = ap.parse_args()
 
@@ -214,23 +221,51 @@ def main():
     n_shingles = sum(len(t) for t in tokens)
     timer("tokenise")
 
+    # reps[r] = index (into `tokens`) of representative r; rep_of[k] = r for token list k
+    rep_of = None
+    if args.exact_first:
+        first = {}
+        rep_of = []
+        reps = []
+        for k, t in enumerate(tokens):
+            key = "\n".join(t)
+            r = first.get(key)
+            if r is None:
+                first[key] = r = len(reps)
+                reps.append(k)
+            rep_of.append(r)
+        del first
+        all_tokens, tokens = tokens, [tokens[k] for k in reps]
+        timer("exact")
+
     pairs, n_cand = RUNNERS[args.lib](tokens, timer)
 
+    if rep_of is not None:
+        tokens = all_tokens
     result = {
-        "lib": args.lib,
+        "lib": args.lib + ("+exact" if args.exact_first else ""),
         "paragraphs": len(paragraphs),
         "indexed": len(tokens),
         "shingles": n_shingles,
         "text_bytes": sum(len(p.encode("utf-8")) for p in paragraphs),
     }
+    if rep_of is not None:
+        result["distinct_token_lists"] = len(reps)
     if pairs is None:
         result["flagged_rows"] = n_cand
         last[0] = time.perf_counter()  # the byte count above is not a stage
     else:
         last[0] = time.perf_counter()
         uf = UnionFind(len(tokens))
-        for a, b in pairs:
-            uf.union(a, b)
+        if rep_of is None:
+            for a, b in pairs:
+                uf.union(a, b)
+        else:
+            for a, b in pairs:  # pairs are between representatives
+                uf.union(reps[a], reps[b])
+            for k, r in enumerate(rep_of):
+                if reps[r] != k:
+                    uf.union(reps[r], k)
         sizes = {}
         for i in range(len(tokens)):
             r = uf.find(i)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs compare.py for each library and `neardup scan` under /usr/bin/time -v,
 # sequentially, and appends one TSV row per run to $OUT.
-#   benches/compare/run.sh CORPUS_DIR [RUNS] [DATASKETCH_RUNS]
+#   [TOOLS="rensa gaoya ..."] benches/compare/run.sh CORPUS_DIR [RUNS] [DATASKETCH_RUNS]
 # Needs PY (default /tmp/venv-cmp/bin/python) with rensa, datasketch, gaoya installed,
 # and target/release/neardup built (cargo build --release).
 set -euo pipefail
@@ -31,18 +31,23 @@ measure() { # tool run cmd...
   echo "$tool run $run: $(wall_of "$t") s, $(rss_of "$t") KB" >&2
 }
 
-for r in $(seq 1 "$runs"); do
-  measure neardup "$r" "$repo/target/release/neardup" scan "$corpus" --format json -o /tmp/cmp-neardup.json -q
-  cp /tmp/cmp-neardup.json "$logs/neardup.$r.json"
-done
-for r in $(seq 1 "$runs"); do
-  measure neardup-estimate "$r" "$repo/target/release/neardup" scan "$corpus" --verify estimate --format json -o /tmp/cmp-neardup-estimate.json -q
-done
-for lib in rensa rensa-flags gaoya; do
-  for r in $(seq 1 "$runs"); do
-    measure "$lib" "$r" "$PY" "$here/compare.py" --lib "$lib" "$corpus"
+# TOOLS: which to run, in this order (default: all). datasketch gets DATASKETCH_RUNS runs.
+TOOLS=${TOOLS:-"neardup neardup-estimate rensa rensa-flags gaoya datasketch rensa+exact gaoya+exact datasketch+exact"}
+for tool in $TOOLS; do
+  n=$runs
+  case $tool in datasketch*) n=$ds_runs ;; esac
+  for r in $(seq 1 "$n"); do
+    case $tool in
+      neardup)
+        measure "$tool" "$r" "$repo/target/release/neardup" scan "$corpus" --format json -o /tmp/cmp-neardup.json -q
+        cp /tmp/cmp-neardup.json "$logs/neardup.$r.json" ;;
+      neardup-estimate)
+        measure "$tool" "$r" "$repo/target/release/neardup" scan "$corpus" --verify estimate --format json -o /tmp/cmp-neardup-estimate.json -q
+        cp /tmp/cmp-neardup-estimate.json "$logs/neardup-estimate.$r.json" ;;
+      *+exact)
+        measure "$tool" "$r" "$PY" "$here/compare.py" --lib "${tool%+exact}" --exact-first "$corpus" ;;
+      *)
+        measure "$tool" "$r" "$PY" "$here/compare.py" --lib "$tool" "$corpus" ;;
+    esac
   done
-done
-for r in $(seq 1 "$ds_runs"); do
-  measure datasketch "$r" "$PY" "$here/compare.py" --lib datasketch "$corpus"
 done

@@ -22,10 +22,10 @@ def main():
     for r in rows:
         by_tool.setdefault(r["tool"], []).append(r)
     print(
-        "| tool | runs | read s | tokenise s | signatures s | LSH s | verify s | cluster s "
+        "| tool | runs | read s | tokenise s | exact s | signatures s | LSH s | verify s | cluster s "
         "| wall s (median) | wall s (all runs) | peak RSS MB | clusters | paragraphs in clusters |"
     )
-    print("|" + "---|" * 13)
+    print("|" + "---|" * 14)
     for tool, rs in by_tool.items():
         rs.sort(key=lambda r: float(r["wall_s"]))
         med = rs[len(rs) // 2]
@@ -48,7 +48,7 @@ def main():
             return f"{st[k]:.2f}" if k in st else "—"
 
         print(
-            f"| {tool} | {len(rs)} | {s('read')} | {s('tokenise')} | {s('signatures')} | {s('lsh')} "
+            f"| {tool} | {len(rs)} | {s('read')} | {s('tokenise')} | {s('exact')} | {s('signatures')} | {s('lsh')} "
             f"| {s('verify')} | {s('cluster')} | {float(med['wall_s']):.2f} | {walls} | {rss:.0f} "
             f"| {clusters} | {members} |"
         )

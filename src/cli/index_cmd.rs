@@ -230,6 +230,7 @@ pub(super) fn run(command: IndexCommand, given: &Given) -> Result<ExitCode, CliE
 }
 
 fn write(args: WriteArgs, given: &Given, create: bool) -> Result<ExitCode, CliError> {
+    args.input.only_lossy_and_keep_going("index build/add")?;
     let options = AddOptions {
         lossy: args.input.lossy,
         keep_going: args.input.keep_going,
@@ -379,6 +380,7 @@ fn write_out(
 }
 
 pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliError> {
+    args.input.only_lossy_and_keep_going("scan --index")?;
     let dir = args.index.clone().unwrap_or_default();
     let index = Index::open(&dir)?;
     let verify = given.check(&index, &args.matching)?;

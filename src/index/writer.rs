@@ -134,8 +134,8 @@ impl IndexWriter {
         &self.index
     }
 
-    /// Add the files under `roots` (`.txt`/`.md` in directories, any named file), in one
-    /// commit. Each file is identified by its path as named (`root/relative/path`).
+    /// Add the plain-text files (`.txt`, `.md`) under or named by `roots`, in one commit
+    /// (other files are skipped with a reason). Each file is identified by its path as named (`root/relative/path`).
     pub fn add_paths<P: AsRef<Path>>(
         &mut self,
         roots: &[P],
@@ -143,7 +143,13 @@ impl IndexWriter {
     ) -> Result<AddSummary> {
         let roots: Vec<PathBuf> = roots.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
-        let mut files = ingest::discover(&roots, options.keep_going, &mut skipped)?;
+        // Sources are re-read by byte span for reports: plain text only.
+        let inputs = ingest::InputOptions {
+            keep_going: options.keep_going,
+            text_only: true,
+            ..ingest::InputOptions::default()
+        };
+        let mut files = ingest::discover_with(&roots, &inputs, &mut skipped)?;
         // The path as named identifies a document, whatever other roots were given with it.
         for f in &mut files {
             f.display = ingest::slash_path(&f.path);

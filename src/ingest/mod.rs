@@ -209,6 +209,10 @@ pub struct InputOptions {
     pub max_file_size: Option<u64>,
     /// What standard input (`-`) holds.
     pub stdin_format: InputFormat,
+    /// Take plain-text files (`.txt`, `.md`) only and skip others with a warning: for
+    /// commands that re-read or rewrite files by byte span (`dedup`, the index), where a span
+    /// into extracted or decompressed text would not fit the file.
+    pub text_only: bool,
 }
 
 impl Default for InputOptions {
@@ -222,6 +226,7 @@ impl Default for InputOptions {
             exclude: Vec::new(),
             max_file_size: None,
             stdin_format: InputFormat::Auto,
+            text_only: false,
         }
     }
 }
@@ -371,9 +376,31 @@ pub fn discover_with(
             });
         }
     }
+    if options.text_only {
+        files.retain(|f| {
+            let plain = f.display != STDIN_NAME && has_text_extension(&f.path);
+            if !plain {
+                skipped.push(Skipped {
+                    path: f.display.clone(),
+                    reason: "not a .txt or .md file: this command re-reads files by byte span, \
+                             so it takes plain text only (scan reads every format)"
+                        .into(),
+                    error: false,
+                });
+            }
+            plain
+        });
+    }
     files.sort_by(|a, b| a.display.cmp(&b.display));
     files.dedup_by(|a, b| a.display == b.display);
     Ok(files)
+}
+
+/// Whether a file is plain text by its extension (`.txt`, `.md`, any case).
+fn has_text_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| TEXT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
 }
 
 /// Whether a directory walk takes this file by default: a known extension, optionally

@@ -1,0 +1,103 @@
+//! Regression tests, each named after the bug it pins (found in review after the merges).
+
+use predicates::prelude::*;
+
+use crate::util::{corpus, neardup};
+
+const SAME: &[u8] = b"The harbour authority said the northern port would reopen next week.\n";
+
+#[test]
+fn dedup_with_html_and_jsonl_files_copies_them_unchanged_instead_of_failing() {
+    let dir = corpus(&[
+        ("in/a.txt", SAME),
+        ("in/b.txt", SAME),
+        ("in/page.html", b"<html><body><p>The harbour authority said the northern port would reopen next week.</p></body></html>"),
+        ("in/d.jsonl", b"{\"text\": \"The harbour authority said the northern port would reopen next week.\"}\n"),
+    ]);
+    let out = dir.path().join("out");
+    neardup()
+        .arg("dedup")
+        .arg(dir.path().join("in"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("page.html"))
+        .stdout(predicate::str::contains("removed 1 paragraph"));
+    for f in ["page.html", "d.jsonl", "a.txt"] {
+        assert_eq!(
+            std::fs::read(out.join(f)).unwrap(),
+            std::fs::read(dir.path().join("in").join(f)).unwrap(),
+            "{f} copied unchanged"
+        );
+    }
+    assert_eq!(std::fs::read(out.join("b.txt")).unwrap(), b"");
+}
+
+#[test]
+fn index_build_skips_non_text_files_instead_of_indexing_their_raw_bytes() {
+    let dir = corpus(&[
+        ("c/a.txt", SAME),
+        ("c/d.jsonl", b"{\"text\": \"The harbour authority said the northern port would reopen next week.\"}\n"),
+    ]);
+    let idx = dir.path().join("idx");
+    neardup()
+        .current_dir(dir.path())
+        .args(["index", "build", "c", "--index"])
+        .arg(&idx)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("d.jsonl"));
+    neardup()
+        .current_dir(dir.path())
+        .args(["index", "build", "c", "--text-field", "body", "--index"])
+        .arg(dir.path().join("idx2"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--text-field"));
+    let out = neardup()
+        .args(["scan", "--format", "json", "--index"])
+        .arg(&idx)
+        .output()
+        .unwrap();
+    let report: neardup::Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.stats.documents, 1);
+}
+
+#[test]
+fn huge_bands_times_rows_is_an_error_not_an_overflow_panic() {
+    let dir = corpus(&[("a.txt", SAME)]);
+    neardup()
+        .args(["scan", "--bands", "4611686018427387904", "--rows", "4"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("exceeds"));
+}
+
+#[test]
+fn passages_with_a_format_that_cannot_show_them_is_refused() {
+    let dir = corpus(&[("a.txt", SAME)]);
+    neardup()
+        .args(["scan", "--passages", "--format", "html"])
+        .arg(dir.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--passages"));
+}
+
+#[cfg(unix)]
+#[test]
+fn report_written_with_output_is_not_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = corpus(&[("a.txt", SAME)]);
+    let report = dir.path().join("report.json");
+    neardup()
+        .args(["scan", "--format", "json", "-o"])
+        .arg(&report)
+        .arg(dir.path().join("a.txt"))
+        .assert()
+        .success();
+    let mode = std::fs::metadata(&report).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+}
