@@ -176,7 +176,10 @@ impl Scanner {
             signature: &signature,
         };
         let mut report = self.cluster(&corpus, rows, skipped);
-        report.documents = DocumentStats::of_corpus(&corpus.docs, &corpus.paragraphs);
+        report.documents = DocumentStats::of_paragraphs(
+            corpus.docs.iter().map(|d| d.path.clone()),
+            &corpus.paragraphs,
+        );
         // Passages: a separate stage over the same documents and paragraphs.
         report.passages = self
             .passage_params

@@ -101,3 +101,39 @@ fn report_written_with_output_is_not_private() {
     let mode = std::fs::metadata(&report).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o644);
 }
+
+#[test]
+fn scan_index_reading_formats_have_the_per_article_table_of_a_scan() {
+    let dir = corpus(&[
+        ("c1/a.txt", SAME),
+        (
+            "c2/b.txt",
+            b"A title\nThe harbour authority said the northern port would reopen next week.\n",
+        ),
+    ]);
+    let idx = dir.path().join("idx");
+    neardup()
+        .current_dir(dir.path())
+        .args(["index", "build", "c1", "c2", "--index"])
+        .arg(&idx)
+        .assert()
+        .success();
+    for format in ["md", "html"] {
+        let from_index = neardup()
+            .current_dir(dir.path())
+            .args(["scan", "--format", format, "--index", "idx"])
+            .output()
+            .unwrap();
+        let from_files = neardup()
+            .current_dir(dir.path())
+            .args(["scan", "--format", format, "c1", "c2"])
+            .output()
+            .unwrap();
+        assert!(from_index.status.success() && from_files.status.success());
+        assert_eq!(
+            String::from_utf8_lossy(&from_index.stdout),
+            String::from_utf8_lossy(&from_files.stdout),
+            "{format}"
+        );
+    }
+}

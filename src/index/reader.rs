@@ -295,6 +295,11 @@ impl Index {
             signature: &signature,
         };
         let mut report = scanner.cluster(&texts, rows, Vec::new());
+        // The per-article table of the reading formats, as a scan fills it.
+        report.documents = crate::report::DocumentStats::of_paragraphs(
+            (0..texts.document_count()).map(|d| texts.path(DocId(d as u32)).to_string()),
+            &paragraphs,
+        );
         report.skipped = texts.stale_skips();
         report.stats.skipped_files = report.skipped.len();
         Ok(report)

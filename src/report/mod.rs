@@ -69,16 +69,16 @@ pub struct DocumentStats {
 }
 
 impl DocumentStats {
-    /// Per-document counts from documents and their paragraphs (`paragraphs` in document
-    /// order, as the scan produces them).
-    pub fn of_corpus(
-        docs: &[crate::ingest::Document],
+    /// Per-document counts from the documents' paths (in `DocId` order) and their
+    /// paragraphs, whether the documents are in memory (a scan) or in an index.
+    pub fn of_paragraphs(
+        paths: impl IntoIterator<Item = String>,
         paragraphs: &[crate::ingest::Paragraph],
     ) -> Vec<DocumentStats> {
-        let mut out: Vec<DocumentStats> = docs
-            .iter()
-            .map(|d| DocumentStats {
-                path: d.path.clone(),
+        let mut out: Vec<DocumentStats> = paths
+            .into_iter()
+            .map(|path| DocumentStats {
+                path,
                 ..DocumentStats::default()
             })
             .collect();
