@@ -567,20 +567,24 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
 /// Write to `path` atomically (temporary file in the same directory, then rename), or to
 /// stdout.
 fn write_report(report: &Report, format: Format, path: Option<&Path>) -> Result<(), CliError> {
+    write_out(path.map(Path::to_path_buf), |w| report.write(format, w))
+}
+
+/// Write what `fill` produces to `path` atomically, or to stdout when there is no path.
+fn write_out(
+    path: Option<PathBuf>,
+    fill: impl Fn(&mut dyn Write) -> io::Result<()>,
+) -> Result<(), CliError> {
     match path {
         None => {
             let stdout = io::stdout();
             let mut out = BufWriter::new(stdout.lock());
-            report.write(format, &mut out)?;
+            fill(&mut out)?;
             out.flush()?;
             Ok(())
         }
-        Some(path) => write_atomically(path, |w| report.write(format, w)).map_err(|source| {
-            CliError::OutputFile {
-                path: path.to_path_buf(),
-                source,
-            }
-        }),
+        Some(path) => write_atomically(&path, |w| fill(w))
+            .map_err(|source| CliError::OutputFile { path, source }),
     }
 }
 

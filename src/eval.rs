@@ -247,7 +247,7 @@ pub fn exact_similarity_join(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32
                 if (small as f64) < threshold * large as f64 - 1e-9 {
                     return None;
                 }
-                let j = sorted_jaccard(vx, vy);
+                let j = shingle::jaccard(vx, vy);
                 (j >= threshold).then_some((x as u32, y, j))
             })
         })
@@ -270,22 +270,6 @@ pub fn exact_similarity_join(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32
     }
     out.par_sort_by(|p, q| (p.0, p.1).cmp(&(q.0, q.1)));
     out
-}
-
-fn sorted_jaccard(a: &[u32], b: &[u32]) -> f64 {
-    let (mut i, mut j, mut common) = (0, 0, 0usize);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                common += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    common as f64 / (a.len() + b.len() - common) as f64
 }
 
 /// Score `report` against `groups` over a universe of `paragraphs` paragraphs. `sets`, when

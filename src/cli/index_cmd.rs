@@ -14,7 +14,7 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Subcommand, ValueEnum};
 
 use super::{
-    with_threads, write_atomically, write_report, CliError, InputArgs, MatchArgs, RunArgs, ScanArgs,
+    with_threads, write_out, write_report, CliError, InputArgs, MatchArgs, RunArgs, ScanArgs,
 };
 use crate::config::{Config, Params};
 use crate::error::Error;
@@ -360,23 +360,6 @@ pub(super) fn query(args: QueryArgs, given: &Given) -> Result<ExitCode, CliError
     };
     write_out(args.output, fill)?;
     Ok(ExitCode::SUCCESS)
-}
-
-fn write_out(
-    path: Option<PathBuf>,
-    fill: impl Fn(&mut dyn Write) -> io::Result<()>,
-) -> Result<(), CliError> {
-    match path {
-        None => {
-            let stdout = io::stdout();
-            let mut out = BufWriter::new(stdout.lock());
-            fill(&mut out)?;
-            out.flush()?;
-            Ok(())
-        }
-        Some(path) => write_atomically(&path, |w| fill(w))
-            .map_err(|source| CliError::OutputFile { path, source }),
-    }
 }
 
 pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliError> {

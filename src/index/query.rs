@@ -258,7 +258,13 @@ impl QueryReport {
             with
         )?;
         for p in self.paragraphs.iter().filter(|p| !p.matches.is_empty()) {
-            writeln!(out, "\n{}:{}  {}", self.query, p.line, snippet(&p.text))?;
+            writeln!(
+                out,
+                "\n{}:{}  {}",
+                self.query,
+                p.line,
+                crate::report::snippet(&p.text, 60)
+            )?;
             for m in &p.matches {
                 writeln!(
                     out,
@@ -275,17 +281,4 @@ impl QueryReport {
         }
         Ok(())
     }
-}
-
-/// One line of at most 60 characters, control characters neutralised.
-fn snippet(text: &str) -> String {
-    let mut s: String = text
-        .chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .take(60)
-        .collect();
-    if text.chars().count() > 60 {
-        s.push('…');
-    }
-    s
 }
