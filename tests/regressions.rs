@@ -137,3 +137,16 @@ fn scan_index_reading_formats_have_the_per_article_table_of_a_scan() {
         );
     }
 }
+
+#[test]
+fn index_build_reports_stage_timings_with_verbose_like_scan() {
+    let dir = corpus(&[("c/a.txt", SAME)]);
+    neardup()
+        .args(["index", "build", "-v", "--index"])
+        .arg(dir.path().join("idx"))
+        .arg(dir.path().join("c"))
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("timing: sketch"))
+        .stdout(predicate::str::contains("1 added"));
+}

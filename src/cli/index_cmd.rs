@@ -87,9 +87,12 @@ pub(super) struct WriteArgs {
     /// Megabytes of files read and sketched at a time (bounds memory).
     #[arg(long, default_value_t = 64, value_name = "MB")]
     batch_mb: usize,
-    /// Print no warnings or summary.
+    /// Print no warnings, summary or progress bar.
     #[arg(short, long)]
     quiet: bool,
+    /// Print the time of each stage on stderr at the end.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 /// Flags of `query`.
@@ -236,15 +239,16 @@ fn write(args: WriteArgs, given: &Given, create: bool) -> Result<ExitCode, CliEr
         keep_going: args.input.keep_going,
         batch_bytes: args.batch_mb.max(1) << 20,
     };
-    let summary: AddSummary = with_threads(args.threads, || -> Result<AddSummary, Error> {
-        let mut writer = if create {
-            // Boilerplate labels and progress belong to reports, not to the index.
-            let run = RunArgs {
-                boilerplate_min_docs: 0,
-                threads: args.threads,
-                quiet: args.quiet,
-                verbose: false,
-            };
+    let run = RunArgs {
+        // Boilerplate labels belong to reports, not to the index.
+        boilerplate_min_docs: 0,
+        threads: args.threads,
+        quiet: args.quiet,
+        verbose: args.verbose,
+    };
+    let progress = run.progress();
+    let summary = with_threads(args.threads, || -> Result<AddSummary, Error> {
+        let writer = if create {
             IndexWriter::create(&args.index, &args.matching.config(&args.input, &run))?
         } else {
             let existing = Index::open(&args.index)?;
@@ -252,8 +256,12 @@ fn write(args: WriteArgs, given: &Given, create: bool) -> Result<ExitCode, CliEr
             drop(existing);
             IndexWriter::open(&args.index, Some(&config))?
         };
-        writer.add_paths(&args.paths, options)
-    })??;
+        writer
+            .with_progress(progress.clone())
+            .add_paths(&args.paths, options)
+    });
+    run.finish(&progress);
+    let summary: AddSummary = summary??;
     if !args.quiet {
         for s in &summary.skipped {
             eprintln!("neardup: warning: skipped {}: {}", s.path, s.reason);

@@ -129,6 +129,12 @@ impl IndexWriter {
         })
     }
 
+    /// Show the sketch stages of each batch on `progress` (a bar on stderr, stage timings).
+    pub fn with_progress(mut self, progress: crate::progress::Progress) -> Self {
+        self.scanner = self.scanner.with_progress(progress);
+        self
+    }
+
     /// The index as of the last commit.
     pub fn index(&self) -> &Index {
         &self.index
