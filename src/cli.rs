@@ -464,10 +464,11 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
-    if args.passages && !matches!(args.format, Format::Text | Format::Json | Format::Jsonl) {
+    if args.passages && matches!(args.format, Format::Csv | Format::Pairs) {
         return Err(Error::InvalidParameter(
-            "--passages results are written in the text, json and jsonl formats only: choose \
-             one of them (or drop --passages)"
+            "--passages results are not written in the csv and pairs formats (one row per \
+             paragraph member, one line per paragraph pair): choose text, json, jsonl, html or \
+             md (or drop --passages)"
                 .into(),
         )
         .into());

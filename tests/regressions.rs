@@ -79,7 +79,7 @@ fn huge_bands_times_rows_is_an_error_not_an_overflow_panic() {
 fn passages_with_a_format_that_cannot_show_them_is_refused() {
     let dir = corpus(&[("a.txt", SAME)]);
     neardup()
-        .args(["scan", "--passages", "--format", "html"])
+        .args(["scan", "--passages", "--format", "csv"])
         .arg(dir.path())
         .assert()
         .code(2)
@@ -149,4 +149,30 @@ fn index_build_reports_stage_timings_with_verbose_like_scan() {
         .success()
         .stderr(predicate::str::contains("timing: sketch"))
         .stdout(predicate::str::contains("1 added"));
+}
+
+#[test]
+fn passages_appear_in_html_and_markdown_reports_with_the_shared_words_marked() {
+    let fixture = crate::util::repo_path("tests/fixtures/article-ar.txt");
+    let html = neardup()
+        .args(["scan", "--passages", "--format", "html"])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert!(html.status.success());
+    let html = String::from_utf8(html.stdout).unwrap();
+    assert!(html.contains("<h2>Shared passages</h2>"));
+    // The minister's quote, found again inside the long paragraph of line 14.
+    assert!(html.contains("<mark>إن إعادة فتح الجسر"), "{html}");
+    let page = scraper::Html::parse_document(&html);
+    let marks = scraper::Selector::parse("section#passages mark").unwrap();
+    assert!(page.select(&marks).count() >= 6);
+    let md = neardup()
+        .args(["scan", "--passages", "--format", "md"])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    let md = String::from_utf8(md.stdout).unwrap();
+    assert!(md.contains("## Shared passages"));
+    assert!(md.contains("**إن إعادة فتح الجسر"), "{md}");
 }

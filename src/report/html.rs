@@ -15,6 +15,7 @@ use super::diff::{word_diff, Piece};
 use super::{
     article_rows, by_size, counted, params_line, percent, serde_plain, Cluster, Overview, Report,
 };
+use crate::passage::PassageReport;
 
 /// How much of a large report the page shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -183,6 +184,9 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
 
     write_articles(report, limits, out)?;
     write_clusters(report, limits, out)?;
+    if let Some(passages) = &report.passages {
+        write_passages(passages, limits, out)?;
+    }
 
     if !report.skipped.is_empty() {
         writeln!(
@@ -201,6 +205,72 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         writeln!(out, "</tbody>\n</table>\n</section>")?;
     }
     writeln!(out, "</body>\n</html>")
+}
+
+/// The passage clusters (`--passages`), each span in its paragraph with the shared words in
+/// `<mark>`.
+fn write_passages(
+    passages: &PassageReport,
+    limits: &Limits,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (s, p) = (&passages.stats, &passages.params);
+    writeln!(
+        out,
+        "<section id=\"passages\">\n<h2>Shared passages</h2>\n<p>{}, {} of at least {} \
+         words shared inside paragraphs (quotes, restated leads, wire copy); {} fingerprints \
+         found in more than {} places were treated as boilerplate and dropped.</p>",
+        counted(s.clusters, "passage cluster"),
+        counted(s.spans, "span"),
+        p.min_words,
+        s.dropped_fingerprints,
+        p.max_occurrences
+    )?;
+    for (i, c) in passages
+        .clusters
+        .iter()
+        .take(limits.max_clusters)
+        .enumerate()
+    {
+        let open = if i < limits.open_clusters {
+            " open"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "<details id=\"p{id}\"{open}>\n<summary>~{id} passage · {} · {} · {}</summary>\n\
+             <table>\n<thead><tr><th>place</th><th>words</th><th>paragraph, shared passage \
+             marked</th></tr></thead>\n<tbody>",
+            serde_plain(&c.scope),
+            counted(c.spans.len(), "span"),
+            counted(c.words as usize, "word"),
+            id = c.id
+        )?;
+        for span in c.spans.iter().take(limits.max_members) {
+            writeln!(
+                out,
+                "<tr><td class=\"path\" dir=\"auto\">{}:{}</td><td class=\"num\">{}</td>\
+                 <td class=\"text\" dir=\"auto\">{}<mark>{}</mark>{}</td></tr>",
+                escape(&span.path),
+                span.line,
+                span.words,
+                escape(&span.before),
+                escape(&span.text),
+                escape(&span.after)
+            )?;
+        }
+        writeln!(out, "</tbody>\n</table>")?;
+        left_out(out, c.spans.len(), limits.max_members, "spans")?;
+        writeln!(out, "</details>")?;
+    }
+    left_out(
+        out,
+        passages.clusters.len(),
+        limits.max_clusters,
+        "passage clusters",
+    )?;
+    writeln!(out, "</section>")
 }
 
 fn left_out(out: &mut dyn Write, total: usize, shown: usize, what: &str) -> io::Result<()> {

@@ -13,6 +13,7 @@ use super::diff::{word_diff, Piece};
 use super::{
     article_rows, by_size, counted, params_line, percent, serde_plain, snippet, Overview, Report,
 };
+use crate::passage::PassageReport;
 
 /// How much of a large report is written.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -181,6 +182,9 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         left_out(out, c.members.len(), limits.max_members, "members")?;
     }
     left_out(out, clusters.len(), limits.max_clusters, "clusters")?;
+    if let Some(passages) = &report.passages {
+        write_passages(passages, limits, out)?;
+    }
     if !report.skipped.is_empty() {
         writeln!(out, "\n## Skipped files\n")?;
         for sk in &report.skipped {
@@ -188,6 +192,61 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         }
     }
     Ok(())
+}
+
+/// The passage clusters (`--passages`): each span with the shared words in bold inside a
+/// little of its context.
+fn write_passages(
+    passages: &PassageReport,
+    limits: &Limits,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    let (s, p) = (&passages.stats, &passages.params);
+    writeln!(
+        out,
+        "\n## Shared passages\n\n{}, {} of at least {} words shared inside paragraphs; {} \
+         fingerprints in more than {} places dropped as boilerplate.",
+        counted(s.clusters, "passage cluster"),
+        counted(s.spans, "span"),
+        p.min_words,
+        s.dropped_fingerprints,
+        p.max_occurrences
+    )?;
+    for c in passages.clusters.iter().take(limits.max_clusters) {
+        writeln!(
+            out,
+            "\n### ~{} passage · {} · {} · {}\n\n| place | words | passage in context |\n|---|--:|---|",
+            c.id,
+            serde_plain(&c.scope),
+            counted(c.spans.len(), "span"),
+            counted(c.words as usize, "word")
+        )?;
+        for span in c.spans.iter().take(limits.max_members) {
+            let context = limits.snippet_chars / 4;
+            let before: Vec<char> = span.before.chars().collect();
+            let before: String = before[before.len().saturating_sub(context)..]
+                .iter()
+                .collect();
+            let after: String = span.after.chars().take(context).collect();
+            writeln!(
+                out,
+                "| {}:{} | {} | {}**{}**{} |",
+                escape(&span.path),
+                span.line,
+                span.words,
+                escape(&before),
+                escape(&snippet(&span.text, limits.snippet_chars)),
+                escape(&after)
+            )?;
+        }
+        left_out(out, c.spans.len(), limits.max_members, "spans")?;
+    }
+    left_out(
+        out,
+        passages.clusters.len(),
+        limits.max_clusters,
+        "passage clusters",
+    )
 }
 
 fn left_out(out: &mut dyn Write, total: usize, shown: usize, what: &str) -> io::Result<()> {
