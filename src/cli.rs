@@ -464,15 +464,6 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
-    if args.passages && matches!(args.format, Format::Csv | Format::Pairs) {
-        return Err(Error::InvalidParameter(
-            "--passages results are not written in the csv and pairs formats (one row per \
-             paragraph member, one line per paragraph pair): choose text, json, jsonl, html or \
-             md (or drop --passages)"
-                .into(),
-        )
-        .into());
-    }
     let progress = args.run.progress();
     let mut config = args.matching.config(&args.input, &args.run);
     if args.passages {

@@ -76,14 +76,40 @@ fn huge_bands_times_rows_is_an_error_not_an_overflow_panic() {
 }
 
 #[test]
-fn passages_with_a_format_that_cannot_show_them_is_refused() {
-    let dir = corpus(&[("a.txt", SAME)]);
-    neardup()
+fn passages_appear_in_csv_and_pairs_instead_of_being_dropped() {
+    let fixture = crate::util::repo_path("tests/fixtures/article-ar.txt");
+    let csv = neardup()
         .args(["scan", "--passages", "--format", "csv"])
-        .arg(dir.path())
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("--passages"));
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    assert!(csv.status.success());
+    let mut reader = ::csv::Reader::from_reader(&csv.stdout[..]);
+    let passage_rows = reader
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| &r[1] == "passage")
+        .count();
+    assert_eq!(passage_rows, 7, "one row per passage span");
+    let pairs = neardup()
+        .args(["scan", "--passages", "--format", "pairs"])
+        .arg(&fixture)
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = String::from_utf8(pairs.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let quote = lines
+        .iter()
+        .find(|l| l["kind"] == "passage" && l["shared_words"] == 17)
+        .expect("the repeated quote is a passage pair");
+    assert_eq!(quote["similarity"], 1.0);
+    assert_eq!(
+        (quote["a"]["line"].as_u64(), quote["b"]["line"].as_u64()),
+        (Some(7), Some(14))
+    );
 }
 
 #[cfg(unix)]

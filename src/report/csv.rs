@@ -4,7 +4,7 @@
 //! and line breaks inside paragraphs are quoted) with a header row:
 //! `cluster,kind,scope,boilerplate,path,paragraph,line,byte_start,byte_end,similarity,text`.
 //! Invariants: rows in report order (clusters by representative, members by path then
-//! paragraph); `paragraph` is 0-based as in JSON; numbers are written as JSON writes them.
+//! paragraph), then, with `--passages`, one row per passage span; `paragraph` is 0-based as in JSON; numbers are written as JSON writes them.
 //! Text is written as it is: a spreadsheet may treat a cell starting with `=` as a formula.
 
 use std::io::{self, Write};
@@ -50,6 +50,28 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
                 &m.byte_end.to_string(),
                 &serde_json::to_string(&m.similarity).unwrap_or_default(),
                 &m.text,
+            ])?;
+        }
+    }
+    // Passage clusters (`--passages`) follow, one row per span: `kind` is `passage`, the
+    // cluster number is prefixed with `~` as in the text report, `paragraph`/`line` are where
+    // the span starts, and `similarity` is empty (a span has no similarity of its own; the
+    // JSON report's links give containment).
+    for c in report.passages.iter().flat_map(|p| &p.clusters) {
+        let (id, scope) = (format!("~{}", c.id), serde_plain(&c.scope));
+        for span in &c.spans {
+            w.write_record([
+                id.as_str(),
+                "passage",
+                &scope,
+                "false",
+                &span.path,
+                &span.paragraph.to_string(),
+                &span.line.to_string(),
+                &span.byte_start.to_string(),
+                &span.byte_end.to_string(),
+                "",
+                &span.text,
             ])?;
         }
     }

@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::{LinkMethod, Member, Report};
 use crate::cluster::{ClusterKind, Scope};
+use crate::passage::PassageSpan;
 
 #[derive(Serialize)]
 struct Pair<'a> {
@@ -34,6 +35,19 @@ struct Side<'a> {
     byte_start: u64,
     byte_end: u64,
     text: &'a str,
+}
+
+impl<'a> From<&'a PassageSpan> for Side<'a> {
+    fn from(s: &'a PassageSpan) -> Self {
+        Side {
+            path: &s.path,
+            paragraph: s.paragraph,
+            line: s.line,
+            byte_start: s.byte_start,
+            byte_end: s.byte_end,
+            text: &s.text,
+        }
+    }
 }
 
 impl<'a> From<&'a Member> for Side<'a> {
@@ -73,5 +87,42 @@ pub fn write(report: &Report, out: &mut dyn Write) -> io::Result<()> {
             out.write_all(b"\n")?;
         }
     }
+    // Passage links (`--passages`) follow: `kind` is `passage`, `cluster` the passage cluster,
+    // `similarity` the containment (shared words / words of the shorter side), `method`
+    // `alignment`, and each side is a span.
+    for c in report.passages.iter().flat_map(|p| &p.clusters) {
+        for l in &c.links {
+            let (Some(a), Some(b)) = (c.spans.get(l.a as usize), c.spans.get(l.b as usize)) else {
+                continue;
+            };
+            let pair = PassagePair {
+                cluster: c.id,
+                kind: "passage",
+                scope: c.scope,
+                boilerplate: false,
+                similarity: l.containment,
+                shared_words: l.shared_words,
+                method: "alignment",
+                a: a.into(),
+                b: b.into(),
+            };
+            serde_json::to_writer(&mut *out, &pair)?;
+            out.write_all(b"\n")?;
+        }
+    }
     Ok(())
+}
+
+/// A passage link, in the shape of [`Pair`] plus the number of shared words.
+#[derive(Serialize)]
+struct PassagePair<'a> {
+    cluster: u32,
+    kind: &'static str,
+    scope: Scope,
+    boilerplate: bool,
+    similarity: f64,
+    shared_words: u32,
+    method: &'static str,
+    a: Side<'a>,
+    b: Side<'a>,
 }
