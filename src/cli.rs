@@ -113,6 +113,9 @@ struct EvalArgs {
     /// The corpus the report was made from (needed by --truth exact; adds recall by similarity).
     #[arg(long, value_name = "PATH", num_args = 1..)]
     corpus: Vec<PathBuf>,
+    /// How the corpus was read for the report (JSONL fields, globs, …): give the same options.
+    #[command(flatten)]
+    input: InputArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,
@@ -748,7 +751,11 @@ fn eval_cmd(args: EvalArgs) -> Result<ExitCode, CliError> {
     let corpus = if args.corpus.is_empty() {
         None
     } else {
-        Some(eval::corpus_sets(&args.corpus, &report.params)?)
+        Some(eval::corpus_sets(
+            &args.corpus,
+            &report.params,
+            &args.input.options(),
+        )?)
     };
     let evaluation = match (&args.truth, &args.labels, &corpus) {
         (Some(Truth::Exact), _, Some(c)) => eval::evaluate_exact(&report, c),

@@ -148,11 +148,20 @@ pub struct CorpusSets {
     pub sets: Vec<Vec<u64>>,
 }
 
-/// Read a corpus and shingle every paragraph with `params`.
-pub fn corpus_sets(roots: &[PathBuf], params: &Params) -> Result<CorpusSets> {
+/// Read a corpus with the input options the report was made with (JSONL fields, globs) and
+/// shingle every paragraph with `params`. Invalid UTF-8 is replaced, as `--lossy` does.
+pub fn corpus_sets(
+    roots: &[PathBuf],
+    params: &Params,
+    options: &ingest::InputOptions,
+) -> Result<CorpusSets> {
     let mut skipped = Vec::new();
-    let files = ingest::discover(roots, false, &mut skipped)?;
-    let docs = ingest::load_all(&files, true, false, &mut skipped)?;
+    let options = ingest::InputOptions {
+        lossy: true,
+        ..options.clone()
+    };
+    let files = ingest::discover_with(roots, &options, &mut skipped)?;
+    let docs = ingest::load_all_with(&files, &options, &mut skipped)?;
     let per_doc: Vec<(Vec<Place>, Vec<Vec<u64>>)> = docs
         .par_iter()
         .enumerate()

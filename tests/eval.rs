@@ -81,3 +81,42 @@ fn eval_of_a_file_that_is_not_a_report_is_an_error_naming_it() {
         .code(2)
         .stderr(predicate::str::contains("--labels"));
 }
+
+#[test]
+fn eval_reads_the_corpus_with_the_input_options_of_the_scan() {
+    let line = "The harbour authority said the northern port would reopen next week.";
+    let jsonl = format!(
+        "{{\"body\": \"{line}\"}}\n{{\"body\": \"Other news.\"}}\n{{\"body\": \"{line}\"}}\n"
+    );
+    let dir = corpus(&[("c/d.jsonl", jsonl.as_bytes())]);
+    let report = dir.path().join("report.json");
+    neardup()
+        .args(["scan", "--text-field", "body", "--format", "json", "-o"])
+        .arg(&report)
+        .arg(dir.path().join("c"))
+        .assert()
+        .success();
+    let out = neardup()
+        .arg("eval")
+        .arg(&report)
+        .args([
+            "--truth",
+            "exact",
+            "--text-field",
+            "body",
+            "--format",
+            "json",
+            "--corpus",
+        ])
+        .arg(dir.path().join("c"))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(e["true_pairs"], 1);
+    assert_eq!(e["f1"], 1.0);
+}
