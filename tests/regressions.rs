@@ -202,3 +202,22 @@ fn passages_appear_in_html_and_markdown_reports_with_the_shared_words_marked() {
     assert!(md.contains("## Shared passages"));
     assert!(md.contains("**إن إعادة فتح الجسر"), "{md}");
 }
+
+#[test]
+fn scan_index_reports_stage_timings_with_verbose_instead_of_ignoring_it() {
+    let dir = corpus(&[("c/a.txt", SAME), ("c/b.txt", SAME)]);
+    let idx = dir.path().join("idx");
+    neardup()
+        .args(["index", "build", "-q", "--index"])
+        .arg(&idx)
+        .arg(dir.path().join("c"))
+        .assert()
+        .success();
+    neardup()
+        .args(["scan", "-v", "--index"])
+        .arg(&idx)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("timing: cluster"))
+        .stdout(predicate::str::contains("1 cluster"));
+}

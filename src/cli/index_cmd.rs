@@ -375,7 +375,12 @@ pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliE
     let dir = args.index.clone().unwrap_or_default();
     let index = Index::open(&dir)?;
     let verify = given.check(&index, &args.matching)?;
-    let mut report = with_threads(args.run.threads, || index.scan(verify))??;
+    let progress = args.run.progress();
+    let report = with_threads(args.run.threads, || {
+        index.scan_with_progress(verify, progress.clone())
+    });
+    args.run.finish(&progress);
+    let mut report = report??;
     report.label_boilerplate(args.run.boilerplate_min_docs);
     if !args.run.quiet {
         for s in &report.skipped {

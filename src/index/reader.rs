@@ -263,7 +263,16 @@ impl Index {
     /// in the report's `skipped` (not an error), its texts are empty and its similarities come
     /// from the signatures.
     pub fn scan(&self, verify: Option<VerifyMode>) -> Result<Report> {
-        let scanner = self.scanner(verify)?;
+        self.scan_with_progress(verify, crate::progress::Progress::hidden())
+    }
+
+    /// [`Index::scan`], showing its stages on `progress` (a bar on stderr, stage timings).
+    pub fn scan_with_progress(
+        &self,
+        verify: Option<VerifyMode>,
+        progress: crate::progress::Progress,
+    ) -> Result<Report> {
+        let scanner = self.scanner(verify)?.with_progress(progress);
         let docs = self.live_documents()?;
         let mut paragraphs = Vec::new();
         let mut hashes = Vec::new();
