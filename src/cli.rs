@@ -584,10 +584,21 @@ fn write_out(
 }
 
 /// Write a file so that readers see either the old file or the complete new one.
+///
+/// Only a regular file (or a new one) is replaced by renaming: `-o /dev/null`, `-o /dev/stdout`
+/// or a named pipe is written in place, since renaming over a device or pipe would replace
+/// it with a regular file (as root, that breaks `/dev/null` for the whole machine).
 pub(crate) fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.file_type().is_file() {
+            let mut w = BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+            fill(&mut w)?;
+            return w.flush();
+        }
+    }
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),

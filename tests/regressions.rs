@@ -221,3 +221,41 @@ fn scan_index_reports_stage_timings_with_verbose_instead_of_ignoring_it() {
         .stderr(predicate::str::contains("timing: cluster"))
         .stdout(predicate::str::contains("1 cluster"));
 }
+
+/// `-o /dev/null` renamed a temporary file over the device, leaving a regular file in its
+/// place. Tested on a named pipe in a temporary directory, never on /dev/null itself.
+#[cfg(unix)]
+#[test]
+fn output_to_a_named_pipe_writes_into_it_instead_of_replacing_it() {
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+    let dir = corpus(&[("a.txt", SAME), ("b.txt", SAME)]);
+    let fifo = dir.path().join("out.fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !matches!(made, Ok(s) if s.success()) {
+        eprintln!("mkfifo unavailable; skipped");
+        return;
+    }
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            std::fs::File::open(&fifo)
+                .unwrap()
+                .read_to_string(&mut text)
+                .unwrap();
+            text
+        })
+    };
+    neardup()
+        .args(["scan", "--format", "jsonl", "-o"])
+        .arg(&fifo)
+        .arg(dir.path().join("a.txt"))
+        .arg(dir.path().join("b.txt"))
+        .assert()
+        .success();
+    // Checked before joining: had the pipe been replaced, the reader would wait forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    let text = reader.join().unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+}
