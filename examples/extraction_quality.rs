@@ -4,7 +4,7 @@
 //!
 //! DIR holds one directory per page with `source.html` (the saved page) and `expected.html`
 //! (what readability.js keeps), the layout of readability's `test/test-pages/`. Those pages
-//! are copies of third-party sites and are not in this repository: clone
+//! are copies of third-party sites and are not in this repository: use
 //! a checkout of mozilla/readability and pass its `test/test-pages` directory.
 //!
 //! For each page, paragraphs of MIN_WORDS (default 8) or more words are compared after
