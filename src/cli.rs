@@ -81,18 +81,8 @@ enum Command {
 
 #[derive(Args, Debug)]
 struct ParamsArgs {
-    /// Jaccard threshold.
-    #[arg(long, default_value_t = 0.8, value_name = "SIM")]
-    threshold: f64,
-    /// MinHash permutations.
-    #[arg(long, default_value_t = 128, value_name = "K")]
-    num_perm: usize,
-    /// LSH bands (with --rows) to describe instead of the chosen ones.
-    #[arg(long, requires = "rows", value_name = "B")]
-    bands: Option<usize>,
-    /// LSH rows per band (with --bands).
-    #[arg(long, requires = "bands", value_name = "R")]
-    rows: Option<usize>,
+    #[command(flatten)]
+    lsh: LshArgs,
     /// Output format.
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,
@@ -136,9 +126,10 @@ enum SummaryFormat {
     Json,
 }
 
-/// Flags that decide which paragraphs match (shared by every command that compares).
+/// The threshold and the signature and banding that detect it (`scan`'s matching flags and
+/// what `params` describes).
 #[derive(Args, Debug, Clone)]
-struct MatchArgs {
+struct LshArgs {
     /// Jaccard similarity of word shingles at which paragraphs are near duplicates.
     #[arg(long, default_value_t = 0.8, value_name = "SIM")]
     threshold: f64,
@@ -151,6 +142,13 @@ struct MatchArgs {
     /// LSH rows per band (with --bands).
     #[arg(long, requires = "bands", value_name = "R")]
     rows: Option<usize>,
+}
+
+/// Flags that decide which paragraphs match (shared by every command that compares).
+#[derive(Args, Debug, Clone)]
+struct MatchArgs {
+    #[command(flatten)]
+    lsh: LshArgs,
     /// Words per shingle (characters for Chinese, Japanese, Thai and other spaceless scripts).
     #[arg(long, default_value_t = 3, value_name = "K")]
     shingle: usize,
@@ -390,10 +388,10 @@ struct ScanArgs {
 impl MatchArgs {
     fn config(&self, input: &InputArgs, run: &RunArgs) -> Config {
         Config {
-            threshold: self.threshold,
-            num_perm: self.num_perm,
-            bands: self.bands,
-            rows: self.rows,
+            threshold: self.lsh.threshold,
+            num_perm: self.lsh.num_perm,
+            bands: self.lsh.bands,
+            rows: self.lsh.rows,
             shingle_words: self.shingle,
             split: self.split,
             seed: self.seed,
@@ -700,10 +698,10 @@ fn normalize_cmd(text: Vec<String>) -> Result<ExitCode, CliError> {
 
 fn params_cmd(args: ParamsArgs) -> Result<ExitCode, CliError> {
     let config = Config {
-        threshold: args.threshold,
-        num_perm: args.num_perm,
-        bands: args.bands,
-        rows: args.rows,
+        threshold: args.lsh.threshold,
+        num_perm: args.lsh.num_perm,
+        bands: args.lsh.bands,
+        rows: args.lsh.rows,
         ..Config::default()
     };
     let params = config.params()?;
@@ -714,7 +712,7 @@ fn params_cmd(args: ParamsArgs) -> Result<ExitCode, CliError> {
         serde_json::to_writer_pretty(&mut out, &cal).map_err(io::Error::from)?;
         writeln!(out)?;
     } else {
-        let how = if args.bands.is_some() {
+        let how = if args.lsh.bands.is_some() {
             "as given".to_string()
         } else {
             format!(

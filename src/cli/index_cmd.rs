@@ -145,20 +145,20 @@ impl Given {
     fn config(&self, stored: &Params, m: &MatchArgs) -> Config {
         let mut c = config_of(stored);
         if self.has("threshold") {
-            c.threshold = m.threshold;
+            c.threshold = m.lsh.threshold;
             // Bands and rows follow the threshold unless given.
             if !self.has("bands") {
                 (c.bands, c.rows) = (None, None);
             }
         }
         if self.has("num_perm") {
-            c.num_perm = m.num_perm;
+            c.num_perm = m.lsh.num_perm;
             if !self.has("bands") {
                 (c.bands, c.rows) = (None, None);
             }
         }
         if self.has("bands") {
-            (c.bands, c.rows) = (m.bands, m.rows);
+            (c.bands, c.rows) = (m.lsh.bands, m.lsh.rows);
         }
         if self.has("shingle") {
             c.shingle_words = m.shingle;

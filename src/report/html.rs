@@ -13,7 +13,8 @@ use std::io::{self, Write};
 
 use super::diff::{word_diff, Piece};
 use super::{
-    article_rows, by_size, counted, params_line, percent, serde_plain, Cluster, Overview, Report,
+    article_rows, by_size, counted, params_line, passage_heading, percent, serde_plain, Cluster,
+    Overview, Report,
 };
 use crate::passage::PassageReport;
 
@@ -239,12 +240,10 @@ fn write_passages(
         };
         writeln!(
             out,
-            "<details id=\"p{id}\"{open}>\n<summary>~{id} passage · {} · {} · {}</summary>\n\
+            "<details id=\"p{id}\"{open}>\n<summary>{}</summary>\n\
              <table>\n<thead><tr><th>place</th><th>words</th><th>paragraph, shared passage \
              marked</th></tr></thead>\n<tbody>",
-            serde_plain(&c.scope),
-            counted(c.spans.len(), "span"),
-            counted(c.words as usize, "word"),
+            escape(&passage_heading(c)),
             id = c.id
         )?;
         for span in c.spans.iter().take(limits.max_members) {

@@ -11,7 +11,8 @@ use std::io::{self, Write};
 
 use super::diff::{word_diff, Piece};
 use super::{
-    article_rows, by_size, counted, params_line, percent, serde_plain, snippet, Overview, Report,
+    article_rows, by_size, counted, params_line, passage_heading, percent, serde_plain, snippet,
+    Overview, Report,
 };
 use crate::passage::PassageReport;
 
@@ -215,11 +216,8 @@ fn write_passages(
     for c in passages.clusters.iter().take(limits.max_clusters) {
         writeln!(
             out,
-            "\n### ~{} passage · {} · {} · {}\n\n| place | words | passage in context |\n|---|--:|---|",
-            c.id,
-            serde_plain(&c.scope),
-            counted(c.spans.len(), "span"),
-            counted(c.words as usize, "word")
+            "\n### {}\n\n| place | words | passage in context |\n|---|--:|---|",
+            passage_heading(c)
         )?;
         for span in c.spans.iter().take(limits.max_members) {
             let context = limits.snippet_chars / 4;

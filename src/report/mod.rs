@@ -363,14 +363,7 @@ impl PassageReport {
             s.dropped_fingerprints
         )?;
         for c in &self.clusters {
-            writeln!(
-                out,
-                "\n~{} passage · {} · {} · {}",
-                c.id,
-                serde_plain(&c.scope),
-                counted(c.spans.len(), "span"),
-                counted(c.words as usize, "word")
-            )?;
+            writeln!(out, "\n{}", passage_heading(c))?;
             let width = c
                 .spans
                 .iter()
@@ -408,6 +401,17 @@ impl PassageReport {
 
 /// Characters of context shown on each side of a passage in the text format.
 pub const PASSAGE_CONTEXT_CHARS: usize = 24;
+
+/// How every format heads a passage cluster: `~3 passage · within · 2 spans · 17 words`.
+pub(crate) fn passage_heading(c: &crate::passage::PassageCluster) -> String {
+    format!(
+        "~{} passage · {} · {} · {}",
+        c.id,
+        serde_plain(&c.scope),
+        counted(c.spans.len(), "span"),
+        counted(c.words as usize, "word")
+    )
+}
 
 /// "1 cluster", "2 clusters".
 pub(crate) fn counted(n: usize, noun: &str) -> String {
