@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use neardup::cluster::UnionFind;
 use neardup::lsh::{self, LshParams};
-use neardup::minhash::{estimate_jaccard, MinHasher};
+use neardup::minhash::{estimate_jaccard, Kernel, MinHasher};
 use neardup::normalize::{normalize, normalize_into};
 use neardup::shingle::{shingle_into, ShingleScratch};
 use neardup::synth::{generate, SynthConfig};
@@ -96,16 +96,23 @@ fn stages(c: &mut Criterion) {
             total
         })
     });
-    g.bench_function("minhash", |b| {
-        let hasher = MinHasher::new(NUM_PERM, 1);
-        let mut sig = vec![0u32; NUM_PERM];
-        b.iter(|| {
-            for s in &input.shingles {
-                hasher.sign_into(s, &mut sig);
-            }
-            sig[0]
-        })
-    });
+    // One line per kernel this CPU runs (`minhash/avx2`, …): the figures of a portable build
+    // and of the run-time-selected vector kernels, on the same input.
+    for kernel in [Kernel::Portable, Kernel::Avx2, Kernel::Avx512] {
+        let hasher = MinHasher::with_kernel(NUM_PERM, 1, kernel);
+        if hasher.kernel() != kernel {
+            continue;
+        }
+        g.bench_function(format!("minhash/{}", kernel.name()), |b| {
+            let mut sig = vec![0u32; NUM_PERM];
+            b.iter(|| {
+                for s in &input.shingles {
+                    hasher.sign_into(s, &mut sig);
+                }
+                sig[0]
+            })
+        });
+    }
     g.bench_function("scan_end_to_end", |b| {
         let scanner = Scanner::new(Config::default()).unwrap();
         b.iter_batched(

@@ -40,7 +40,8 @@
 //! # Ok::<(), neardup::Error>(())
 //! ```
 #![warn(missing_docs)]
-// The one `unsafe` block is the memory map of index files (`index::segment::map_file`).
+// `unsafe` is allowed in two places only: the memory map of index files
+// (`index::segment::map_file`) and the run-time CPU dispatch of MinHash kernels (`minhash::x86`).
 #![deny(unsafe_code)]
 
 pub mod cli;

@@ -27,7 +27,7 @@ use crate::index::format::*;
 use crate::index::manifest::{hex, segment_file_name, SegmentMeta};
 use crate::lsh::band_key;
 
-/// Map a file read-only. The one `unsafe` block of the crate.
+/// Map a file read-only. One of the two `unsafe` sites of the crate (the other is `minhash::x86`).
 #[allow(unsafe_code)]
 pub(crate) fn map_file(path: &Path, file: &File) -> Result<Mmap> {
     // SAFETY: `Mmap::map` is unsafe because the mapped bytes change if another process
