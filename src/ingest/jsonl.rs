@@ -97,7 +97,7 @@ fn record(
     options: &InputOptions,
 ) -> std::result::Result<Option<(String, String)>, String> {
     let decoded;
-    let text: &str = match std::str::from_utf8(line) {
+    let text: &str = match simdutf8::compat::from_utf8(line) {
         Ok(s) => s,
         Err(_) if options.lossy => {
             decoded = String::from_utf8_lossy(line);
