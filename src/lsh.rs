@@ -147,12 +147,9 @@ pub fn calibrate(threshold: f64, num_perm: usize, lsh: LshParams) -> Calibration
 /// the band number so equal values in different bands never share a bucket.
 pub fn band_key(signature: &[u32], band: usize, rows: usize) -> u64 {
     let values = &signature[band * rows..(band + 1) * rows];
-    let mut buf = [0u8; 4 * 32];
-    if rows <= 32 {
-        for (chunk, v) in buf.chunks_exact_mut(4).zip(values) {
-            chunk.copy_from_slice(&v.to_le_bytes());
-        }
-        xxh3_64_with_seed(&buf[..4 * rows], band as u64)
+    if cfg!(target_endian = "little") {
+        // The in-memory bytes already are the little-endian encoding: hash them in place.
+        xxh3_64_with_seed(zerocopy::IntoBytes::as_bytes(values), band as u64)
     } else {
         let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
         xxh3_64_with_seed(&bytes, band as u64)
@@ -185,27 +182,37 @@ pub fn candidate_pairs_by<'s>(
     signature: &(dyn Fn(u32) -> &'s [u32] + Sync),
     lsh: LshParams,
 ) -> (Vec<(u32, u32)>, CandidateStats) {
-    let mut stats = CandidateStats::default();
-    let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(count);
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
-    for band in 0..lsh.bands {
-        keyed.clear();
-        keyed.par_extend(
-            (0..count as u32)
-                .into_par_iter()
-                .map(|i| (band_key(signature(i), band, lsh.rows), i)),
-        );
-        keyed.par_sort_unstable();
-        for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
-            if bucket.len() > BUCKET_WINDOW + 1 {
-                stats.capped_buckets += 1;
-            }
-            for (i, &(_, a)) in bucket.iter().enumerate() {
-                for &(_, b) in bucket[i + 1..].iter().take(BUCKET_WINDOW) {
-                    pairs.push((a, b));
+    // Bands are independent: each worker keys, sorts and walks whole bands (better balanced
+    // on few cores than a parallel sort per band, and every band's keys stay in one cache).
+    let per_band: Vec<(Vec<(u32, u32)>, usize)> = (0..lsh.bands)
+        .into_par_iter()
+        .map_init(Vec::new, |keyed: &mut Vec<(u64, u32)>, band| {
+            keyed.clear();
+            keyed.extend((0..count as u32).map(|i| (band_key(signature(i), band, lsh.rows), i)));
+            keyed.sort_unstable();
+            let mut pairs = Vec::new();
+            let mut capped = 0;
+            for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
+                if bucket.len() > BUCKET_WINDOW + 1 {
+                    capped += 1;
+                }
+                for (i, &(_, a)) in bucket.iter().enumerate() {
+                    for &(_, b) in bucket[i + 1..].iter().take(BUCKET_WINDOW) {
+                        pairs.push((a, b));
+                    }
                 }
             }
-        }
+            (pairs, capped)
+        })
+        .collect();
+    let mut stats = CandidateStats {
+        capped_buckets: per_band.iter().map(|(_, capped)| capped).sum(),
+        ..CandidateStats::default()
+    };
+    let mut pairs: Vec<(u32, u32)> =
+        Vec::with_capacity(per_band.iter().map(|(p, _)| p.len()).sum());
+    for (band_pairs, _) in per_band {
+        pairs.extend(band_pairs);
     }
     pairs.par_sort_unstable();
     pairs.dedup();
