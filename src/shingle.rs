@@ -24,7 +24,6 @@ pub const SHINGLE_SEED: u64 = 0;
 #[derive(Default, Debug)]
 pub struct ShingleScratch {
     word_starts: Vec<usize>,
-    word_ends: Vec<usize>,
     chars: String,
     char_ends: Vec<usize>,
 }
@@ -63,25 +62,24 @@ pub fn word_count(normalized: &str) -> usize {
 
 fn word_shingles(text: &str, k: usize, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
     let bytes = text.as_bytes();
-    scratch.word_starts.clear();
-    scratch.word_ends.clear();
-    scratch.word_starts.push(0);
-    for (i, &b) in bytes.iter().enumerate() {
-        if b == b' ' {
-            scratch.word_ends.push(i);
-            scratch.word_starts.push(i + 1);
-        }
-    }
-    scratch.word_ends.push(bytes.len());
-    let n = scratch.word_starts.len();
+    // Word `i` runs from `starts[i]` to the space before `starts[i + 1]` (or the end).
+    let starts = &mut scratch.word_starts;
+    starts.clear();
+    starts.push(0);
+    starts.extend(memchr::memchr_iter(b' ', bytes).map(|space| space + 1));
+    let n = starts.len();
     if n <= k {
         out.push(xxh3_64_with_seed(bytes, SHINGLE_SEED));
         return;
     }
     out.reserve(n + 1 - k);
     for i in 0..=n - k {
-        let slice = &bytes[scratch.word_starts[i]..scratch.word_ends[i + k - 1]];
-        out.push(xxh3_64_with_seed(slice, SHINGLE_SEED));
+        let end = if i + k < n {
+            starts[i + k] - 1
+        } else {
+            bytes.len()
+        };
+        out.push(xxh3_64_with_seed(&bytes[starts[i]..end], SHINGLE_SEED));
     }
 }
 
@@ -108,7 +106,10 @@ fn char_shingles(text: &str, k: usize, scratch: &mut ShingleScratch, out: &mut V
 /// True when more than half of the text's non-space characters are in scripts written
 /// without spaces between words.
 fn is_mostly_spaceless(text: &str) -> bool {
-    if text.is_ascii() {
+    // Every script written without spaces lies at U+0E00 or above, which UTF-8 encodes with a
+    // lead byte of 0xE0 or more: text without such bytes (ASCII, Latin, Arabic, Cyrillic…)
+    // needs no per-character count.
+    if !text.bytes().any(|b| b >= 0xE0) {
         return false;
     }
     let (mut spaceless, mut other) = (0usize, 0usize);
