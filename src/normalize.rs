@@ -470,43 +470,70 @@ const ASCII_FOLD: [u8; 128] = {
     table
 };
 
-/// Rules 3–6 in one pass over NFKC, case-folded text, into `out`.
+/// What the single pass does with each character of the Arabic block `U+0600–U+06FF`
+/// ([`classify`], computed once), and whether the ICU-free path may take it ([`skips_icu`]).
+/// Lets [`fold_into`] handle an Arabic letter with one lookup on its two UTF-8 bytes instead of
+/// decoding it and walking `classify`'s ranges.
+static ARABIC_BLOCK: std::sync::LazyLock<[(Action, bool); 256]> = std::sync::LazyLock::new(|| {
+    std::array::from_fn(|offset| {
+        let c = char::from_u32(0x0600 + offset as u32).unwrap_or(' ');
+        (classify(c), skips_icu(c))
+    })
+});
+
+/// Rules 3–6 in one pass over `text`, into `out`.
 ///
-/// Returns whether another round of the whole pipeline is needed because a removal may have
+/// `text` is NFKC, case-folded text, or, with `icu_free`, any text: then the pass stops and
+/// returns `None` at the first character on which NFKC or case folding might not be the
+/// identity ([`skips_icu`]), so that the caller runs the full pipeline instead. Otherwise it
+/// returns whether another round of the whole pipeline is needed because a removal may have
 /// left text that NFKC would change.
-fn fold_into(text: &str, out: &mut impl Sink) -> bool {
+fn fold_into(text: &str, out: &mut impl Sink, icu_free: bool) -> Option<bool> {
+    let bytes = text.as_bytes();
+    let arabic = &*ARABIC_BLOCK;
     // The last thing emitted was a word character (so a mark here attaches to it).
     let mut in_word = false;
     // A character was removed since the last emitted one.
     let mut removed = false;
     let mut needs_round = false;
-    for (at, c) in text.char_indices() {
-        let (emitted, mapped) = if c.is_ascii() {
-            match ASCII_FOLD[c as usize] {
-                0 => {
-                    in_word = false;
-                    removed = false;
-                    continue;
-                }
-                b => (b as char, b as char != c),
-            }
-        } else {
-            let action = match classify(c) {
-                Action::Mark if !in_word => Action::Remove,
-                action => action,
+    let mut at = 0;
+    while let Some(&lead) = bytes.get(at) {
+        let (action, c, len) = if lead < 0x80 {
+            let action = match ASCII_FOLD[lead as usize] {
+                0 => Action::Separate,
+                folded if folded == lead => Action::Keep,
+                folded => Action::Map(folded as char),
             };
-            match action {
-                Action::Keep | Action::Mark => (c, false),
-                Action::Map(m) => (m, true),
-                Action::Remove => {
-                    removed = true;
-                    continue;
-                }
-                Action::Separate => {
-                    in_word = false;
-                    removed = false;
-                    continue;
-                }
+            (action, lead as char, 1)
+        } else if let (0xD8..=0xDB, Some(&next)) = (lead, bytes.get(at + 1)) {
+            // Lead bytes D8–DB encode U+0600–U+06FF; `next` is the continuation byte.
+            let offset = usize::from(lead - 0xD8) << 6 | usize::from(next & 0x3F);
+            let (action, skips) = arabic[offset];
+            if icu_free && !skips {
+                return None;
+            }
+            (action, char::from_u32(0x0600 + offset as u32)?, 2)
+        } else {
+            let c = text.get(at..)?.chars().next()?;
+            if icu_free && !skips_icu(c) {
+                return None;
+            }
+            (classify(c), c, c.len_utf8())
+        };
+        let emitted = match action {
+            Action::Keep => c,
+            Action::Mark if in_word => c,
+            Action::Map(m) => m,
+            Action::Mark | Action::Remove => {
+                removed = true;
+                at += len;
+                continue;
+            }
+            Action::Separate => {
+                in_word = false;
+                removed = false;
+                at += len;
+                continue;
             }
         };
         if removed && !safe_after_removal(emitted) {
@@ -517,15 +544,16 @@ fn fold_into(text: &str, out: &mut impl Sink) -> bool {
             out.space();
         }
         in_word = true;
-        out.emit(at, emitted, mapped);
+        out.emit(at, emitted, emitted != c);
+        at += len;
     }
-    needs_round
+    Some(needs_round)
 }
 
 /// [`fold_into`] with an output that borrows the input while it can.
 fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
     let mut out = Output::new(text);
-    let needs_round = fold_into(text, &mut out);
+    let needs_round = fold_into(text, &mut out, false).unwrap_or(true);
     (out.finish(), needs_round)
 }
 
@@ -533,12 +561,11 @@ fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
 /// normalise millions of paragraphs and should not allocate for each.
 pub fn normalize_into(text: &str, out: &mut String) {
     out.clear();
-    if text.is_ascii() || text.chars().all(skips_icu) {
-        if !fold_into(text, out) {
-            return;
-        }
-        out.clear();
+    out.reserve(text.len());
+    if fold_into(text, out, true) == Some(false) {
+        return;
     }
+    out.clear();
     out.push_str(&full_pipeline(text));
 }
 
@@ -866,6 +893,22 @@ mod tests {
         fn fast_path_equals_full_pipeline(s in fast_path_string()) {
             let fast = normalize(&s);
             prop_assert_eq!(&fast, &full_pipeline(&s), "input {:?}", s);
+        }
+
+        /// The early-exit pass of `normalize_into` agrees with checking `skips_icu` first.
+        #[test]
+        fn icu_free_pass_equals_check_then_fold(s in fast_path_string(), t in tricky_string(), u in any::<String>()) {
+            let mut buf = String::from("stale");
+            for input in [&s, &t, &u] {
+                let expected = input.chars().all(skips_icu).then(|| fold_and_split(input));
+                buf.clear();
+                let fast = fold_into(input, &mut buf, true);
+                prop_assert_eq!(fast.is_some(), expected.is_some(), "input {:?}", input);
+                if let (Some(needs_round), Some((out, expected_round))) = (fast, expected) {
+                    prop_assert_eq!(buf.as_str(), out.as_ref(), "input {:?}", input);
+                    prop_assert_eq!(needs_round, expected_round, "input {:?}", input);
+                }
+            }
         }
 
         #[test]
