@@ -87,8 +87,30 @@ pub(crate) struct Rows<'a> {
     pub(crate) signature: &'a (dyn Fn(usize) -> &'a [u32] + Sync),
 }
 
-/// Paragraphs with identical normalised text: their indices, ascending.
-type Unit = Vec<u32>;
+/// The distinct normalised texts of a scan ("units"), ordered by first paragraph, each with
+/// the paragraphs that have it, ascending. Stored flat (one allocation, not one per unit) so
+/// that walking units in order walks memory in order: LSH reads every unit's first paragraph
+/// sixteen times.
+struct Units {
+    /// `members[starts[u]..starts[u + 1]]` are unit `u`'s paragraphs.
+    starts: Vec<u32>,
+    members: Vec<u32>,
+}
+
+impl Units {
+    fn len(&self) -> usize {
+        self.starts.len() - 1
+    }
+
+    fn members(&self, u: u32) -> &[u32] {
+        &self.members[self.starts[u as usize] as usize..self.starts[u as usize + 1] as usize]
+    }
+
+    /// The unit's first paragraph, whose signature and text stand for the unit.
+    fn first(&self, u: u32) -> u32 {
+        self.members[self.starts[u as usize] as usize]
+    }
+}
 
 impl Scanner {
     /// Validate `config` and prepare the MinHash permutations.
@@ -203,7 +225,7 @@ impl Scanner {
         let k = self.params.num_perm;
         // A unit's signature is its first paragraph's: looked up, not copied, since a copy of
         // every distinct text's signature would double the scan's largest allocation.
-        let unit_sig = |u: u32| (rows.signature)(units[u as usize][0] as usize);
+        let unit_sig = |u: u32| (rows.signature)(units.first(u) as usize);
         let corpus = Texts {
             source: corpus,
             paragraphs: rows.paragraphs,
@@ -245,7 +267,7 @@ impl Scanner {
         let components: Vec<Vec<u32>> = uf
             .components(1)
             .into_iter()
-            .filter(|c| c.len() > 1 || units[c[0] as usize].len() > 1)
+            .filter(|c| c.len() > 1 || units.members(c[0]).len() > 1)
             .collect();
         // The verified pairs of each component (in candidate order, which is sorted): its links.
         let mut component_of = vec![u32::MAX; units.len()];
@@ -352,10 +374,10 @@ impl Scanner {
     }
 
     /// Exact Jaccard similarity of two units, or `None` when a text is not available.
-    fn exact_similarity(&self, corpus: &Texts<'_>, units: &[Unit], a: u32, b: u32) -> Option<f64> {
+    fn exact_similarity(&self, corpus: &Texts<'_>, units: &Units, a: u32, b: u32) -> Option<f64> {
         Some(shingle::jaccard(
-            &self.shingles_of(corpus, units[a as usize][0])?,
-            &self.shingles_of(corpus, units[b as usize][0])?,
+            &self.shingles_of(corpus, units.first(a))?,
+            &self.shingles_of(corpus, units.first(b))?,
         ))
     }
 
@@ -368,7 +390,7 @@ impl Scanner {
     fn build_cluster<'s>(
         &self,
         corpus: &Texts<'_>,
-        units: &[Unit],
+        units: &Units,
         unit_sig: &(dyn Fn(u32) -> &'s [u32] + Sync),
         component: &[u32],
         pairs: &[&VerifiedPair],
@@ -378,7 +400,7 @@ impl Scanner {
         let rep_unit = component[0];
         let mut members: Vec<(u32, u32)> = component
             .iter()
-            .flat_map(|&u| units[u as usize].iter().map(move |&p| (p, u)))
+            .flat_map(|&u| units.members(u).iter().map(move |&p| (p, u)))
             .collect();
         members.sort_unstable();
         let method = match self.params.verify {
@@ -424,7 +446,7 @@ impl Scanner {
         let position = |p: u32| members.binary_search(&(p, 0)).unwrap_or_else(|i| i) as u32;
         let mut links: Vec<Link> = Vec::new();
         for &u in component {
-            let unit = &units[u as usize];
+            let unit = units.members(u);
             for &p in &unit[1..] {
                 links.push(Link {
                     a: position(unit[0]),
@@ -435,10 +457,7 @@ impl Scanner {
             }
         }
         for pair in pairs {
-            let (x, y) = (
-                position(units[pair.a as usize][0]),
-                position(units[pair.b as usize][0]),
-            );
+            let (x, y) = (position(units.first(pair.a)), position(units.first(pair.b)));
             links.push(Link {
                 a: x.min(y),
                 b: x.max(y),
@@ -499,17 +518,33 @@ struct VerifiedPair {
 ///
 /// Equality is decided by the 128-bit xxh3 of the normalised text: a collision between two
 /// different paragraphs has probability ≈ n²/2¹²⁹, below one in 10²⁴ for a billion paragraphs.
-fn exact_units(hashes: &[Option<u128>]) -> Vec<Unit> {
+fn exact_units(hashes: &[Option<u128>]) -> Units {
     let mut keyed: Vec<(u128, u32)> = hashes
         .iter()
         .enumerate()
         .filter_map(|(i, h)| h.map(|h| (h, i as u32)))
         .collect();
     keyed.par_sort_unstable();
-    let mut units: Vec<Unit> = keyed
-        .chunk_by(|a, b| a.0 == b.0)
-        .map(|run| run.iter().map(|&(_, i)| i).collect())
-        .collect();
-    units.par_sort_unstable_by_key(|u| u[0]);
-    units
+    // Runs of one hash, by first (smallest) paragraph: (first paragraph, start in `keyed`).
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    let mut start = 0;
+    for run in keyed.chunk_by(|a, b| a.0 == b.0) {
+        runs.push((run[0].1, start as u32));
+        start += run.len();
+    }
+    runs.par_sort_unstable();
+    let mut starts = Vec::with_capacity(runs.len() + 1);
+    let mut members = Vec::with_capacity(keyed.len());
+    for &(_, start) in &runs {
+        starts.push(members.len() as u32);
+        let hash = keyed[start as usize].0;
+        members.extend(
+            keyed[start as usize..]
+                .iter()
+                .take_while(|(h, _)| *h == hash)
+                .map(|&(_, p)| p),
+        );
+    }
+    starts.push(members.len() as u32);
+    Units { starts, members }
 }
