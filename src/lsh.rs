@@ -182,14 +182,32 @@ pub fn candidate_pairs_by<'s>(
     signature: &(dyn Fn(u32) -> &'s [u32] + Sync),
     lsh: LshParams,
 ) -> (Vec<(u32, u32)>, CandidateStats) {
-    // Bands are independent: each worker keys, sorts and walks whole bands (better balanced
-    // on few cores than a parallel sort per band, and every band's keys stay in one cache).
-    let per_band: Vec<(Vec<(u32, u32)>, usize)> = (0..lsh.bands)
-        .into_par_iter()
-        .map_init(Vec::new, |keyed: &mut Vec<(u64, u32)>, band| {
-            keyed.clear();
-            keyed.extend((0..count as u32).map(|i| (band_key(signature(i), band, lsh.rows), i)));
-            keyed.sort_unstable();
+    // Bands are keyed a few at a time: one pass over the signatures reads the adjacent rows of
+    // `BANDS_PER_PASS` bands together (sixteen strided passes over every signature stalled on
+    // memory), and the keys of one pass stay small. Each worker then sorts and walks whole
+    // bands, which balances better on few cores than a parallel sort per band.
+    const BANDS_PER_PASS: usize = 4;
+    let mut per_band: Vec<(Vec<(u32, u32)>, usize)> = Vec::with_capacity(lsh.bands);
+    for first in (0..lsh.bands).step_by(BANDS_PER_PASS) {
+        let bands = first..(first + BANDS_PER_PASS).min(lsh.bands);
+        let keys: Vec<[u64; BANDS_PER_PASS]> = (0..count as u32)
+            .into_par_iter()
+            .map(|i| {
+                let sig = signature(i);
+                let mut keys = [0; BANDS_PER_PASS];
+                for (key, band) in keys.iter_mut().zip(bands.clone()) {
+                    *key = band_key(sig, band, lsh.rows);
+                }
+                keys
+            })
+            .collect();
+        per_band.par_extend(bands.into_par_iter().map(|band| {
+            let mut keyed: Vec<(u64, u32)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, k)| (k[band - first], i as u32))
+                .collect();
+            sort_keyed(&mut keyed);
             let mut pairs = Vec::new();
             let mut capped = 0;
             for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
@@ -203,8 +221,8 @@ pub fn candidate_pairs_by<'s>(
                 }
             }
             (pairs, capped)
-        })
-        .collect();
+        }));
+    }
     let mut stats = CandidateStats {
         capped_buckets: per_band.iter().map(|(_, capped)| capped).sum(),
         ..CandidateStats::default()
@@ -218,6 +236,41 @@ pub fn candidate_pairs_by<'s>(
     pairs.dedup();
     stats.pairs = pairs.len();
     (pairs, stats)
+}
+
+/// Sorts `(key, index)` pairs like `sort_unstable`, faster on large arrays of random keys: one
+/// counting pass distributes them by the key's top byte into 256 runs that fit in cache, then
+/// each run is sorted on its own.
+fn sort_keyed(keyed: &mut Vec<(u64, u32)>) {
+    const SMALL: usize = 4096;
+    if keyed.len() <= SMALL {
+        keyed.sort_unstable();
+        return;
+    }
+    let digit = |key: u64| (key >> 56) as usize;
+    let mut ends = [0usize; 256];
+    for &(key, _) in keyed.iter() {
+        ends[digit(key)] += 1;
+    }
+    let mut next = [0usize; 256];
+    let mut total = 0;
+    for (end, next) in ends.iter_mut().zip(next.iter_mut()) {
+        *next = total;
+        total += *end;
+        *end = total;
+    }
+    let mut sorted = vec![(0u64, 0u32); keyed.len()];
+    for &entry in keyed.iter() {
+        let slot = &mut next[digit(entry.0)];
+        sorted[*slot] = entry;
+        *slot += 1;
+    }
+    let mut start = 0;
+    for end in ends {
+        sorted[start..end].sort_unstable();
+        start = end;
+    }
+    *keyed = sorted;
 }
 
 #[cfg(test)]
@@ -245,6 +298,27 @@ mod tests {
         assert!(mid < 0.8 && mid > 0.65, "{p:?} midpoint {mid}");
         assert!(collision_probability(0.85, p.bands, p.rows) > 0.99);
         assert!(collision_probability(0.5, p.bands, p.rows) < 0.1);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(32))]
+        /// The partitioned sort gives exactly `sort_unstable`'s order, also with keys sharing
+        /// their top byte and repeated keys.
+        #[test]
+        fn sort_keyed_equals_sort_unstable(
+            keys in proptest::collection::vec(any::<u64>(), 0..12_000),
+            shared_top in any::<bool>(),
+        ) {
+            let mut keyed: Vec<(u64, u32)> = keys
+                .iter()
+                .enumerate()
+                .map(|(i, &k)| (if shared_top { k & 0x00FF_0000_0000_00FF } else { k }, i as u32))
+                .collect();
+            let mut expected = keyed.clone();
+            expected.sort_unstable();
+            sort_keyed(&mut keyed);
+            prop_assert_eq!(keyed, expected);
+        }
     }
 
     #[test]
