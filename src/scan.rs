@@ -24,7 +24,7 @@ use crate::error::{Error, Result};
 use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
 use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::normalize::{normalize, normalize_into};
+use crate::normalize::normalize_into;
 use crate::passage::{self, PassageParams};
 use crate::progress::Progress;
 use crate::report::{
@@ -85,6 +85,16 @@ pub(crate) struct Rows<'a> {
     pub(crate) paragraphs: &'a [Paragraph],
     pub(crate) hashes: &'a [Option<u128>],
     pub(crate) signature: &'a (dyn Fn(usize) -> &'a [u32] + Sync),
+}
+
+/// Buffers reused by exact verification, one set per worker: the hot loop of `--verify auto`
+/// re-shingles thousands of texts and should not allocate for each.
+#[derive(Default)]
+struct ExactScratch {
+    norm: String,
+    shingle: ShingleScratch,
+    a: Vec<u64>,
+    b: Vec<u64>,
 }
 
 /// The distinct normalised texts of a scan ("units"), ordered by first paragraph, each with
@@ -242,12 +252,13 @@ impl Scanner {
             .stage("verify", "pairs", Some(candidates.len() as u64));
         let verified: Vec<VerifiedPair> = candidates
             .par_iter()
-            .filter_map(|&(a, b)| {
+            .map_init(ExactScratch::default, |scratch, &(a, b)| {
                 stage.inc(1);
                 let est = estimate_jaccard(unit_sig(a), unit_sig(b));
                 let (similarity, method) =
                     cluster::verify(self.params.verify, self.params.threshold, k, est, || {
-                        self.exact_similarity(corpus, &units, a, b).unwrap_or(est)
+                        self.exact_similarity(corpus, &units, (a, b), scratch)
+                            .unwrap_or(est)
                     })?;
                 Some(VerifiedPair {
                     a,
@@ -256,6 +267,7 @@ impl Scanner {
                     method,
                 })
             })
+            .flatten()
             .collect();
 
         drop(stage);
@@ -368,17 +380,43 @@ impl Scanner {
         (hashes, signatures)
     }
 
-    fn shingles_of(&self, corpus: &Texts<'_>, paragraph: u32) -> Option<Vec<u64>> {
+    /// The shingle set of a paragraph into `out`, or `None` when its text is not available.
+    fn shingles_into(
+        &self,
+        corpus: &Texts<'_>,
+        paragraph: u32,
+        scratch: &mut ExactScratch,
+        out: &mut Vec<u64>,
+    ) -> Option<()> {
         let text = corpus.text(paragraph)?;
-        Some(shingle::shingles(&normalize(&text), self.params.shingle))
+        normalize_into(&text, &mut scratch.norm);
+        shingle::shingle_into(
+            &scratch.norm,
+            self.params.shingle,
+            &mut scratch.shingle,
+            out,
+        );
+        Some(())
     }
 
     /// Exact Jaccard similarity of two units, or `None` when a text is not available.
-    fn exact_similarity(&self, corpus: &Texts<'_>, units: &Units, a: u32, b: u32) -> Option<f64> {
-        Some(shingle::jaccard(
-            &self.shingles_of(corpus, units.first(a))?,
-            &self.shingles_of(corpus, units.first(b))?,
-        ))
+    fn exact_similarity(
+        &self,
+        corpus: &Texts<'_>,
+        units: &Units,
+        (a, b): (u32, u32),
+        scratch: &mut ExactScratch,
+    ) -> Option<f64> {
+        let (mut set_a, mut set_b) = (
+            std::mem::take(&mut scratch.a),
+            std::mem::take(&mut scratch.b),
+        );
+        let similarity = self
+            .shingles_into(corpus, units.first(a), scratch, &mut set_a)
+            .and_then(|()| self.shingles_into(corpus, units.first(b), scratch, &mut set_b))
+            .map(|()| shingle::jaccard(&set_a, &set_b));
+        (scratch.a, scratch.b) = (set_a, set_b);
+        similarity
     }
 
     /// The MinHash permutations of these parameters.
@@ -420,7 +458,8 @@ impl Scanner {
             } else {
                 let estimate = || estimate_jaccard(unit_sig(rep_unit), unit_sig(u));
                 if method == SimilarityMethod::Exact {
-                    self.exact_similarity(corpus, units, rep_unit, u)
+                    let mut scratch = ExactScratch::default();
+                    self.exact_similarity(corpus, units, (rep_unit, u), &mut scratch)
                         .unwrap_or_else(estimate)
                 } else {
                     estimate()
