@@ -477,8 +477,8 @@ fn damaged_files_give_errors_naming_file_and_section() {
     b[0] ^= 1;
     check(&b, "header: wrong magic");
     let mut b = good.clone();
-    b[8] = 2; // format version 2
-    check(&b, "format version 2 is not supported");
+    b[8] = 3; // format version 3
+    check(&b, "format version 3 is not supported");
     let mut b = good.clone();
     let last_section_byte = good.len() - 40;
     b[last_section_byte] ^= 0x40;

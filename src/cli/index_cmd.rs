@@ -14,7 +14,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Subcommand, ValueEnum};
 
 use super::{
-    with_threads, write_out, write_report, CliError, InputArgs, MatchArgs, RunArgs, ScanArgs,
+    with_threads, write_out, write_report, CliError, InputArgs, MatchArgs, PassageArgs, RunArgs,
+    ScanArgs,
 };
 use crate::config::{Config, Params};
 use crate::error::Error;
@@ -81,6 +82,8 @@ pub(super) struct WriteArgs {
     matching: MatchArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    passage: PassageArgs,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     threads: usize,
@@ -112,6 +115,11 @@ pub(super) struct QueryArgs {
     /// Keep at most N matches per paragraph (the most similar).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Also report the passages of TEXT (quotes, leads: at least the index's
+    /// --min-passage-words words) shared with indexed documents, wherever they sit in their
+    /// paragraphs. The index must have been built with `index build --passages`.
+    #[arg(long)]
+    passages: bool,
     /// Write the result to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -249,10 +257,14 @@ fn write(args: WriteArgs, given: &Given, create: bool) -> Result<ExitCode, CliEr
     let progress = run.progress();
     let summary = with_threads(args.threads, || -> Result<AddSummary, Error> {
         let writer = if create {
-            IndexWriter::create(&args.index, &args.matching.config(&args.input, &run))?
+            let mut config = args.matching.config(&args.input, &run);
+            config.passages = args.passage.config();
+            IndexWriter::create(&args.index, &config)?
         } else {
             let existing = Index::open(&args.index)?;
-            let config = given.config(existing.params(), &args.matching);
+            let mut config = given.config(existing.params(), &args.matching);
+            // Passage flags given to `add` must be the index's; left out, the index's apply.
+            config.passages = args.passage.config();
             drop(existing);
             IndexWriter::open(&args.index, Some(&config))?
         };
@@ -328,6 +340,19 @@ fn stats(dir: PathBuf, format: InfoFormat) -> Result<ExitCode, CliError> {
                 p.normalizer_version,
                 p.hash
             )?;
+            if let Some(q) = &s.passages {
+                writeln!(
+                    out,
+                    "passages    {} fingerprints, {} bytes · at least {} words · {}-word anchors · \
+                     window {} · max occurrences {}",
+                    q.fingerprints,
+                    q.bytes,
+                    q.params.min_words,
+                    q.params.anchor_words,
+                    q.params.window,
+                    q.params.max_occurrences
+                )?;
+            }
         }
     }
     out.flush()?;
@@ -353,6 +378,7 @@ pub(super) fn query(args: QueryArgs, given: &Given) -> Result<ExitCode, CliError
         QueryOptions {
             verify,
             limit: args.limit,
+            passages: args.passages,
         },
     )?;
     if !args.quiet {
@@ -372,6 +398,15 @@ pub(super) fn query(args: QueryArgs, given: &Given) -> Result<ExitCode, CliError
 
 pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliError> {
     args.input.only_lossy_and_keep_going("scan --index")?;
+    if args.passage.passages {
+        return Err(Error::InvalidParameter(
+            "scan --index does not find passages yet: run `neardup scan --passages` over the \
+             files, or `neardup query --index DIR TEXT --passages` to find where the passages \
+             of one text appear in an index built with `index build --passages`"
+                .into(),
+        )
+        .into());
+    }
     let dir = args.index.clone().unwrap_or_default();
     let index = Index::open(&dir)?;
     let verify = given.check(&index, &args.matching)?;
