@@ -501,13 +501,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     write_report(&report, args.format, args.output.as_deref())?;
     Ok(if report.skipped.iter().any(|s| s.error) {
         ExitCode::from(2)
-    } else if args.fail_on_duplicates
-        && (!report.clusters.is_empty()
-            || report
-                .passages
-                .as_ref()
-                .is_some_and(|p| !p.clusters.is_empty()))
-    {
+    } else if args.fail_on_duplicates && report.has_duplicates() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

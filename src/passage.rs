@@ -661,7 +661,7 @@ pub fn find_passages(
     };
 
     // Anchors: (fingerprint, doc, position), sorted.
-    let mut prints: Vec<(u64, u32, u32)> = doc_words
+    let prints: Vec<(u64, u32, u32)> = doc_words
         .par_iter()
         .enumerate()
         .flat_map_iter(|(d, w)| {
@@ -670,6 +670,23 @@ pub fn find_passages(
                 .map(move |(h, p)| (h, d as u32, p))
         })
         .collect();
+    let seeds = seeds_of(prints, params, &mut stats);
+    let matches = align_seeds(&seeds, &doc_words, params);
+    drop(seeds);
+    stats.alignments = matches.len();
+    report_of(params, stats, &matches, docs, &doc_words, paragraphs)
+}
+
+/// Seed pairs from anchors `(fingerprint, doc, position)` of a whole corpus: sorted, each run
+/// of equal fingerprints tallied (boilerplate dropped and counted), its places paired, then
+/// sorted and deduplicated, as [`align_seeds`] takes them. Fills `stats`' fingerprint and seed
+/// counts.
+pub(crate) fn seeds_of(
+    mut prints: Vec<(u64, u32, u32)>,
+    params: &PassageParams,
+    stats: &mut PassageStats,
+) -> Vec<Seed> {
+    let k = params.anchor_words;
     stats.fingerprints = prints.len();
     prints.par_sort_unstable();
 
@@ -706,10 +723,7 @@ pub fn find_passages(
     seeds.par_sort_unstable();
     seeds.dedup();
     stats.seed_pairs = seeds.len();
-    let matches = align_seeds(&seeds, &doc_words, params);
-    drop(seeds);
-    stats.alignments = matches.len();
-    report_of(params, stats, &matches, docs, &doc_words, paragraphs)
+    seeds
 }
 
 /// Chain and align the seeds of every document pair: the accepted alignments. `seeds` must be

@@ -20,7 +20,7 @@ use super::{
 use crate::config::{Config, Params};
 use crate::error::Error;
 use crate::index::reader::config_of;
-use crate::index::writer::check_params;
+use crate::index::writer::{check_params, check_passage_params};
 use crate::index::{AddOptions, AddSummary, Index, IndexWriter, QueryOptions};
 
 /// Subcommands of `neardup index`.
@@ -398,21 +398,22 @@ pub(super) fn query(args: QueryArgs, given: &Given) -> Result<ExitCode, CliError
 
 pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliError> {
     args.input.only_lossy_and_keep_going("scan --index")?;
-    if args.passage.passages {
-        return Err(Error::InvalidParameter(
-            "scan --index does not find passages yet: run `neardup scan --passages` over the \
-             files, or `neardup query --index DIR TEXT --passages` to find where the passages \
-             of one text appear in an index built with `index build --passages`"
-                .into(),
-        )
-        .into());
-    }
     let dir = args.index.clone().unwrap_or_default();
     let index = Index::open(&dir)?;
     let verify = given.check(&index, &args.matching)?;
+    let passages = args.passage.passages;
+    if passages && given.has("min_passage_words") {
+        if let Some(p) = args.passage.config() {
+            check_passage_params(&dir, index.passage_params(), &p.params()?)?;
+        }
+    }
     let progress = args.run.progress();
     let report = with_threads(args.run.threads, || {
-        index.scan_with_progress(verify, progress.clone())
+        if passages {
+            index.scan_with_passages(verify, progress.clone())
+        } else {
+            index.scan_with_progress(verify, progress.clone())
+        }
     });
     args.run.finish(&progress);
     let mut report = report??;
@@ -423,7 +424,7 @@ pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliE
         }
     }
     write_report(&report, args.format, args.output.as_deref())?;
-    Ok(if args.fail_on_duplicates && !report.clusters.is_empty() {
+    Ok(if args.fail_on_duplicates && report.has_duplicates() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 use crate::error::{Error, Result};
 use crate::index::format::{corrupt, section_name, S_WORDS};
 use crate::index::query::SourceCache;
-use crate::index::reader::{DocRef, Index};
+use crate::index::reader::{DocRef, Index, SourceTexts};
 use crate::index::writer::no_passages;
 use crate::ingest::{split_paragraphs, DocId, Document, Paragraph};
 use crate::normalize::NORMALIZER_VERSION;
@@ -157,23 +157,12 @@ impl Index {
             local.push((r, id));
         }
         let mut doc_words: Vec<Words> = vec![query_words];
-        doc_words.par_extend(docs[1..].par_iter().map(|d| passage::words(&d.bytes)));
-        for (&(r, _), w) in local.iter().zip(&doc_words[1..]) {
-            let seg = &self.segments()[r.segment];
-            let stored = seg.doc_words(r.doc)?.len();
-            if stored != w.hashes.len() {
-                return Err(corrupt(
-                    seg.path(),
-                    &section_name(S_WORDS),
-                    format!(
-                        "document {} has {stored} words in the index but {} in its unchanged \
-                         source: the segment is damaged; rebuild the index",
-                        r.doc,
-                        w.hashes.len()
-                    ),
-                ));
-            }
-        }
+        let indexed: Vec<Words> = local
+            .par_iter()
+            .zip(&docs[1..])
+            .map(|(&(r, _), d)| checked_words(self, r, &d.bytes))
+            .collect::<Result<_>>()?;
+        doc_words.extend(indexed);
 
         local.sort_unstable_by_key(|&(r, _)| (r.segment, r.doc));
         let mut seeds: Vec<Seed> = raw
@@ -202,8 +191,8 @@ impl Index {
     }
 }
 
-/// Append the paragraphs of indexed document `r` as document `id`, checking that they ascend
-/// and lie inside its source of `len` bytes (spans are sliced when passages are shown).
+/// Append the paragraphs of indexed document `r` as document `id`, checked against its
+/// source of `len` bytes.
 fn push_paragraphs(
     index: &Index,
     r: DocRef,
@@ -213,20 +202,9 @@ fn push_paragraphs(
 ) -> Result<()> {
     let seg = &index.segments()[r.segment];
     let records = seg.paragraphs();
-    let mut previous_end = 0u64;
+    let from = out.len();
     for p in seg.doc_paragraphs(r.doc)? {
         let rec = &records[p as usize];
-        if rec.start < previous_end || rec.start > rec.end || rec.end > len as u64 {
-            return Err(corrupt(
-                seg.path(),
-                "section paragraphs",
-                format!(
-                    "paragraph {p} spans {}..{}, outside its {len}-byte source or out of order",
-                    rec.start, rec.end
-                ),
-            ));
-        }
-        previous_end = rec.end;
         out.push(Paragraph {
             doc: DocId(id),
             ordinal: rec.ordinal,
@@ -234,5 +212,135 @@ fn push_paragraphs(
             span: rec.start as usize..rec.end as usize,
         });
     }
+    check_spans(index, r, &out[from..], len)
+}
+
+/// Paragraphs of indexed document `r` must ascend and lie inside its source of `len` bytes:
+/// passages slice the source by them.
+fn check_spans(index: &Index, r: DocRef, paragraphs: &[Paragraph], len: usize) -> Result<()> {
+    let mut previous_end = 0;
+    for p in paragraphs {
+        if p.span.start < previous_end || p.span.start > p.span.end || p.span.end > len {
+            return Err(corrupt(
+                index.segments()[r.segment].path(),
+                "section paragraphs",
+                format!(
+                    "paragraph {} of document {} spans {:?}, outside its {len}-byte source or \
+                     out of order",
+                    p.ordinal, r.doc, p.span
+                ),
+            ));
+        }
+        previous_end = p.span.end;
+    }
     Ok(())
+}
+
+/// The words of `bytes`, the source of indexed document `r`, checked against the count the
+/// index stored for it (positions of stored fingerprints index these words).
+fn checked_words(index: &Index, r: DocRef, bytes: &[u8]) -> Result<Words> {
+    let w = passage::words(bytes);
+    let seg = &index.segments()[r.segment];
+    let stored = seg.doc_words(r.doc)?.len();
+    if stored != w.hashes.len() {
+        return Err(corrupt(
+            seg.path(),
+            &section_name(S_WORDS),
+            format!(
+                "document {} has {stored} words in the index but {} in its unchanged source: \
+                 the segment is damaged; rebuild the index",
+                r.doc,
+                w.hashes.len()
+            ),
+        ));
+    }
+    Ok(w)
+}
+
+impl Index {
+    /// The passage section of [`Index::scan_with_passages`]: the stored fingerprints of the
+    /// live documents `docs` (in scan order) stand for the ones a scan computes, so seeds,
+    /// the boilerplate cap, alignments and clusters are the scan's; only documents that share
+    /// an anchor are re-read. A source that changed or vanished loses its passages (and is
+    /// listed in the report's `skipped` through `texts`).
+    pub(crate) fn scan_passages(
+        &self,
+        docs: &[(&str, DocRef)],
+        texts: &SourceTexts<'_>,
+        paragraphs: &[Paragraph],
+    ) -> Result<PassageReport> {
+        let params = self.usable_passage_params()?.clone();
+        // Scan order of each live document, by segment and segment-local id.
+        let mut global: Vec<Vec<u32>> = self
+            .segments()
+            .iter()
+            .map(|s| vec![u32::MAX; s.documents().len()])
+            .collect();
+        let mut stats = PassageStats::default();
+        for (g, (_, r)) in docs.iter().enumerate() {
+            global[r.segment][r.doc as usize] = g as u32;
+            stats.words += self.segments()[r.segment].doc_words(r.doc)?.len();
+        }
+        let mut prints: Vec<(u64, u32, u32)> = Vec::new();
+        for (seg, global) in self.segments().iter().zip(&global) {
+            let part: Vec<(u64, u32, u32)> = seg
+                .passage_fingerprints()
+                .par_iter()
+                .zip(seg.passage_places())
+                .filter_map(|(&h, &place)| match seg.locate_word(place) {
+                    Ok((d, pos)) => {
+                        let g = global[d as usize];
+                        (g != u32::MAX).then_some(Ok((h, g, pos)))
+                    }
+                    Err(e) => Some(Err(e)),
+                })
+                .collect::<Result<_>>()?;
+            prints.extend(part);
+        }
+        let mut seeds = passage::seeds_of(prints, &params, &mut stats);
+
+        // Words and texts of the documents that share anchors; the others stay empty.
+        let mut involved: Vec<u32> = seeds.iter().flat_map(|s| [s.0, s.1]).collect();
+        involved.par_sort_unstable();
+        involved.dedup();
+        let loaded: Vec<Option<(Vec<u8>, Words)>> = involved
+            .par_iter()
+            .map(|&g| {
+                let r = docs[g as usize].1;
+                let Some(bytes) = texts.bytes(g as usize) else {
+                    return Ok(None);
+                };
+                let first = paragraphs.partition_point(|p| p.doc.0 < g);
+                let end = paragraphs.partition_point(|p| p.doc.0 <= g);
+                check_spans(self, r, &paragraphs[first..end], bytes.len())?;
+                Ok(Some((bytes.to_vec(), checked_words(self, r, bytes)?)))
+            })
+            .collect::<Result<_>>()?;
+        let mut documents: Vec<Document> = docs
+            .iter()
+            .map(|(path, _)| Document {
+                path: path.to_string(),
+                bytes: Vec::new(),
+            })
+            .collect();
+        let mut doc_words = vec![Words::default(); docs.len()];
+        let mut missing = vec![false; docs.len()];
+        for (&g, item) in involved.iter().zip(loaded) {
+            match item {
+                Some((bytes, words)) => {
+                    documents[g as usize].bytes = bytes;
+                    doc_words[g as usize] = words;
+                }
+                None => missing[g as usize] = true,
+            }
+        }
+        // Places in a changed or vanished source cannot be aligned.
+        seeds.retain(|s| !missing[s.0 as usize] && !missing[s.1 as usize]);
+        let matches = passage::align_seeds(&seeds, &doc_words, &params);
+        drop(seeds);
+        stats.alignments = matches.len();
+        Ok(passage::report_of(
+            &params, stats, &matches, &documents, &doc_words, paragraphs,
+        ))
+    }
 }

@@ -307,6 +307,28 @@ impl Index {
         verify: Option<VerifyMode>,
         progress: crate::progress::Progress,
     ) -> Result<Report> {
+        self.scan_inner(verify, false, progress)
+    }
+
+    /// [`Index::scan_with_progress`] with the passage section too: the report `scan
+    /// --passages` gives over the indexed files, from the stored passage fingerprints (texts
+    /// of the documents sharing anchors are re-read from their sources). Fails with
+    /// [`Error::IndexUsage`] when the index was built without passage fingerprints.
+    pub fn scan_with_passages(
+        &self,
+        verify: Option<VerifyMode>,
+        progress: crate::progress::Progress,
+    ) -> Result<Report> {
+        self.usable_passage_params()?;
+        self.scan_inner(verify, true, progress)
+    }
+
+    fn scan_inner(
+        &self,
+        verify: Option<VerifyMode>,
+        passages: bool,
+        progress: crate::progress::Progress,
+    ) -> Result<Report> {
         let scanner = self.scanner(verify)?.with_progress(progress);
         let docs = self.live_documents()?;
         let mut paragraphs = Vec::new();
@@ -328,7 +350,7 @@ impl Index {
                 locs.push((r.segment as u32, p));
             }
         }
-        let texts = SourceTexts::new(self, docs);
+        let texts = SourceTexts::new(self, docs.clone());
         let signature = |i: usize| {
             let (s, p) = locs[i];
             self.segments[s as usize].signature(p)
@@ -344,6 +366,9 @@ impl Index {
             (0..texts.document_count()).map(|d| texts.path(DocId(d as u32)).to_string()),
             &paragraphs,
         );
+        if passages {
+            report.passages = Some(self.scan_passages(&docs, &texts, &paragraphs)?);
+        }
         report.skipped = texts.stale_skips();
         report.stats.skipped_files = report.skipped.len();
         Ok(report)
