@@ -722,15 +722,13 @@ impl SegmentBuilder {
             return Ok(());
         }
         build.batch.par_sort_unstable();
-        let mut bytes = Vec::with_capacity(build.batch.len() * RUN_ENTRY);
         for &(h, p) in &build.batch {
-            bytes.extend_from_slice(&h.to_le_bytes());
-            bytes.extend_from_slice(&p.to_le_bytes());
+            build
+                .runs
+                .write_all(&h.to_le_bytes())
+                .and_then(|_| build.runs.write_all(&p.to_le_bytes()))
+                .map_err(|e| Error::io(&self.dir, "write temporary file in index", e))?;
         }
-        build
-            .runs
-            .write_all(&bytes)
-            .map_err(|e| Error::io(&self.dir, "write temporary file in index", e))?;
         let before = build.run_ends.last().copied().unwrap_or(0);
         build.run_ends.push(before + build.batch.len() as u64);
         build.batch.clear();
