@@ -276,11 +276,19 @@ impl IndexWriter {
         }
         let corpus = self.scanner.split(fresh);
         let (hashes, signatures) = self.scanner.sketch(&corpus);
-        let prints = self
-            .index
-            .passage_params()
-            .map(|p| doc_passage_prints(&corpus.docs, p))
-            .unwrap_or_default();
+        let prints = match self.index.passage_params() {
+            Some(p) => {
+                let n = corpus.docs.len() as u64;
+                let stage = self
+                    .scanner
+                    .progress()
+                    .stage("anchors", "documents", Some(n));
+                let prints = doc_passage_prints(&corpus.docs, p);
+                stage.inc(n);
+                prints
+            }
+            None => Vec::new(),
+        };
         let k = self.index.params().num_perm;
         let mut start = 0;
         for (i, doc) in corpus.docs.iter().enumerate() {
