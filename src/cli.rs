@@ -366,9 +366,22 @@ struct ScanArgs {
     /// Write the report to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    #[command(flatten)]
+    passage: PassageArgs,
+    /// Exit with status 1 when any cluster (or, with --passages, passage) is found.
+    #[arg(long)]
+    fail_on_duplicates: bool,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+/// The passage flags (shared by scan and index build/add).
+#[derive(Args, Debug)]
+struct PassageArgs {
     /// Also find passages (quotes, leads, wire copy) shared inside paragraphs of any length,
-    /// across paragraph boundaries and articles, with their byte spans.
-    #[arg(long, conflicts_with = "index")]
+    /// across paragraph boundaries and articles, with their byte spans. With `index build`:
+    /// also store passage fingerprints, so that `query --passages` finds them.
+    #[arg(long)]
     passages: bool,
     /// Fewest shared words (after normalisation) for a passage; with --passages.
     #[arg(
@@ -378,11 +391,16 @@ struct ScanArgs {
         value_name = "N"
     )]
     min_passage_words: usize,
-    /// Exit with status 1 when any cluster (or, with --passages, passage) is found.
-    #[arg(long)]
-    fail_on_duplicates: bool,
-    #[command(flatten)]
-    run: RunArgs,
+}
+
+impl PassageArgs {
+    /// The passage configuration asked for, if any.
+    fn config(&self) -> Option<PassageConfig> {
+        self.passages.then(|| PassageConfig {
+            min_words: self.min_passage_words,
+            ..PassageConfig::default()
+        })
+    }
 }
 
 impl MatchArgs {
@@ -467,12 +485,7 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     let progress = args.run.progress();
     let mut config = args.matching.config(&args.input, &args.run);
-    if args.passages {
-        config.passages = Some(PassageConfig {
-            min_words: args.min_passage_words,
-            ..PassageConfig::default()
-        });
-    }
+    config.passages = args.passage.config();
     let scanner = Scanner::new(config)?.with_progress(progress.clone());
     let options = args.input.options();
     let report = with_threads(args.run.threads, || {
@@ -488,13 +501,7 @@ fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     write_report(&report, args.format, args.output.as_deref())?;
     Ok(if report.skipped.iter().any(|s| s.error) {
         ExitCode::from(2)
-    } else if args.fail_on_duplicates
-        && (!report.clusters.is_empty()
-            || report
-                .passages
-                .as_ref()
-                .is_some_and(|p| !p.clusters.is_empty()))
-    {
+    } else if args.fail_on_duplicates && report.has_duplicates() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

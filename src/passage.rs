@@ -183,6 +183,24 @@ pub struct PassageStats {
     pub spans: usize,
 }
 
+impl PassageStats {
+    /// Count one distinct fingerprint found in `places` places. True when its places are to
+    /// be paired: at least two, and no more than `max_occurrences` (beyond that it is
+    /// boilerplate, dropped and counted). The scan and an index query decide alike here.
+    pub(crate) fn tally(&mut self, places: usize, max_occurrences: usize) -> bool {
+        if places < 2 {
+            return false;
+        }
+        self.shared_fingerprints += 1;
+        if places > max_occurrences {
+            self.dropped_fingerprints += 1;
+            self.dropped_occurrences += places;
+            return false;
+        }
+        true
+    }
+}
+
 /// Always `"passage"`: tells passage clusters from paragraph clusters (`"exact"`, `"near"`)
 /// in a JSONL stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -308,7 +326,9 @@ fn push_piece(out: &mut Words, piece: &str, at: usize) {
 // Anchors.
 
 /// Winnowed k-gram fingerprints of one document: `(hash, word position)`, positions ascending.
-fn fingerprints(hashes: &[u64], k: usize, window: usize) -> Vec<(u64, u32)> {
+/// The index stores exactly these (`index build --passages`), so a query pairs the same anchors
+/// a scan would.
+pub(crate) fn fingerprints(hashes: &[u64], k: usize, window: usize) -> Vec<(u64, u32)> {
     if hashes.len() < k {
         return Vec::new();
     }
@@ -348,7 +368,7 @@ fn fingerprints(hashes: &[u64], k: usize, window: usize) -> Vec<(u64, u32)> {
 }
 
 /// A pair of places sharing a fingerprint: (doc a, doc b, position a, position b), a ≤ b.
-type Seed = (u32, u32, u32, u32);
+pub(crate) type Seed = (u32, u32, u32, u32);
 
 // ---------------------------------------------------------------------------------------------
 // Alignment.
@@ -480,7 +500,7 @@ fn align(
 
 /// An accepted pairwise alignment between two documents.
 #[derive(Clone, Debug, PartialEq, Eq)]
-struct Match {
+pub(crate) struct Match {
     a_doc: u32,
     a: Range<u32>,
     b_doc: u32,
@@ -641,7 +661,7 @@ pub fn find_passages(
     };
 
     // Anchors: (fingerprint, doc, position), sorted.
-    let mut prints: Vec<(u64, u32, u32)> = doc_words
+    let prints: Vec<(u64, u32, u32)> = doc_words
         .par_iter()
         .enumerate()
         .flat_map_iter(|(d, w)| {
@@ -650,6 +670,23 @@ pub fn find_passages(
                 .map(move |(h, p)| (h, d as u32, p))
         })
         .collect();
+    let seeds = seeds_of(prints, params, &mut stats);
+    let matches = align_seeds(&seeds, &doc_words, params);
+    drop(seeds);
+    stats.alignments = matches.len();
+    report_of(params, stats, &matches, docs, &doc_words, paragraphs)
+}
+
+/// Seed pairs from anchors `(fingerprint, doc, position)` of a whole corpus: sorted, each run
+/// of equal fingerprints tallied (boilerplate dropped and counted), its places paired, then
+/// sorted and deduplicated, as [`align_seeds`] takes them. Fills `stats`' fingerprint and seed
+/// counts.
+pub(crate) fn seeds_of(
+    mut prints: Vec<(u64, u32, u32)>,
+    params: &PassageParams,
+    stats: &mut PassageStats,
+) -> Vec<Seed> {
+    let k = params.anchor_words;
     stats.fingerprints = prints.len();
     prints.par_sort_unstable();
 
@@ -661,15 +698,8 @@ pub fn find_passages(
         while end < prints.len() && prints[end].0 == prints[start].0 {
             end += 1;
         }
-        let n = end - start;
-        if n >= 2 {
-            stats.shared_fingerprints += 1;
-            if n > params.max_occurrences {
-                stats.dropped_fingerprints += 1;
-                stats.dropped_occurrences += n;
-            } else {
-                runs.push(start..end);
-            }
+        if stats.tally(end - start, params.max_occurrences) {
+            runs.push(start..end);
         }
         start = end;
     }
@@ -693,8 +723,17 @@ pub fn find_passages(
     seeds.par_sort_unstable();
     seeds.dedup();
     stats.seed_pairs = seeds.len();
+    seeds
+}
 
-    // Per document pair: chains → alignments.
+/// Chain and align the seeds of every document pair: the accepted alignments. `seeds` must be
+/// sorted and free of duplicates; `doc_words[d]` holds the words of document `d` of the seeds.
+pub(crate) fn align_seeds(
+    seeds: &[Seed],
+    doc_words: &[Words],
+    params: &PassageParams,
+) -> Vec<Match> {
+    let k = params.anchor_words;
     let mut pair_runs: Vec<Range<usize>> = Vec::new();
     let mut start = 0;
     while start < seeds.len() {
@@ -708,7 +747,7 @@ pub fn find_passages(
     }
     let max_gap = (2 * k + params.window + 4) as u32;
     let margin = k + params.window + 2;
-    let matches: Vec<Match> = pair_runs
+    pair_runs
         .par_iter()
         .flat_map_iter(|run| {
             let group = &seeds[run.clone()];
@@ -735,15 +774,25 @@ pub fn find_passages(
                 shared,
             })
         })
-        .collect();
-    drop(seeds);
-    stats.alignments = matches.len();
+        .collect()
+}
 
-    let clusters = cluster_matches(&matches);
+/// Group `matches` into clusters of spans and render them: the report, with `stats`'
+/// cluster and span counts filled in. `docs`, `doc_words` and `paragraphs` (in document
+/// order) describe the documents the matches name.
+pub(crate) fn report_of(
+    params: &PassageParams,
+    mut stats: PassageStats,
+    matches: &[Match],
+    docs: &[Document],
+    doc_words: &[Words],
+    paragraphs: &[Paragraph],
+) -> PassageReport {
+    let clusters = cluster_matches(matches);
     let paragraph_start = paragraph_index(docs.len(), paragraphs);
     let mut out: Vec<PassageCluster> = clusters
         .par_iter()
-        .map(|c| build_cluster(c, &matches, docs, &doc_words, paragraphs, &paragraph_start))
+        .map(|c| build_cluster(c, matches, docs, doc_words, paragraphs, &paragraph_start))
         .collect();
     for (i, c) in out.iter_mut().enumerate() {
         c.id = i as u32 + 1;

@@ -148,6 +148,11 @@ impl Scanner {
         &self.params
     }
 
+    /// Where stages report progress and timings.
+    pub(crate) fn progress(&self) -> &Progress {
+        &self.progress
+    }
+
     /// Scan files, directories and `-` (standard input) with input options beyond the
     /// configuration's (JSONL fields, globs, size limit, standard input's format). The
     /// options' `lossy` and `keep_going` are used, not the configuration's.

@@ -11,7 +11,7 @@ use neardup::synth::{generate, SynthConfig};
 use neardup::Config;
 use proptest::prelude::*;
 
-use crate::util::{corpus, neardup, repo_path};
+use crate::util::{corpus, neardup, repo_path, split_articles};
 
 /// A synthetic corpus split into `parts` roots `b1`, `b2`, … under a temporary directory.
 fn split_corpus(paragraphs: usize, parts: usize, seed: u64) -> tempfile::TempDir {
@@ -20,18 +20,11 @@ fn split_corpus(paragraphs: usize, parts: usize, seed: u64) -> tempfile::TempDir
         seed,
         ..SynthConfig::default()
     };
-    let corpus = generate(&config);
-    let dir = tempfile::tempdir().unwrap();
-    for (i, a) in corpus.articles.iter().enumerate() {
-        let path = dir.path().join(format!("b{}", i % parts + 1)).join(&a.path);
-        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(path, &a.text).unwrap();
-    }
-    dir
+    split_articles(&generate(&config).articles, parts)
 }
 
 /// Run neardup in `dir`; assert exit status 0; stdout.
-fn run_in(dir: &Path, args: &[&str]) -> Vec<u8> {
+pub(crate) fn run_in(dir: &Path, args: &[&str]) -> Vec<u8> {
     let out = neardup().current_dir(dir).args(args).output().unwrap();
     assert!(
         out.status.success(),
@@ -42,7 +35,7 @@ fn run_in(dir: &Path, args: &[&str]) -> Vec<u8> {
 }
 
 /// Run neardup in `dir` expecting exit status 2; stderr.
-fn fail_in(dir: &Path, args: &[&str]) -> String {
+pub(crate) fn fail_in(dir: &Path, args: &[&str]) -> String {
     let out = neardup().current_dir(dir).args(args).output().unwrap();
     assert_eq!(out.status.code(), Some(2), "neardup {args:?} should fail");
     String::from_utf8_lossy(&out.stderr).into_owned()
@@ -207,7 +200,7 @@ fn every_indexed_paragraph_finds_itself_with_similarity_one() {
     assert!(checked >= 300);
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
@@ -437,7 +430,7 @@ fn small_index() -> tempfile::TempDir {
     dir
 }
 
-fn segment_files(idx: &Path) -> Vec<PathBuf> {
+pub(crate) fn segment_files(idx: &Path) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(idx)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -477,8 +470,8 @@ fn damaged_files_give_errors_naming_file_and_section() {
     b[0] ^= 1;
     check(&b, "header: wrong magic");
     let mut b = good.clone();
-    b[8] = 2; // format version 2
-    check(&b, "format version 2 is not supported");
+    b[8] = 3; // format version 3
+    check(&b, "format version 3 is not supported");
     let mut b = good.clone();
     let last_section_byte = good.len() - 40;
     b[last_section_byte] ^= 0x40;

@@ -9,6 +9,7 @@ mod dedup;
 mod determinism;
 mod eval;
 mod index;
+mod index_passages;
 mod inputs;
 mod passages;
 mod regressions;

@@ -21,6 +21,30 @@ pub fn corpus(files: &[(&str, &[u8])]) -> tempfile::TempDir {
     dir
 }
 
+/// A temporary directory holding `files` (relative path, text).
+pub fn text_corpus(files: &[(String, String)]) -> tempfile::TempDir {
+    let refs: Vec<(&str, &[u8])> = files
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_bytes()))
+        .collect();
+    corpus(&refs)
+}
+
+/// A temporary directory holding generated `articles` dealt in turn into roots `b1` …
+/// `b{parts}`.
+pub fn split_articles(
+    articles: &[neardup::synth::SynthArticle],
+    parts: usize,
+) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, a) in articles.iter().enumerate() {
+        let path = dir.path().join(format!("b{}", i % parts + 1)).join(&a.path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, &a.text).unwrap();
+    }
+    dir
+}
+
 /// Run `neardup scan ARGS --format json` and parse the report.
 pub fn scan_json(args: &[&str]) -> Report {
     let out = neardup()

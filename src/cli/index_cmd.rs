@@ -14,12 +14,13 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Subcommand, ValueEnum};
 
 use super::{
-    with_threads, write_out, write_report, CliError, InputArgs, MatchArgs, RunArgs, ScanArgs,
+    with_threads, write_out, write_report, CliError, InputArgs, MatchArgs, PassageArgs, RunArgs,
+    ScanArgs,
 };
 use crate::config::{Config, Params};
 use crate::error::Error;
 use crate::index::reader::config_of;
-use crate::index::writer::check_params;
+use crate::index::writer::{check_params, check_passage_params};
 use crate::index::{AddOptions, AddSummary, Index, IndexWriter, QueryOptions};
 
 /// Subcommands of `neardup index`.
@@ -81,6 +82,8 @@ pub(super) struct WriteArgs {
     matching: MatchArgs,
     #[command(flatten)]
     input: InputArgs,
+    #[command(flatten)]
+    passage: PassageArgs,
     /// Worker threads (0: one per core).
     #[arg(long, default_value_t = 0, value_name = "N")]
     threads: usize,
@@ -112,6 +115,11 @@ pub(super) struct QueryArgs {
     /// Keep at most N matches per paragraph (the most similar).
     #[arg(long, value_name = "N")]
     limit: Option<usize>,
+    /// Also report the passages of TEXT (quotes, leads: at least the index's
+    /// --min-passage-words words) shared with indexed documents, wherever they sit in their
+    /// paragraphs. The index must have been built with `index build --passages`.
+    #[arg(long)]
+    passages: bool,
     /// Write the result to FILE (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -249,10 +257,14 @@ fn write(args: WriteArgs, given: &Given, create: bool) -> Result<ExitCode, CliEr
     let progress = run.progress();
     let summary = with_threads(args.threads, || -> Result<AddSummary, Error> {
         let writer = if create {
-            IndexWriter::create(&args.index, &args.matching.config(&args.input, &run))?
+            let mut config = args.matching.config(&args.input, &run);
+            config.passages = args.passage.config();
+            IndexWriter::create(&args.index, &config)?
         } else {
             let existing = Index::open(&args.index)?;
-            let config = given.config(existing.params(), &args.matching);
+            let mut config = given.config(existing.params(), &args.matching);
+            // Passage flags given to `add` must be the index's; left out, the index's apply.
+            config.passages = args.passage.config();
             drop(existing);
             IndexWriter::open(&args.index, Some(&config))?
         };
@@ -328,6 +340,19 @@ fn stats(dir: PathBuf, format: InfoFormat) -> Result<ExitCode, CliError> {
                 p.normalizer_version,
                 p.hash
             )?;
+            if let Some(q) = &s.passages {
+                writeln!(
+                    out,
+                    "passages    {} fingerprints, {} bytes · at least {} words · {}-word anchors · \
+                     window {} · max occurrences {}",
+                    q.fingerprints,
+                    q.bytes,
+                    q.params.min_words,
+                    q.params.anchor_words,
+                    q.params.window,
+                    q.params.max_occurrences
+                )?;
+            }
         }
     }
     out.flush()?;
@@ -353,6 +378,7 @@ pub(super) fn query(args: QueryArgs, given: &Given) -> Result<ExitCode, CliError
         QueryOptions {
             verify,
             limit: args.limit,
+            passages: args.passages,
         },
     )?;
     if !args.quiet {
@@ -375,9 +401,19 @@ pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliE
     let dir = args.index.clone().unwrap_or_default();
     let index = Index::open(&dir)?;
     let verify = given.check(&index, &args.matching)?;
+    let passages = args.passage.passages;
+    if passages && given.has("min_passage_words") {
+        if let Some(p) = args.passage.config() {
+            check_passage_params(&dir, index.passage_params(), &p.params()?)?;
+        }
+    }
     let progress = args.run.progress();
     let report = with_threads(args.run.threads, || {
-        index.scan_with_progress(verify, progress.clone())
+        if passages {
+            index.scan_with_passages(verify, progress.clone())
+        } else {
+            index.scan_with_progress(verify, progress.clone())
+        }
     });
     args.run.finish(&progress);
     let mut report = report??;
@@ -388,7 +424,7 @@ pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliE
         }
     }
     write_report(&report, args.format, args.output.as_deref())?;
-    Ok(if args.fail_on_duplicates && !report.clusters.is_empty() {
+    Ok(if args.fail_on_duplicates && report.has_duplicates() {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS

@@ -6,6 +6,12 @@
 //! needed to index the sections safely in O(1) — magic, version, endianness, lengths,
 //! alignment, bounds and the table checksum — without reading the sections; the section
 //! checksums are only compared by [`verify_sections`].
+//!
+//! Two versions are read and written: version 1 (7 sections) for an index without passage
+//! fingerprints, version 2 (10 sections: version 1's, then the passage words, fingerprints
+//! and places) for one built with `--passages`. An index without passages is thus written
+//! exactly as before, and a version-1 reader refuses a passage index by its version instead
+//! of misreading it.
 
 use std::ops::Range;
 use std::path::Path;
@@ -19,8 +25,19 @@ use crate::error::{Error, Result};
 pub const MAGIC: [u8; 8] = *b"NDUPSEG\0";
 /// Last 8 bytes of every segment file.
 pub const FOOTER_MAGIC: [u8; 8] = *b"NDUPEND\0";
-/// The segment format version this code writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The newest format version this code reads and writes: segments with passage fingerprints.
+pub const FORMAT_VERSION: u32 = 2;
+/// The format version of an index without passage fingerprints (also read and written).
+pub const FORMAT_VERSION_PLAIN: u32 = 1;
+
+/// The format version of an index with or without passage fingerprints.
+pub fn format_version(passages: bool) -> u32 {
+    if passages {
+        FORMAT_VERSION
+    } else {
+        FORMAT_VERSION_PLAIN
+    }
+}
 /// Written as a native `u32`; reads back as this value only on a machine of the same byte
 /// order (the format is little-endian).
 pub const ENDIAN_CHECK: u32 = 0x0102_0304;
@@ -61,8 +78,12 @@ pub struct Header {
     pub segment_id: u64,
     /// Length of the whole file in bytes.
     pub file_len: u64,
+    /// Version 2: words of all documents (W), counted as passages count them; 0 in version 1.
+    pub passage_words: u64,
+    /// Version 2: winnowed passage fingerprints stored (F); 0 in version 1.
+    pub passage_fingerprints: u64,
     /// Zero.
-    pub reserved: [u8; 56],
+    pub reserved: [u8; 40],
 }
 
 /// One entry of the section table (32 bytes).
@@ -137,7 +158,7 @@ pub struct ParagraphRecord {
 pub const COMPARED: u32 = 1;
 
 /// Section kinds, in file order.
-pub const SECTION_NAMES: [&str; SECTION_COUNT] = [
+pub const SECTION_NAMES: [&str; MAX_SECTIONS] = [
     "documents",
     "strings",
     "paragraphs",
@@ -145,9 +166,14 @@ pub const SECTION_NAMES: [&str; SECTION_COUNT] = [
     "signatures",
     "band tables",
     "band fences",
+    "passage words",
+    "passage fingerprints",
+    "passage places",
 ];
 /// Number of sections of a version-1 segment.
 pub const SECTION_COUNT: usize = 7;
+/// Number of sections of a version-2 segment (with passage fingerprints).
+pub const MAX_SECTIONS: usize = 10;
 /// Section index of the document table.
 pub const S_DOCS: usize = 0;
 /// Section index of the strings blob.
@@ -162,9 +188,31 @@ pub const S_SIGNATURES: usize = 4;
 pub const S_BANDS: usize = 5;
 /// Section index of the band fences.
 pub const S_FENCES: usize = 6;
+/// Section index of the passage word table: D + 1 `u32`, the first word of each document in
+/// the segment's word numbering, then W.
+pub const S_WORDS: usize = 7;
+/// Section index of the passage fingerprints: F `u64`, ascending.
+pub const S_PRINTS: usize = 8;
+/// Section index of the passage places: F `u32` word numbers, one per fingerprint; the pairs
+/// (fingerprint, place) ascend strictly.
+pub const S_PLACES: usize = 9;
 
-/// Bytes of the header and section table, before the first section.
-pub const HEADER_LEN: usize = size_of::<Header>() + SECTION_COUNT * size_of::<SectionEntry>();
+/// Bytes of the header and section table of a version-1 segment, before the first section.
+pub const HEADER_LEN: usize = header_len(SECTION_COUNT);
+
+/// Bytes of the header and a section table of `sections` entries.
+pub const fn header_len(sections: usize) -> usize {
+    size_of::<Header>() + sections * size_of::<SectionEntry>()
+}
+
+/// Number of sections of a segment of format `version`.
+pub fn section_count(version: u32) -> usize {
+    if version >= FORMAT_VERSION {
+        MAX_SECTIONS
+    } else {
+        SECTION_COUNT
+    }
+}
 /// Bytes of the footer.
 pub const FOOTER_LEN: usize = size_of::<Footer>();
 
@@ -176,6 +224,11 @@ pub fn align_up(n: u64) -> u64 {
 /// Number of fence keys per band for `compared` entries.
 pub fn fences_per_band(compared: usize) -> usize {
     compared.div_ceil(FENCE_STEP)
+}
+
+/// "section NAME" of section index `s`, as errors name it.
+pub fn section_name(s: usize) -> String {
+    format!("section {}", SECTION_NAMES[s])
 }
 
 /// An error about `section` of the file at `path`.
@@ -192,10 +245,10 @@ pub fn corrupt(path: &Path, section: &str, problem: impl Into<String>) -> Error 
 pub struct Layout {
     /// The header.
     pub header: Header,
-    /// Section table entries.
-    pub entries: [SectionEntry; SECTION_COUNT],
+    /// Section table entries (7, or 10 with passages).
+    pub entries: Vec<SectionEntry>,
     /// Byte range of each section.
-    pub ranges: [Range<usize>; SECTION_COUNT],
+    pub ranges: Vec<Range<usize>>,
     /// The footer's table checksum.
     pub table_checksum: u64,
 }
@@ -234,14 +287,28 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             ),
         ));
     }
-    if header.format_version != FORMAT_VERSION {
+    if !(FORMAT_VERSION_PLAIN..=FORMAT_VERSION).contains(&header.format_version) {
         return Err(corrupt(
             path,
             "header",
             format!(
-                "format version {} is not supported (this neardup reads version {FORMAT_VERSION}); \
-                 use the neardup that wrote it, or rebuild the index",
+                "format version {} is not supported (this neardup reads versions \
+                 {FORMAT_VERSION_PLAIN} and {FORMAT_VERSION}); use the neardup that wrote it, or \
+                 rebuild the index",
                 header.format_version
+            ),
+        ));
+    }
+    let sections = section_count(header.format_version);
+    let header_len = header_len(sections);
+    if len < header_len + FOOTER_LEN {
+        return Err(corrupt(
+            path,
+            "header",
+            format!(
+                "file is truncated: {len} bytes, a version-{} segment has at least {}",
+                header.format_version,
+                header_len + FOOTER_LEN
             ),
         ));
     }
@@ -255,14 +322,11 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             ),
         ));
     }
-    if header.section_count as usize != SECTION_COUNT {
+    if header.section_count as usize != sections {
         return Err(corrupt(
             path,
             "section table",
-            format!(
-                "{} sections, expected {SECTION_COUNT}",
-                header.section_count
-            ),
+            format!("{} sections, expected {sections}", header.section_count),
         ));
     }
     let (_, footer) = Footer::read_from_suffix(bytes)
@@ -281,7 +345,7 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             "file length disagrees with the header",
         ));
     }
-    let table_checksum = xxh3_64(&bytes[..HEADER_LEN]);
+    let table_checksum = xxh3_64(&bytes[..header_len]);
     if footer.table_checksum != table_checksum {
         return Err(corrupt(
             path,
@@ -289,8 +353,11 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             "checksum of the header and section table does not match the footer",
         ));
     }
-    let table = &bytes[size_of::<Header>()..HEADER_LEN];
-    let entries = <[SectionEntry; SECTION_COUNT]>::read_from_bytes(table)
+    let table = &bytes[size_of::<Header>()..header_len];
+    let entries = table
+        .chunks_exact(size_of::<SectionEntry>())
+        .map(SectionEntry::read_from_bytes)
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|_| corrupt(path, "section table", "cannot read the section table"))?;
 
     let k = header.num_perm as u64;
@@ -304,7 +371,19 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             "inconsistent counts (num_perm, bands, rows, compared)",
         ));
     }
-    let expected: [Option<u64>; SECTION_COUNT] = [
+    let f = header.passage_fingerprints;
+    if sections == SECTION_COUNT && (f != 0 || header.passage_words != 0) {
+        return Err(corrupt(
+            path,
+            "header",
+            "passage counts in a segment without passage sections",
+        ));
+    }
+    // Places are u32 word numbers.
+    if header.passage_words > u32::MAX as u64 {
+        return Err(corrupt(path, "header", "passage word count out of range"));
+    }
+    let expected: [Option<u64>; MAX_SECTIONS] = [
         Some(header.documents as u64 * size_of::<DocRecord>() as u64),
         None,
         Some(n * size_of::<ParagraphRecord>() as u64),
@@ -312,12 +391,15 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
         Some(n * k * 4),
         Some(bands * c * 4),
         Some(bands * fences_per_band(c as usize) as u64 * 8),
+        Some((header.documents as u64 + 1) * 4),
+        f.checked_mul(8),
+        f.checked_mul(4),
     ];
-    let mut ranges: [Range<usize>; SECTION_COUNT] = Default::default();
-    let mut previous_end = HEADER_LEN as u64;
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(sections);
+    let mut previous_end = header_len as u64;
     let body_end = (len - FOOTER_LEN) as u64;
     for (i, e) in entries.iter().enumerate() {
-        let name = format!("section {}", SECTION_NAMES[i]);
+        let name = section_name(i);
         if e.kind as usize != i + 1 {
             return Err(corrupt(
                 path,
@@ -346,16 +428,32 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
                 ))
             }
         }
-        if let Some(want) = expected[i] {
-            if e.len != want {
-                return Err(corrupt(
-                    path,
-                    &name,
-                    format!("{} bytes, the header's counts need {want}", e.len),
-                ));
-            }
+        let want = expected[i];
+        if i != S_STRINGS && want != Some(e.len) {
+            return Err(corrupt(
+                path,
+                &name,
+                format!(
+                    "{} bytes, the header's counts need {}",
+                    e.len,
+                    want.map_or("more than a file holds".into(), |w| w.to_string())
+                ),
+            ));
         }
-        ranges[i] = e.offset as usize..(e.offset + e.len) as usize;
+        ranges.push(e.offset as usize..(e.offset + e.len) as usize);
+    }
+    if sections == MAX_SECTIONS {
+        // The word table's ends, read in O(1): it starts at 0 and ends at W.
+        let words: &[u32] = cast(&bytes[ranges[S_WORDS].clone()]);
+        if words.first() != Some(&0)
+            || words.last().map(|&w| w as u64) != Some(header.passage_words)
+        {
+            return Err(corrupt(
+                path,
+                "section passage words",
+                "the word table does not run from 0 to the header's word count",
+            ));
+        }
     }
     Ok(Layout {
         header,
@@ -368,9 +466,9 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
 /// The full check: every section's checksum, and zero padding between sections (so that
 /// every byte of the file is covered by some check).
 pub fn verify_sections(path: &Path, bytes: &[u8], layout: &Layout) -> Result<()> {
-    let mut previous_end = HEADER_LEN;
+    let mut previous_end = header_len(layout.entries.len());
     for (i, (e, r)) in layout.entries.iter().zip(&layout.ranges).enumerate() {
-        let name = format!("section {}", SECTION_NAMES[i]);
+        let name = section_name(i);
         if bytes[previous_end..r.start].iter().any(|&b| b != 0) {
             return Err(corrupt(
                 path,

@@ -15,7 +15,8 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::config::Params;
 use crate::error::{Error, Result};
-use crate::index::format::{corrupt, FORMAT_VERSION};
+use crate::index::format::{corrupt, format_version, FORMAT_VERSION, FORMAT_VERSION_PLAIN};
+use crate::passage::{PassageConfig, PassageParams};
 
 /// File name of the manifest inside the index directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -27,8 +28,8 @@ pub const MANIFEST_FORMAT: &str = "neardup.index";
 pub struct Manifest {
     /// Always [`MANIFEST_FORMAT`].
     pub format: String,
-    /// Format version of the index (manifest and segments), [`FORMAT_VERSION`] when written
-    /// by this code.
+    /// Format version of the index (manifest and segments): [`FORMAT_VERSION`] with passage
+    /// fingerprints, [`FORMAT_VERSION_PLAIN`] without.
     pub format_version: u32,
     /// Incremented by every commit.
     pub generation: u64,
@@ -36,6 +37,10 @@ pub struct Manifest {
     pub next_segment_id: u64,
     /// Every parameter that decides what the index's bytes are and what matches.
     pub params: Params,
+    /// Passage parameters, when the index stores passage fingerprints (`index build
+    /// --passages`); every segment then has them. Absent (not `null`) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passages: Option<PassageParams>,
     /// [`fingerprint`] of `params`, as 16 hexadecimal digits; also in every segment header.
     pub params_fingerprint: String,
     /// Segments, oldest first.
@@ -72,14 +77,27 @@ pub fn segment_file_name(id: u64) -> String {
 }
 
 /// Fingerprint of the parameters that decide an index's bytes and matches (all of [`Params`]
-/// except `verify`, which only decides how candidates are confirmed at query time): xxh3-64
-/// of a canonical text, spelled out in `docs/FORMAT.md`.
-pub fn fingerprint(p: &Params) -> u64 {
-    xxh3_64(canonical_params(p).as_bytes())
+/// except `verify`, which only decides how candidates are confirmed at query time, and the
+/// passage parameters if any): xxh3-64 of a canonical text, spelled out in `docs/FORMAT.md`.
+pub fn fingerprint(p: &Params, passages: Option<&PassageParams>) -> u64 {
+    xxh3_64(canonical_params(p, passages).as_bytes())
 }
 
-/// The canonical text hashed by [`fingerprint`].
-pub fn canonical_params(p: &Params) -> String {
+/// The canonical text hashed by [`fingerprint`]. Without passages it is the version-1 text,
+/// so an index without passages keeps its fingerprint.
+pub fn canonical_params(p: &Params, passages: Option<&PassageParams>) -> String {
+    let mut text = canonical_scan_params(p);
+    if let Some(q) = passages {
+        text.push_str(&format!(
+            ";passages=min_words={},anchor_words={},window={},max_occurrences={},\
+             normalizer_version={},hash={}",
+            q.min_words, q.anchor_words, q.window, q.max_occurrences, q.normalizer_version, q.hash
+        ));
+    }
+    text
+}
+
+fn canonical_scan_params(p: &Params) -> String {
     format!(
         "normalizer_version={};hash={};shingle={};num_perm={};seed={};bands={};rows={};\
          split={};min_words={};threshold_bits={:016x}",
@@ -105,15 +123,16 @@ pub fn hex(v: u64) -> String {
 }
 
 impl Manifest {
-    /// An empty index with `params`.
-    pub fn new(params: Params) -> Self {
+    /// An empty index with `params`, and passage fingerprints with `passages`.
+    pub fn new(params: Params, passages: Option<PassageParams>) -> Self {
         Manifest {
             format: MANIFEST_FORMAT.to_string(),
-            format_version: FORMAT_VERSION,
+            format_version: format_version(passages.is_some()),
             generation: 0,
             next_segment_id: 1,
-            params_fingerprint: hex(fingerprint(&params)),
+            params_fingerprint: hex(fingerprint(&params, passages.as_ref())),
             params,
+            passages,
             segments: Vec::new(),
             checksum: String::new(),
         }
@@ -157,14 +176,15 @@ impl Manifest {
             ));
         }
         match version.format_version {
-            Some(FORMAT_VERSION) => {}
+            Some(FORMAT_VERSION_PLAIN..=FORMAT_VERSION) => {}
             Some(v) => {
                 return Err(corrupt(
                     path,
                     "manifest",
                     format!(
-                        "index format version {v} is not supported (this neardup reads version \
-                         {FORMAT_VERSION}); use the neardup that wrote it, or rebuild the index"
+                        "index format version {v} is not supported (this neardup reads versions \
+                         {FORMAT_VERSION_PLAIN} and {FORMAT_VERSION}); use the neardup that wrote \
+                         it, or rebuild the index"
                     ),
                 ))
             }
@@ -179,12 +199,46 @@ impl Manifest {
                 "checksum mismatch: the manifest is damaged",
             ));
         }
-        if m.params_fingerprint != hex(fingerprint(&m.params)) {
+        if m.params_fingerprint != hex(fingerprint(&m.params, m.passages.as_ref())) {
             return Err(corrupt(
                 path,
                 "manifest",
                 "params_fingerprint does not match the parameters",
             ));
+        }
+        if m.format_version != format_version(m.passages.is_some()) {
+            return Err(corrupt(
+                path,
+                "manifest",
+                format!(
+                    "format version {} {} passage parameters",
+                    m.format_version,
+                    if m.passages.is_some() {
+                        "with"
+                    } else {
+                        "without"
+                    }
+                ),
+            ));
+        }
+        if let Some(q) = &m.passages {
+            // Resolved parameters are a fixed point of resolution: anything else (a window of
+            // 0, an anchor longer than a passage) was not written by neardup.
+            let again = PassageConfig {
+                min_words: q.min_words,
+                anchor_words: q.anchor_words,
+                window: q.window,
+                max_occurrences: q.max_occurrences,
+            }
+            .params();
+            if again
+                .as_ref()
+                .ok()
+                .map(|a| (a.anchor_words, a.window, a.min_words))
+                != Some((q.anchor_words, q.window, q.min_words))
+            {
+                return Err(corrupt(path, "manifest", "passage parameters are invalid"));
+            }
         }
         for s in &m.segments {
             if s.file != segment_file_name(s.id) || s.id >= m.next_segment_id {

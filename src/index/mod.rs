@@ -32,6 +32,7 @@
 pub mod format;
 pub mod lock;
 pub mod manifest;
+mod passages;
 pub mod query;
 pub mod reader;
 pub mod segment;
@@ -39,6 +40,6 @@ pub mod writer;
 
 pub use manifest::Manifest;
 pub use query::{Match, QueryOptions, QueryParagraph, QueryReport};
-pub use reader::{Index, IndexStats};
+pub use reader::{Index, IndexPassageStats, IndexStats};
 pub use segment::Segment;
 pub use writer::{AddOptions, AddSummary, IndexWriter, SourceDocument};

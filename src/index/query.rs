@@ -22,6 +22,7 @@ use crate::ingest::{self, DocId, Skipped};
 use crate::lsh::band_key;
 use crate::minhash::estimate_jaccard;
 use crate::normalize::normalize;
+use crate::passage::PassageReport;
 use crate::report::LinkMethod;
 use crate::shingle;
 
@@ -78,6 +79,10 @@ pub struct QueryReport {
     pub query: String,
     /// Every paragraph of the query text, in order.
     pub paragraphs: Vec<QueryParagraph>,
+    /// Passages of the query text shared with indexed documents, when asked for
+    /// ([`QueryOptions::passages`]); absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub passages: Option<PassageReport>,
     /// Indexed sources whose text was needed but changed or vanished since indexing.
     pub skipped: Vec<Skipped>,
 }
@@ -89,6 +94,9 @@ pub struct QueryOptions {
     pub verify: Option<VerifyMode>,
     /// Keep at most this many matches per paragraph (the best ones).
     pub limit: Option<usize>,
+    /// Also find the text's passages shared with indexed documents (the index must have
+    /// been built with passage fingerprints, `index build --passages`).
+    pub passages: bool,
 }
 
 impl Index {
@@ -100,9 +108,14 @@ impl Index {
     }
 
     /// Matches for each paragraph of `bytes` (decoded as UTF-8 with U+FFFD for invalid
-    /// sequences), named `name` in the report.
+    /// sequences), named `name` in the report; with [`QueryOptions::passages`], also the
+    /// passages of the text shared with indexed documents (see [`Index::query_passages`]).
     pub fn query(&self, name: &str, bytes: &[u8], options: QueryOptions) -> Result<QueryReport> {
         let scanner = self.scanner(options.verify)?;
+        if options.passages {
+            // Refuse before any work.
+            self.usable_passage_params()?;
+        }
         let params = scanner.params().clone();
         let k = params.num_perm;
         let mut spans = Vec::new();
@@ -191,11 +204,17 @@ impl Index {
                 matches,
             });
         }
+        let passages = if options.passages {
+            Some(self.passages_of(name, bytes, &mut texts)?)
+        } else {
+            None
+        };
         Ok(QueryReport {
             schema: QUERY_SCHEMA.to_string(),
             params,
             query: name.to_string(),
             paragraphs: out,
+            passages,
             skipped: texts
                 .stale
                 .into_iter()
@@ -211,28 +230,30 @@ impl Index {
 
 /// Source files read during one query, checked against their content hash.
 #[derive(Default)]
-struct SourceCache {
+pub(crate) struct SourceCache {
     docs: HashMap<(usize, u32), Option<Vec<u8>>>,
     stale: BTreeSet<String>,
 }
 
 impl SourceCache {
-    fn text(&mut self, index: &Index, doc: DocRef, span: std::ops::Range<u64>) -> Option<String> {
+    /// The bytes of `doc` as indexed, or `None` (and its path noted as stale).
+    pub(crate) fn bytes(&mut self, index: &Index, doc: DocRef) -> Option<&[u8]> {
         let bytes = self
             .docs
             .entry((doc.segment, doc.doc))
             .or_insert_with(|| index.read_source(doc));
-        match bytes {
-            Some(b) => b
-                .get(span.start as usize..span.end as usize)
-                .map(|t| String::from_utf8_lossy(t).into_owned()),
-            None => {
-                if let Ok((path, _)) = index.segments()[doc.segment].doc_strings(doc.doc) {
-                    self.stale.insert(path.to_string());
-                }
-                None
+        if bytes.is_none() {
+            if let Ok((path, _)) = index.segments()[doc.segment].doc_strings(doc.doc) {
+                self.stale.insert(path.to_string());
             }
         }
+        bytes.as_deref()
+    }
+
+    fn text(&mut self, index: &Index, doc: DocRef, span: std::ops::Range<u64>) -> Option<String> {
+        self.bytes(index, doc)?
+            .get(span.start as usize..span.end as usize)
+            .map(|t| String::from_utf8_lossy(t).into_owned())
     }
 }
 
@@ -275,6 +296,9 @@ impl QueryReport {
                     m.line
                 )?;
             }
+        }
+        if let Some(passages) = &self.passages {
+            passages.write_text(out)?;
         }
         for s in &self.skipped {
             writeln!(out, "\nwarning: {}: {}", s.path, s.reason)?;

@@ -23,6 +23,7 @@ use crate::index::manifest::{fingerprint, Manifest, MANIFEST_FILE};
 use crate::index::segment::Segment;
 use crate::ingest::{DocId, Paragraph, Skipped};
 use crate::normalize::NORMALIZER_VERSION;
+use crate::passage::PassageParams;
 use crate::report::Report;
 use crate::scan::{Rows, Scanner, TextSource};
 
@@ -57,6 +58,20 @@ pub struct IndexStats {
     pub bytes_per_paragraph: f64,
     /// The index's parameters.
     pub params: Params,
+    /// Passage fingerprints, when the index stores them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub passages: Option<IndexPassageStats>,
+}
+
+/// What the passage fingerprints of an index hold and cost.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IndexPassageStats {
+    /// The passage parameters.
+    pub params: PassageParams,
+    /// Fingerprints stored (replaced documents included).
+    pub fingerprints: u64,
+    /// Bytes of the passage sections (word tables, fingerprints, places), included in `bytes`.
+    pub bytes: u64,
 }
 
 /// A document of the index: segment position and segment-local id.
@@ -107,10 +122,11 @@ impl Index {
     }
 
     fn open_segments(dir: &Path, manifest: &Manifest) -> Result<Vec<Segment>, (bool, Error)> {
-        let fp = fingerprint(&manifest.params);
+        let passages = manifest.passages.as_ref();
+        let fp = fingerprint(&manifest.params, passages);
         let mut segments = Vec::with_capacity(manifest.segments.len());
         for meta in &manifest.segments {
-            match Segment::open(dir, meta, &manifest.params, fp) {
+            match Segment::open(dir, meta, &manifest.params, passages.is_some(), fp) {
                 Ok(s) => segments.push(s),
                 Err(Error::Io { path, source, .. }) if source.kind() == io::ErrorKind::NotFound => {
                     return Err((
@@ -146,6 +162,12 @@ impl Index {
         &self.manifest.params
     }
 
+    /// The passage parameters, when the index stores passage fingerprints (`index build
+    /// --passages`).
+    pub fn passage_params(&self) -> Option<&PassageParams> {
+        self.manifest.passages.as_ref()
+    }
+
     /// The open segments, oldest first.
     pub fn segments(&self) -> &[Segment] {
         &self.segments
@@ -166,9 +188,22 @@ impl Index {
                 .unwrap_or(0),
             bytes_per_paragraph: 0.0,
             params: self.manifest.params.clone(),
+            passages: self
+                .manifest
+                .passages
+                .clone()
+                .map(|params| IndexPassageStats {
+                    params,
+                    fingerprints: 0,
+                    bytes: 0,
+                }),
         };
         for seg in &self.segments {
             s.bytes += seg.file_len();
+            if let Some(p) = &mut s.passages {
+                p.fingerprints += seg.header().passage_fingerprints;
+                p.bytes += seg.passage_bytes();
+            }
             s.stored_paragraphs += seg.header().paragraphs as u64;
             s.replaced_documents += seg.deleted_count() as u64;
             for d in 0..seg.documents().len() as u32 {
@@ -272,6 +307,28 @@ impl Index {
         verify: Option<VerifyMode>,
         progress: crate::progress::Progress,
     ) -> Result<Report> {
+        self.scan_inner(verify, false, progress)
+    }
+
+    /// [`Index::scan_with_progress`] with the passage section too: the report `scan
+    /// --passages` gives over the indexed files, from the stored passage fingerprints (texts
+    /// of the documents sharing anchors are re-read from their sources). Fails with
+    /// [`Error::IndexUsage`] when the index was built without passage fingerprints.
+    pub fn scan_with_passages(
+        &self,
+        verify: Option<VerifyMode>,
+        progress: crate::progress::Progress,
+    ) -> Result<Report> {
+        self.usable_passage_params()?;
+        self.scan_inner(verify, true, progress)
+    }
+
+    fn scan_inner(
+        &self,
+        verify: Option<VerifyMode>,
+        passages: bool,
+        progress: crate::progress::Progress,
+    ) -> Result<Report> {
         let scanner = self.scanner(verify)?.with_progress(progress);
         let docs = self.live_documents()?;
         let mut paragraphs = Vec::new();
@@ -293,7 +350,7 @@ impl Index {
                 locs.push((r.segment as u32, p));
             }
         }
-        let texts = SourceTexts::new(self, docs);
+        let texts = SourceTexts::new(self, docs.clone());
         let signature = |i: usize| {
             let (s, p) = locs[i];
             self.segments[s as usize].signature(p)
@@ -309,6 +366,9 @@ impl Index {
             (0..texts.document_count()).map(|d| texts.path(DocId(d as u32)).to_string()),
             &paragraphs,
         );
+        if passages {
+            report.passages = Some(self.scan_passages(&docs, &texts, &paragraphs)?);
+        }
         report.skipped = texts.stale_skips();
         report.stats.skipped_files = report.skipped.len();
         Ok(report)

@@ -10,7 +10,14 @@
 //! temporary files that vanish if the process dies; opening checks the layout in O(1) and every
 //! accessor is bounds-checked, so a damaged file gives an error or wrong matches, never a
 //! panic — `verify` finds the damage.
+//!
+//! With passage fingerprints (format version 2), each batch's fingerprints are sorted in memory
+//! and written as one sorted run to another unnamed temporary file; `finish` merges the runs
+//! (and, for a compaction, the old segments' sorted sections) into the segment, so memory stays
+//! one batch plus one entry per run.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
 use std::ops::Range;
@@ -26,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::index::format::*;
 use crate::index::manifest::{hex, segment_file_name, SegmentMeta};
 use crate::lsh::band_key;
+use crate::passage::PassageParams;
 
 /// Map a file read-only. One of the two `unsafe` sites of the crate (the other is `minhash::x86`).
 #[allow(unsafe_code)]
@@ -63,11 +71,13 @@ pub(crate) struct RowIn<'a> {
 
 impl Segment {
     /// Map and check the segment file `meta.file` in `dir` against the manifest's record and
-    /// parameters. O(1): no section is read.
+    /// parameters (`passages`: whether the index stores passage fingerprints). O(1): no
+    /// section is read.
     pub fn open(
         dir: &Path,
         meta: &SegmentMeta,
         params: &Params,
+        passages: bool,
         fingerprint: u64,
     ) -> Result<Segment> {
         let path = dir.join(&meta.file);
@@ -93,6 +103,9 @@ impl Segment {
         }
         if h.segment_id != meta.id {
             return Err(mismatch("segment id"));
+        }
+        if h.format_version != format_version(passages) {
+            return Err(mismatch("format version"));
         }
         if h.params_fingerprint != fingerprint {
             return Err(mismatch("parameter fingerprint"));
@@ -276,6 +289,137 @@ impl Segment {
         }
     }
 
+    /// Whether the segment holds passage fingerprints (format version 2).
+    pub fn has_passages(&self) -> bool {
+        self.layout.entries.len() == MAX_SECTIONS
+    }
+
+    fn optional_section(&self, s: usize) -> &[u8] {
+        match self.layout.ranges.get(s) {
+            Some(r) => &self.map[r.clone()],
+            None => &[],
+        }
+    }
+
+    /// The passage word table: the first word number of each document, then the total.
+    fn word_table(&self) -> &[u32] {
+        cast(self.optional_section(S_WORDS))
+    }
+
+    /// Passage fingerprints, ascending (empty without passages).
+    pub fn passage_fingerprints(&self) -> &[u64] {
+        cast(self.optional_section(S_PRINTS))
+    }
+
+    /// The word number of each passage fingerprint (empty without passages).
+    pub fn passage_places(&self) -> &[u32] {
+        cast(self.optional_section(S_PLACES))
+    }
+
+    /// Bytes of the passage sections.
+    pub fn passage_bytes(&self) -> u64 {
+        [S_WORDS, S_PRINTS, S_PLACES]
+            .iter()
+            .map(|&s| self.optional_section(s).len() as u64)
+            .sum()
+    }
+
+    /// The word numbers of document `d`: its passage words, numbered through the segment.
+    pub fn doc_words(&self, d: u32) -> Result<Range<u32>> {
+        let t = self.word_table();
+        match (t.get(d as usize), t.get(d as usize + 1)) {
+            (Some(&a), Some(&b)) if a <= b => Ok(a..b),
+            _ => Err(corrupt(
+                &self.path,
+                &section_name(S_WORDS),
+                format!("words of document {d} are out of bounds or not ascending"),
+            )),
+        }
+    }
+
+    /// The document holding word number `place`, and the word's position in it.
+    pub fn locate_word(&self, place: u32) -> Result<(u32, u32)> {
+        let t = self.word_table();
+        let d = t.get(1..).unwrap_or(&[]).partition_point(|&w| w <= place) as u32;
+        let words = self.doc_words(d)?;
+        if !words.contains(&place) {
+            return Err(corrupt(
+                &self.path,
+                &section_name(S_PLACES),
+                format!("word number {place} lies in no document"),
+            ));
+        }
+        Ok((d, place - words.start))
+    }
+
+    /// Append to `out` every place (document, word position) of passage fingerprint `hash`,
+    /// in ascending order, replaced documents included: a binary search, then one entry per
+    /// place. Entries read are checked (ascending, inside a document), so a damaged section
+    /// gives an error naming the file rather than a wrong place; `verify` checks them all.
+    pub fn passage_matches(&self, hash: u64, out: &mut Vec<(u32, u32)>) -> Result<()> {
+        let prints = self.passage_fingerprints();
+        let places = self.passage_places();
+        let first = prints.partition_point(|&h| h < hash);
+        let mut last: Option<u32> = None;
+        for (i, _) in prints[first..]
+            .iter()
+            .enumerate()
+            .take_while(|&(_, &h)| h == hash)
+        {
+            let place = places.get(first + i).copied();
+            let Some(place) = place.filter(|&p| last.is_none_or(|l| l < p)) else {
+                return Err(corrupt(
+                    &self.path,
+                    &section_name(S_PLACES),
+                    format!("places of fingerprint {hash:016x} are not ascending"),
+                ));
+            };
+            last = Some(place);
+            out.push(self.locate_word(place)?);
+        }
+        Ok(())
+    }
+
+    /// Passage sections read whole: the word table ascends, (fingerprint, place) pairs ascend
+    /// strictly, every place is a word of some document.
+    fn verify_passages(&self) -> Result<()> {
+        if !self.has_passages() {
+            return Ok(());
+        }
+        let t = self.word_table();
+        if t.windows(2).any(|w| w[0] > w[1]) {
+            return Err(corrupt(
+                &self.path,
+                &section_name(S_WORDS),
+                "the word table is not ascending",
+            ));
+        }
+        let words = self.layout.header.passage_words;
+        let mut last: Option<(u64, u32)> = None;
+        for (&h, &p) in self
+            .passage_fingerprints()
+            .iter()
+            .zip(self.passage_places())
+        {
+            if last.is_some_and(|l| l >= (h, p)) {
+                return Err(corrupt(
+                    &self.path,
+                    &section_name(S_PRINTS),
+                    "fingerprints are not sorted",
+                ));
+            }
+            if p as u64 >= words {
+                return Err(corrupt(
+                    &self.path,
+                    &section_name(S_PLACES),
+                    format!("word number {p} is beyond the {words} words of the segment"),
+                ));
+            }
+            last = Some((h, p));
+        }
+        Ok(())
+    }
+
     /// Full check: section checksums, zero padding, and the consistency of every record
     /// (paths in bounds and sorted, paragraph ranges, band tables sorted with valid ids).
     pub fn verify(&self) -> Result<()> {
@@ -369,7 +513,7 @@ impl Segment {
                 }
             }
         }
-        Ok(())
+        self.verify_passages()
     }
 }
 
@@ -387,6 +531,37 @@ pub(crate) struct SegmentBuilder {
     signatures: BufWriter<File>,
     paragraph_count: u32,
     compared: Vec<u32>,
+    passages: Option<PassageBuild>,
+}
+
+/// The passage fingerprints of one document as pushed into a builder.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct DocPassages<'a> {
+    /// Words of the document (`passage::words`).
+    pub words: u32,
+    /// Winnowed fingerprints `(hash, word position)`; empty when they come from
+    /// [`SegmentBuilder::finish_with`]'s runs instead (compaction).
+    pub prints: &'a [(u64, u32)],
+}
+
+/// A sorted stream of (fingerprint, word number) entries merged into a segment.
+pub(crate) type PrintRun<'a> = Box<dyn Iterator<Item = Result<(u64, u32)>> + 'a>;
+
+/// Bytes of one entry of a run file: fingerprint (u64) then word number (u32), little-endian.
+const RUN_ENTRY: usize = 12;
+
+/// A builder's passage state.
+struct PassageBuild {
+    /// First word number of each document pushed.
+    first_words: Vec<u32>,
+    /// Words pushed so far (the next document's first word number).
+    words: u32,
+    /// The current batch's entries, unsorted.
+    batch: Vec<(u64, u32)>,
+    /// Sorted runs, one per batch, back to back.
+    runs: BufWriter<File>,
+    /// Entries in the run file after each run.
+    run_ends: Vec<u64>,
 }
 
 fn temp_in(dir: &Path) -> Result<BufWriter<File>> {
@@ -412,9 +587,27 @@ impl<W: Write> Hashing<W> {
 }
 
 impl SegmentBuilder {
-    /// A builder for segment `id` of the index at `dir`.
-    pub(crate) fn new(dir: &Path, id: u64, params: &Params, fingerprint: u64) -> Result<Self> {
+    /// A builder for segment `id` of the index at `dir`; with `passages`, documents carry
+    /// their passage fingerprints and the segment is of format version 2.
+    pub(crate) fn new(
+        dir: &Path,
+        id: u64,
+        params: &Params,
+        passages: Option<&PassageParams>,
+        fingerprint: u64,
+    ) -> Result<Self> {
+        let passages = match passages {
+            Some(_) => Some(PassageBuild {
+                first_words: Vec::new(),
+                words: 0,
+                batch: Vec::new(),
+                runs: temp_in(dir)?,
+                run_ends: Vec::new(),
+            }),
+            None => None,
+        };
         Ok(SegmentBuilder {
+            passages,
             dir: dir.to_path_buf(),
             id,
             params: params.clone(),
@@ -439,7 +632,13 @@ impl SegmentBuilder {
         Error::io(&self.dir, "write temporary file in index", e)
     }
 
-    /// Append one document and its paragraph rows.
+    /// The word number the next document's first word gets.
+    pub(crate) fn next_word(&self) -> u32 {
+        self.passages.as_ref().map_or(0, |p| p.words)
+    }
+
+    /// Append one document and its paragraph rows (and, in a builder with passages, its
+    /// passage fingerprints).
     pub(crate) fn push_document<'a>(
         &mut self,
         path: &str,
@@ -447,11 +646,27 @@ impl SegmentBuilder {
         content_hash: u128,
         file_len: u64,
         rows: impl IntoIterator<Item = RowIn<'a>>,
+        passages: Option<DocPassages<'_>>,
     ) -> Result<()> {
         if self.last_path.as_deref().is_some_and(|last| last >= path) {
             return Err(Error::InvalidParameter(format!(
                 "documents must reach the index builder in ascending path order, once each ({path:?})"
             )));
+        }
+        if let Some(build) = &mut self.passages {
+            let Some(doc) = passages else {
+                return Err(Error::InvalidParameter(format!(
+                    "an index with passages needs the passage fingerprints of {path:?}"
+                )));
+            };
+            let first = build.words;
+            build.words = first
+                .checked_add(doc.words)
+                .ok_or_else(|| too_big(&self.dir))?;
+            build.first_words.push(first);
+            build
+                .batch
+                .extend(doc.prints.iter().map(|&(h, pos)| (h, first + pos)));
         }
         self.last_path = Some(path.to_string());
         let k = self.params.num_perm;
@@ -497,12 +712,41 @@ impl SegmentBuilder {
         Ok(())
     }
 
+    /// Sort the passage fingerprints pushed since the last call and write them as one run
+    /// (call after each batch: memory holds one batch's fingerprints).
+    pub(crate) fn end_batch(&mut self) -> Result<()> {
+        let Some(build) = &mut self.passages else {
+            return Ok(());
+        };
+        if build.batch.is_empty() {
+            return Ok(());
+        }
+        build.batch.par_sort_unstable();
+        for &(h, p) in &build.batch {
+            build
+                .runs
+                .write_all(&h.to_le_bytes())
+                .and_then(|_| build.runs.write_all(&p.to_le_bytes()))
+                .map_err(|e| Error::io(&self.dir, "write temporary file in index", e))?;
+        }
+        let before = build.run_ends.last().copied().unwrap_or(0);
+        build.run_ends.push(before + build.batch.len() as u64);
+        build.batch.clear();
+        Ok(())
+    }
+
     /// Write the segment file, fsync it and describe it for the manifest. The directory is
     /// not fsynced here: the commit does that once, before the manifest names the file.
-    pub(crate) fn finish(mut self) -> Result<SegmentMeta> {
+    pub(crate) fn finish(self) -> Result<SegmentMeta> {
+        self.finish_with(Vec::new())
+    }
+
+    /// [`SegmentBuilder::finish`], merging `extra` sorted runs of passage fingerprints (word
+    /// numbers of this segment) with those pushed.
+    pub(crate) fn finish_with(mut self, extra: Vec<PrintRun<'_>>) -> Result<SegmentMeta> {
         let file_name = segment_file_name(self.id);
         let path = self.dir.join(&file_name);
-        let result = self.write_file(&path);
+        let result = self.write_file(&path, extra);
         if result.is_err() {
             // A half-written segment is never named by a manifest; remove it now rather than
             // leave it for the next writer's clean-up.
@@ -520,8 +764,15 @@ impl SegmentBuilder {
         })
     }
 
-    fn write_file(&mut self, path: &Path) -> Result<(u64, u64)> {
+    fn write_file(&mut self, path: &Path, extra: Vec<PrintRun<'_>>) -> Result<(u64, u64)> {
         let fail = |e: io::Error| Error::io(path, "write index segment", e);
+        self.end_batch()?;
+        let sections = if self.passages.is_some() {
+            MAX_SECTIONS
+        } else {
+            SECTION_COUNT
+        };
+        let header_len = header_len(sections);
         let mut temps = Vec::new();
         for w in [&mut self.paragraphs, &mut self.hashes, &mut self.signatures] {
             w.flush()
@@ -535,14 +786,17 @@ impl SegmentBuilder {
             hasher: Xxh3::new(),
             written: 0,
         };
-        out.put(&[0u8; HEADER_LEN]).map_err(fail)?;
-        let mut entries = [SectionEntry {
-            kind: 0,
-            reserved: 0,
-            offset: 0,
-            len: 0,
-            checksum: 0,
-        }; SECTION_COUNT];
+        out.put(&vec![0u8; header_len]).map_err(fail)?;
+        let mut entries = vec![
+            SectionEntry {
+                kind: 0,
+                reserved: 0,
+                offset: 0,
+                len: 0,
+                checksum: 0,
+            };
+            sections
+        ];
         begin(&mut out, &mut entries, S_DOCS).map_err(fail)?;
         out.put(self.docs.as_bytes()).map_err(fail)?;
         end(&out, &mut entries, S_DOCS);
@@ -556,14 +810,7 @@ impl SegmentBuilder {
             begin(&mut out, &mut entries, s).map_err(fail)?;
             temp.seek(SeekFrom::Start(0))
                 .map_err(|e| self.temp_error(e))?;
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = temp.read(&mut buf).map_err(|e| self.temp_error(e))?;
-                if n == 0 {
-                    break;
-                }
-                out.put(&buf[..n]).map_err(fail)?;
-            }
+            copy_temp(temp, &mut out, path, &self.dir)?;
             end(&out, &mut entries, s);
         }
 
@@ -596,12 +843,18 @@ impl SegmentBuilder {
         end(&out, &mut entries, S_FENCES);
         drop(signatures);
 
+        let (mut passage_words, mut passage_fingerprints) = (0, 0);
+        if let Some(build) = self.passages.take() {
+            (passage_words, passage_fingerprints) =
+                write_passages(build, extra, &mut out, &mut entries, path, &self.dir)?;
+        }
+
         let file_len = out.written + FOOTER_LEN as u64;
         let header = Header {
             magic: MAGIC,
-            format_version: FORMAT_VERSION,
+            format_version: format_version(sections == MAX_SECTIONS),
             endian_check: ENDIAN_CHECK,
-            section_count: SECTION_COUNT as u32,
+            section_count: sections as u32,
             num_perm: k as u32,
             bands: self.params.bands as u32,
             rows: rows as u32,
@@ -612,9 +865,11 @@ impl SegmentBuilder {
             params_fingerprint: self.fingerprint,
             segment_id: self.id,
             file_len,
-            reserved: [0; 56],
+            passage_words,
+            passage_fingerprints,
+            reserved: [0; 40],
         };
-        let mut head = Vec::with_capacity(HEADER_LEN);
+        let mut head = Vec::with_capacity(header_len);
         head.extend_from_slice(header.as_bytes());
         head.extend_from_slice(entries.as_bytes());
         let table_checksum = xxhash_rust::xxh3::xxh3_64(&head);
@@ -631,6 +886,112 @@ impl SegmentBuilder {
         file.sync_all().map_err(fail)?;
         Ok((file_len, table_checksum))
     }
+}
+
+/// Copy a temporary file from its start into `out`.
+fn copy_temp<W: Write>(
+    temp: &mut File,
+    out: &mut Hashing<W>,
+    path: &Path,
+    dir: &Path,
+) -> Result<()> {
+    let temp_error = |e: io::Error| Error::io(dir, "write temporary file in index", e);
+    temp.seek(SeekFrom::Start(0)).map_err(temp_error)?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = temp.read(&mut buf).map_err(temp_error)?;
+        if n == 0 {
+            return Ok(());
+        }
+        out.put(&buf[..n])
+            .map_err(|e| Error::io(path, "write index segment", e))?;
+    }
+}
+
+/// Write the three passage sections: the word table, then the fingerprints and their places
+/// merged from the sorted runs. Returns (W, F).
+fn write_passages<W: Write>(
+    build: PassageBuild,
+    extra: Vec<PrintRun<'_>>,
+    out: &mut Hashing<W>,
+    entries: &mut [SectionEntry],
+    path: &Path,
+    dir: &Path,
+) -> Result<(u64, u64)> {
+    let fail = |e: io::Error| Error::io(path, "write index segment", e);
+    let temp_error = |e: io::Error| Error::io(dir, "write temporary file in index", e);
+    begin(out, entries, S_WORDS).map_err(fail)?;
+    out.put(build.first_words.as_bytes()).map_err(fail)?;
+    out.put(build.words.as_bytes()).map_err(fail)?;
+    end(out, entries, S_WORDS);
+
+    let runs_file = build
+        .runs
+        .into_inner()
+        .map_err(|e| temp_error(e.into_error()))?;
+    let map = match build.run_ends.last() {
+        Some(&n) if n > 0 => Some(map_file(dir, &runs_file)?),
+        _ => None,
+    };
+    let mut runs: Vec<PrintRun<'_>> = Vec::new();
+    let mut start = 0usize;
+    for &end_entry in &build.run_ends {
+        let end = end_entry as usize * RUN_ENTRY;
+        let bytes = map
+            .as_deref()
+            .and_then(|m| m.get(start..end))
+            .unwrap_or(&[]);
+        runs.push(Box::new(bytes.chunks_exact(RUN_ENTRY).map(|e| {
+            let mut h = [0u8; 8];
+            let mut p = [0u8; 4];
+            h.copy_from_slice(&e[..8]);
+            p.copy_from_slice(&e[8..]);
+            Ok((u64::from_le_bytes(h), u32::from_le_bytes(p)))
+        })));
+        start = end;
+    }
+    runs.extend(extra);
+
+    // k-way merge: fingerprints go straight into the file, places to a temporary file that
+    // follows them.
+    let mut places = temp_in(dir)?;
+    begin(out, entries, S_PRINTS).map_err(fail)?;
+    let mut heap: BinaryHeap<Reverse<(u64, u32, usize)>> = BinaryHeap::new();
+    for (i, run) in runs.iter_mut().enumerate() {
+        if let Some(entry) = run.next() {
+            let (h, p) = entry?;
+            heap.push(Reverse((h, p, i)));
+        }
+    }
+    let mut count = 0u64;
+    let mut last: Option<(u64, u32)> = None;
+    while let Some(Reverse((h, p, i))) = heap.pop() {
+        if last.is_some_and(|l| l >= (h, p)) {
+            return Err(Error::InvalidParameter(format!(
+                "passage fingerprints reached the index builder out of order ({h:016x}, {p}): \
+                 run `neardup index verify` on the index"
+            )));
+        }
+        last = Some((h, p));
+        out.put(&h.to_le_bytes()).map_err(fail)?;
+        places.write_all(&p.to_le_bytes()).map_err(temp_error)?;
+        count += 1;
+        if let Some(entry) = runs[i].next() {
+            let (h, p) = entry?;
+            heap.push(Reverse((h, p, i)));
+        }
+    }
+    end(out, entries, S_PRINTS);
+    drop(runs);
+    drop(map);
+    begin(out, entries, S_PLACES).map_err(fail)?;
+    places.flush().map_err(temp_error)?;
+    let mut places = places
+        .into_inner()
+        .map_err(|e| temp_error(e.into_error()))?;
+    copy_temp(&mut places, out, path, dir)?;
+    end(out, entries, S_PLACES);
+    Ok((build.words as u64, count))
 }
 
 /// Start section `s`: zero padding to the alignment, a fresh checksum, its offset.

@@ -11,7 +11,10 @@
 //! - a document is identified by its path; adding a path whose content (xxh3-128 and length)
 //!   is unchanged does nothing, adding it with new content marks the old version deleted in the
 //!   same commit that adds the new one, so each path has exactly one live version;
-//! - memory is bounded by a batch of documents ([`AddOptions::batch_bytes`]), not the corpus.
+//! - memory is bounded by a batch of documents ([`AddOptions::batch_bytes`]), not the corpus;
+//! - an index built with passage fingerprints (`Config::passages`) stores them for every
+//!   document it ever receives, with the parameters in its manifest, through adds and
+//!   compactions alike.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -23,8 +26,9 @@ use crate::error::{Error, Result};
 use crate::index::lock::WriterLock;
 use crate::index::manifest::{fingerprint, segment_file_name, sync_dir, Manifest, SegmentMeta};
 use crate::index::reader::{DocRef, Index};
-use crate::index::segment::{RowIn, SegmentBuilder};
+use crate::index::segment::{DocPassages, PrintRun, RowIn, SegmentBuilder};
 use crate::ingest::{self, Document, InputFile, Loaded, Skipped};
+use crate::passage::{self, PassageParams};
 use crate::scan::Scanner;
 
 /// Adds documents to an index and commits; holds the writer lock while it lives.
@@ -85,10 +89,13 @@ pub struct SourceDocument {
 
 impl IndexWriter {
     /// Create an index at `dir` (created if missing) with `config`'s parameters and commit it
-    /// empty. Fails if `dir` already holds an index.
+    /// empty. Fails if `dir` already holds an index. With `config.passages`, the index also
+    /// stores passage fingerprints (format version 2), so that [`Index::query`] can find
+    /// passages of a text shared with indexed documents.
     pub fn create(dir: impl AsRef<Path>, config: &Config) -> Result<IndexWriter> {
         let dir = dir.as_ref();
         let params = config.params()?;
+        let passages = config.passages.as_ref().map(|p| p.params()).transpose()?;
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, "create index directory", e))?;
         let lock = WriterLock::acquire(dir)?;
         if dir.join(crate::index::manifest::MANIFEST_FILE).exists() {
@@ -100,14 +107,15 @@ impl IndexWriter {
             });
         }
         remove_strays(dir, None)?;
-        let mut manifest = Manifest::new(params);
+        let mut manifest = Manifest::new(params, passages);
         manifest.generation = 1;
         manifest.save(dir)?;
         Self::with_lock(dir, lock, None)
     }
 
     /// Open the index at `dir` for writing. With `config`, its parameters must be the
-    /// index's (verification mode aside), else an error says which differ.
+    /// index's (verification mode aside), else an error says which differ; its passage
+    /// configuration, if any, must be the index's too.
     pub fn open(dir: impl AsRef<Path>, config: Option<&Config>) -> Result<IndexWriter> {
         let dir = dir.as_ref();
         let lock = WriterLock::acquire(dir)?;
@@ -118,6 +126,9 @@ impl IndexWriter {
         let index = Index::open(dir)?;
         if let Some(config) = config {
             check_params(dir, index.params(), &config.params()?)?;
+            if let Some(p) = &config.passages {
+                check_passage_params(dir, index.passage_params(), &p.params()?)?;
+            }
         }
         remove_strays(dir, Some(index.manifest()))?;
         let scanner = index.scanner(None)?;
@@ -226,7 +237,8 @@ impl IndexWriter {
                 &self.dir,
                 self.index.manifest().next_segment_id,
                 self.index.params(),
-                fingerprint(self.index.params()),
+                self.index.passage_params(),
+                fingerprint(self.index.params(), self.index.passage_params()),
             )?,
             deleted: Vec::new(),
         })
@@ -264,6 +276,19 @@ impl IndexWriter {
         }
         let corpus = self.scanner.split(fresh);
         let (hashes, signatures) = self.scanner.sketch(&corpus);
+        let prints = match self.index.passage_params() {
+            Some(p) => {
+                let n = corpus.docs.len() as u64;
+                let stage = self
+                    .scanner
+                    .progress()
+                    .stage("anchors", "documents", Some(n));
+                let prints = doc_passage_prints(&corpus.docs, p);
+                stage.inc(n);
+                prints
+            }
+            None => Vec::new(),
+        };
         let k = self.index.params().num_perm;
         let mut start = 0;
         for (i, doc) in corpus.docs.iter().enumerate() {
@@ -283,17 +308,25 @@ impl IndexWriter {
                 }
             });
             let (hash, source) = &sources[i];
+            let passages = match prints.get(i) {
+                Some((words, prints)) => Some(DocPassages {
+                    words: u32::try_from(*words).map_err(|_| too_many_words(&self.dir))?,
+                    prints,
+                }),
+                None => None,
+            };
             session.builder.push_document(
                 &doc.path,
                 source,
                 *hash,
                 doc.bytes.len() as u64,
                 rows,
+                passages,
             )?;
             summary.paragraphs += end - start;
             start = end;
         }
-        Ok(())
+        session.builder.end_batch()
     }
 
     /// Commit a session: the new segment (if any) and the deletions, in one manifest.
@@ -345,8 +378,26 @@ impl IndexWriter {
         }
         let mut session = self.session()?;
         let docs = self.index.live_documents()?;
+        // For each old segment, the new first word number of each of its live documents: the
+        // old sorted fingerprint sections, renumbered, are the new segment's runs.
+        let mut renumber: Vec<Vec<Option<u32>>> = self
+            .index
+            .segments()
+            .iter()
+            .map(|s| vec![None; s.documents().len()])
+            .collect();
+        let with_passages = self.index.passage_params().is_some();
         for (path, r) in &docs {
             let seg = &self.index.segments()[r.segment];
+            let passages = if with_passages {
+                renumber[r.segment][r.doc as usize] = Some(session.builder.next_word());
+                Some(DocPassages {
+                    words: seg.doc_words(r.doc)?.len() as u32,
+                    prints: &[],
+                })
+            } else {
+                None
+            };
             let (_, source) = seg.doc_strings(r.doc)?;
             let rec = seg.documents()[r.doc as usize];
             let records = seg.paragraphs();
@@ -363,14 +414,29 @@ impl IndexWriter {
                     signature: seg.signature(p),
                 }
             });
-            session
-                .builder
-                .push_document(path, source, rec.content_hash, rec.file_len, rows)?;
+            session.builder.push_document(
+                path,
+                source,
+                rec.content_hash,
+                rec.file_len,
+                rows,
+                passages,
+            )?;
         }
         let old: Vec<SegmentMeta> = m.segments.clone();
         let mut manifest = m.clone();
         manifest.segments = if session.builder.document_count() > 0 {
-            vec![session.builder.finish()?]
+            let runs: Vec<PrintRun<'_>> = if with_passages {
+                self.index
+                    .segments()
+                    .iter()
+                    .zip(&renumber)
+                    .map(|(seg, firsts)| renumbered_prints(seg, firsts))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            vec![session.builder.finish_with(runs)?]
         } else {
             Vec::new()
         };
@@ -381,6 +447,87 @@ impl IndexWriter {
             let _ = std::fs::remove_file(self.dir.join(&s.file));
         }
         Ok(true)
+    }
+}
+
+/// Words and winnowed passage fingerprints of each document (in parallel, collected in order).
+fn doc_passage_prints(docs: &[Document], p: &PassageParams) -> Vec<(usize, Vec<(u64, u32)>)> {
+    docs.par_iter()
+        .map(|d| {
+            let w = passage::words(&d.bytes);
+            let prints = passage::fingerprints(&w.hashes, p.anchor_words, p.window);
+            (w.hashes.len(), prints)
+        })
+        .collect()
+}
+
+/// The sorted (fingerprint, word number) entries of `seg`'s live documents, renumbered into
+/// the new segment (`firsts`: the new first word number of each live document). Within one
+/// old segment documents are in path order, as in the new one, so the renumbered entries
+/// stay sorted.
+fn renumbered_prints<'a>(
+    seg: &'a crate::index::Segment,
+    firsts: &'a [Option<u32>],
+) -> PrintRun<'a> {
+    let mut last: Option<(u64, u32)> = None;
+    Box::new(
+        seg.passage_fingerprints()
+            .iter()
+            .zip(seg.passage_places())
+            .filter_map(move |(&h, &place)| {
+                if last.is_some_and(|l| l >= (h, place)) {
+                    return Some(Err(crate::index::format::corrupt(
+                        seg.path(),
+                        "section passage fingerprints",
+                        "fingerprints are not sorted",
+                    )));
+                }
+                last = Some((h, place));
+                let (doc, pos) = match seg.locate_word(place) {
+                    Ok(x) => x,
+                    Err(e) => return Some(Err(e)),
+                };
+                let first = firsts.get(doc as usize).copied().flatten()?;
+                Some(Ok((h, first + pos)))
+            }),
+    )
+}
+
+fn too_many_words(dir: &Path) -> Error {
+    Error::IndexUsage {
+        path: dir.to_path_buf(),
+        message: "a document has more than 2^32 - 1 words: split it".into(),
+    }
+}
+
+/// Error if `given` passage parameters differ from the index's (or the index has none).
+pub(crate) fn check_passage_params(
+    dir: &Path,
+    stored: Option<&PassageParams>,
+    given: &PassageParams,
+) -> Result<()> {
+    match stored {
+        None => Err(no_passages(dir)),
+        Some(s) if s == given => Ok(()),
+        Some(s) => Err(Error::IndexUsage {
+            path: dir.to_path_buf(),
+            message: format!(
+                "passage parameters differ from the index's: --min-passage-words {} (index: {}). \
+                 Leave it out to use the index's, or build a new index with `neardup index build \
+                 --passages`",
+                given.min_words, s.min_words
+            ),
+        }),
+    }
+}
+
+/// The error for passage work on an index built without passage fingerprints.
+pub(crate) fn no_passages(dir: &Path) -> Error {
+    Error::IndexUsage {
+        path: dir.to_path_buf(),
+        message: "this index has no passage fingerprints (it was built without --passages): \
+                  rebuild it with `neardup index build PATHS --index DIR --passages`"
+            .into(),
     }
 }
 

@@ -226,6 +226,15 @@ pub enum Format {
 }
 
 impl Report {
+    /// Whether the report holds any cluster, paragraph or passage (`--fail-on-duplicates`).
+    pub fn has_duplicates(&self) -> bool {
+        !self.clusters.is_empty()
+            || self
+                .passages
+                .as_ref()
+                .is_some_and(|p| !p.clusters.is_empty())
+    }
+
     /// Write the report in `format`.
     pub fn write(&self, format: Format, out: &mut dyn Write) -> io::Result<()> {
         match format {
