@@ -376,7 +376,7 @@ impl Scanner {
                     if norm.is_empty() || shingle::word_count(norm) < self.params.min_words {
                         return None;
                     }
-                    shingle::shingle_into(norm, self.params.shingle, scratch, shingles);
+                    shingle::shingle_hashes_into(norm, self.params.shingle, scratch, shingles);
                     self.hasher.sign_into(shingles, sig);
                     Some(xxh3_128(norm.as_bytes()))
                 },

@@ -28,8 +28,22 @@ pub struct ShingleScratch {
     char_ends: Vec<usize>,
 }
 
-/// Compute the shingle set of `normalized` into `out` (cleared first).
+/// Compute the shingle set of `normalized` into `out` (cleared first): sorted, no repeats.
 pub fn shingle_into(normalized: &str, k: usize, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
+    shingle_hashes_into(normalized, k, scratch, out);
+    out.sort_unstable();
+    out.dedup();
+}
+
+/// The shingles of `normalized` into `out` (cleared first) in text order, repeats included:
+/// the same set as [`shingle_into`] without the sort, for MinHash, whose minima do not depend
+/// on order or repeats.
+pub fn shingle_hashes_into(
+    normalized: &str,
+    k: usize,
+    scratch: &mut ShingleScratch,
+    out: &mut Vec<u64>,
+) {
     out.clear();
     if normalized.is_empty() {
         return;
@@ -40,8 +54,6 @@ pub fn shingle_into(normalized: &str, k: usize, scratch: &mut ShingleScratch, ou
     } else {
         word_shingles(normalized, k, scratch, out);
     }
-    out.sort_unstable();
-    out.dedup();
 }
 
 /// Convenience wrapper around [`shingle_into`] that allocates.
