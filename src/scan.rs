@@ -163,7 +163,10 @@ impl Scanner {
     ) -> Result<Report> {
         let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
+        let stage = self.progress.stage("discover", "files", None);
         let files = ingest::discover_with(&roots, options, &mut skipped)?;
+        stage.inc(files.len() as u64);
+        drop(stage);
         let stage = self
             .progress
             .stage("read", "files", Some(files.len() as u64));
