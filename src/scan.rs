@@ -366,7 +366,10 @@ impl Scanner {
         let stage =
             self.progress
                 .stage("sketch", "paragraphs", Some(corpus.paragraphs.len() as u64));
-        let mut signatures = vec![u32::MAX; corpus.paragraphs.len() * k];
+        // Zeroed memory comes from the allocator as untouched pages, so the workers fault them in
+        // as they write, in parallel; filling with a value first was a serial pass over the
+        // largest allocation of the scan. Every chunk is written below.
+        let mut signatures = vec![0u32; corpus.paragraphs.len() * k];
         let hashes: Vec<Option<u128>> = signatures
             .par_chunks_mut(k)
             .zip(corpus.paragraphs.par_iter())
@@ -377,6 +380,7 @@ impl Scanner {
                     stage.inc(1);
                     normalize_into(&corpus.text(p), norm);
                     if norm.is_empty() || shingle::word_count(norm) < self.params.min_words {
+                        sig.fill(u32::MAX);
                         return None;
                     }
                     shingle::shingle_hashes_into(norm, self.params.shingle, scratch, shingles);

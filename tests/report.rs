@@ -292,7 +292,10 @@ fn verbose_prints_timings_on_stderr_only() {
     assert!(out.status.success());
     let stderr = String::from_utf8(out.stderr).unwrap();
     for stage in ["discover", "read", "sketch", "lsh", "write", "total"] {
-        assert!(stderr.contains(&format!("timing: {stage}")), "{stage}: {stderr}");
+        assert!(
+            stderr.contains(&format!("timing: {stage}")),
+            "{stage}: {stderr}"
+        );
     }
     // Writing the report is timed, so the table comes after it.
     let total = stderr.find("timing: total").unwrap();
