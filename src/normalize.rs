@@ -419,6 +419,8 @@ trait Sink {
     fn is_empty(&self) -> bool;
     /// Append `c`, found at `src[at..]`; `mapped` when `c` replaces what was there.
     fn emit(&mut self, at: usize, c: char, mapped: bool);
+    /// Append `src[at..at + run.len()]` (`run`), characters kept as they are.
+    fn keep_run(&mut self, at: usize, run: &str);
     /// Append the single space between two words.
     fn space(&mut self);
 }
@@ -434,6 +436,9 @@ impl Sink for Output<'_> {
             self.keep(at, c.len_utf8());
         }
     }
+    fn keep_run(&mut self, at: usize, run: &str) {
+        self.keep(at, run.len());
+    }
     fn space(&mut self) {
         Output::space(self);
     }
@@ -445,6 +450,9 @@ impl Sink for String {
     }
     fn emit(&mut self, _at: usize, c: char, _mapped: bool) {
         self.push(c);
+    }
+    fn keep_run(&mut self, _at: usize, run: &str) {
+        self.push_str(run);
     }
     fn space(&mut self) {
         self.push(' ');
@@ -546,6 +554,31 @@ fn fold_into(text: &str, out: &mut impl Sink, icu_free: bool) -> Option<bool> {
         in_word = true;
         out.emit(at, emitted, emitted != c);
         at += len;
+        // The common case, a word of letters kept as they are, continues with one copy of the
+        // whole run instead of one step per character. A run ends before anything that is not
+        // a plain ASCII letter or digit or an unchanged letter of the Arabic block, which the
+        // loop then takes as usual; after a kept character `removed` is false and `in_word`
+        // true, as the loop would leave them.
+        let run_start = at;
+        loop {
+            match bytes.get(at) {
+                Some(b'a'..=b'z' | b'0'..=b'9') => at += 1,
+                Some(&lead @ 0xD8..=0xDB) => match bytes.get(at + 1) {
+                    Some(&next) => {
+                        let offset = usize::from(lead - 0xD8) << 6 | usize::from(next & 0x3F);
+                        match arabic[offset] {
+                            (Action::Keep, skips) if skips || !icu_free => at += 2,
+                            _ => break,
+                        }
+                    }
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        if at > run_start {
+            out.keep_run(run_start, text.get(run_start..at)?);
+        }
     }
     Some(needs_round)
 }
