@@ -173,7 +173,7 @@ pub fn corpus_sets(
             for p in paragraphs {
                 let norm = normalize(&d.text(p.span.clone())).into_owned();
                 places.push((d.path.clone(), p.ordinal));
-                sets.push(if shingle::word_count(&norm) < params.min_words.max(1) {
+                sets.push(if !shingle::has_words(&norm, params.min_words.max(1)) {
                     Vec::new()
                 } else {
                     shingle::shingles(&norm, params.shingle)

@@ -379,7 +379,7 @@ impl Scanner {
                 |(scratch, shingles, norm), (sig, p)| {
                     stage.inc(1);
                     normalize_into(&corpus.text(p), norm);
-                    if norm.is_empty() || shingle::word_count(norm) < self.params.min_words {
+                    if norm.is_empty() || !shingle::has_words(norm, self.params.min_words) {
                         sig.fill(u32::MAX);
                         return None;
                     }

@@ -63,6 +63,22 @@ pub fn shingles(normalized: &str, k: usize) -> Vec<u64> {
     out
 }
 
+/// Whether normalised text has at least `min` words: counts no further than needed, since the
+/// sketch asks it of every paragraph (with the default `min_words` of 1 it only checks that the
+/// text is not empty).
+pub fn has_words(normalized: &str, min: usize) -> bool {
+    match min {
+        0 => true,
+        _ if normalized.is_empty() => false,
+        _ => {
+            memchr::memchr_iter(b' ', normalized.as_bytes())
+                .take(min - 1)
+                .count()
+                == min - 1
+        }
+    }
+}
+
 /// Number of words in normalised text.
 pub fn word_count(normalized: &str) -> usize {
     if normalized.is_empty() {
@@ -206,6 +222,15 @@ mod tests {
         // Five ideographs, no spaces: three character 3-grams, not one "word".
         assert_eq!(shingles("東京都庁舎", 3).len(), 3);
         assert_eq!(word_count("東京都庁舎"), 1);
+        for text in ["", "one", "one two", "one two three"] {
+            for min in 0..5 {
+                assert_eq!(
+                    has_words(text, min),
+                    word_count(text) >= min,
+                    "{text:?} {min}"
+                );
+            }
+        }
     }
 
     #[test]

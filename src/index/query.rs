@@ -127,7 +127,7 @@ impl Index {
         for para in spans {
             let text = String::from_utf8_lossy(&bytes[para.span.clone()]).into_owned();
             let norm = normalize(&text);
-            let compared = !norm.is_empty() && shingle::word_count(&norm) >= params.min_words;
+            let compared = !norm.is_empty() && shingle::has_words(&norm, params.min_words);
             let mut matches = Vec::new();
             if compared {
                 let shingles = shingle::shingles(&norm, params.shingle);
