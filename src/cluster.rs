@@ -55,20 +55,32 @@ impl UnionFind {
     /// All sets with at least `min_size` members, each sorted ascending, ordered by their
     /// smallest member.
     pub fn components(&mut self, min_size: usize) -> Vec<Vec<u32>> {
+        self.components_where(|_, size| size >= min_size as u32)
+    }
+
+    /// The sets whose smallest member and size `keep` accepts, as [`UnionFind::components`]
+    /// orders them. Lets a caller keep a few singletons without one allocation per element.
+    pub fn components_where(&mut self, keep: impl Fn(u32, u32) -> bool) -> Vec<Vec<u32>> {
+        const UNSEEN: u32 = u32::MAX;
+        const DROPPED: u32 = u32::MAX - 1;
         let n = self.parent.len();
-        let mut slot: Vec<u32> = vec![u32::MAX; n];
+        let mut slot: Vec<u32> = vec![UNSEEN; n];
         let mut out: Vec<Vec<u32>> = Vec::new();
-        // Ascending x: each component is created at its smallest member and filled in order.
+        // Ascending x: each component is decided and created at its smallest member and filled
+        // in order.
         for x in 0..n as u32 {
             let root = self.find(x) as usize;
-            if self.size[root] < min_size as u32 {
-                continue;
+            if slot[root] == UNSEEN {
+                if keep(x, self.size[root]) {
+                    slot[root] = out.len() as u32;
+                    out.push(Vec::new());
+                } else {
+                    slot[root] = DROPPED;
+                }
             }
-            if slot[root] == u32::MAX {
-                slot[root] = out.len() as u32;
-                out.push(Vec::new());
+            if slot[root] != DROPPED {
+                out[slot[root] as usize].push(x);
             }
-            out[slot[root] as usize].push(x);
         }
         out
     }
@@ -190,6 +202,26 @@ mod tests {
             prop_assert!(comps.windows(2).all(|w| w[0][0] < w[1][0]));
             let got: BTreeSet<Vec<u32>> = comps.into_iter().collect();
             prop_assert_eq!(got, bfs_components(n, &edges));
+        }
+
+        /// `components_where` keeps exactly the components that filtering all of them would.
+        #[test]
+        fn components_where_equals_filtering_all(
+            n in 1usize..60,
+            raw in proptest::collection::vec((0u32..60, 0u32..60), 0..80),
+            modulus in 1u32..5,
+        ) {
+            let mut uf = UnionFind::new(n);
+            for &(a, b) in &raw {
+                uf.union(a % n as u32, b % n as u32);
+            }
+            let keep = |first: u32, size: u32| size > 2 || first % modulus == 0;
+            let expected: Vec<Vec<u32>> = uf
+                .components(1)
+                .into_iter()
+                .filter(|c| keep(c[0], c.len() as u32))
+                .collect();
+            prop_assert_eq!(uf.components_where(keep), expected);
         }
 
         #[test]

@@ -284,11 +284,9 @@ impl Scanner {
         for pair in &verified {
             uf.union(pair.a, pair.b);
         }
-        let components: Vec<Vec<u32>> = uf
-            .components(1)
-            .into_iter()
-            .filter(|c| c.len() > 1 || units.members(c[0]).len() > 1)
-            .collect();
+        // Clusters: units joined by verified pairs, and single units of identical paragraphs.
+        let components =
+            uf.components_where(|first, size| size > 1 || units.members(first).len() > 1);
         // The verified pairs of each component (in candidate order, which is sorted): its links.
         let mut component_of = vec![u32::MAX; units.len()];
         for (i, comp) in components.iter().enumerate() {
