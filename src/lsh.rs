@@ -239,20 +239,21 @@ pub fn candidate_pairs_by<'s>(
 }
 
 /// Sorts `(key, index)` pairs like `sort_unstable`, faster on large arrays of random keys: one
-/// counting pass distributes them by the key's top byte into 256 runs that fit in cache, then
-/// each run is sorted on its own.
+/// counting pass distributes them by the key's top `PARTITION_BITS` bits into runs of a few
+/// hundred that fit in cache, then each run is sorted on its own.
 fn sort_keyed(keyed: &mut Vec<(u64, u32)>) {
-    const SMALL: usize = 4096;
-    if keyed.len() <= SMALL {
+    const PARTITION_BITS: u32 = 11;
+    const PARTITIONS: usize = 1 << PARTITION_BITS;
+    if keyed.len() <= 2 * PARTITIONS {
         keyed.sort_unstable();
         return;
     }
-    let digit = |key: u64| (key >> 56) as usize;
-    let mut ends = [0usize; 256];
+    let partition = |key: u64| (key >> (64 - PARTITION_BITS)) as usize;
+    let mut ends = vec![0usize; PARTITIONS];
     for &(key, _) in keyed.iter() {
-        ends[digit(key)] += 1;
+        ends[partition(key)] += 1;
     }
-    let mut next = [0usize; 256];
+    let mut next = vec![0usize; PARTITIONS];
     let mut total = 0;
     for (end, next) in ends.iter_mut().zip(next.iter_mut()) {
         *next = total;
@@ -261,7 +262,7 @@ fn sort_keyed(keyed: &mut Vec<(u64, u32)>) {
     }
     let mut sorted = vec![(0u64, 0u32); keyed.len()];
     for &entry in keyed.iter() {
-        let slot = &mut next[digit(entry.0)];
+        let slot = &mut next[partition(entry.0)];
         sorted[*slot] = entry;
         *slot += 1;
     }
@@ -312,7 +313,7 @@ mod tests {
             let mut keyed: Vec<(u64, u32)> = keys
                 .iter()
                 .enumerate()
-                .map(|(i, &k)| (if shared_top { k & 0x00FF_0000_0000_00FF } else { k }, i as u32))
+                .map(|(i, &k)| (if shared_top { k & 0x001F_0000_0000_00FF } else { k }, i as u32))
                 .collect();
             let mut expected = keyed.clone();
             expected.sort_unstable();
