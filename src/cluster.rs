@@ -215,7 +215,7 @@ mod tests {
             for &(a, b) in &raw {
                 uf.union(a % n as u32, b % n as u32);
             }
-            let keep = |first: u32, size: u32| size > 2 || first % modulus == 0;
+            let keep = |first: u32, size: u32| size > 2 || first.is_multiple_of(modulus);
             let expected: Vec<Vec<u32>> = uf
                 .components(1)
                 .into_iter()
