@@ -307,6 +307,22 @@ impl RunArgs {
             let _ = progress.write_timings(&mut io::stderr());
         }
     }
+
+    /// The result of a run in a thread pool; on failure the progress display is finished
+    /// first (on success the caller finishes it after writing, which is timed too).
+    fn finish_on_error<T>(
+        &self,
+        result: Result<Result<T, Error>, CliError>,
+        progress: &Progress,
+    ) -> Result<T, CliError> {
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            failed => {
+                self.finish(progress);
+                Ok(failed??)
+            }
+        }
+    }
 }
 
 #[derive(Args, Debug)]
@@ -491,23 +507,13 @@ fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     let report = with_threads(args.run.threads, || {
         scanner.scan_inputs(&args.paths, &options)
     });
-    let report = match report {
-        Ok(Ok(report)) => report,
-        failed => {
-            args.run.finish(&progress);
-            failed??
-        }
-    };
+    let report = args.run.finish_on_error(report, &progress)?;
     if !args.run.quiet {
         for s in &report.skipped {
             eprintln!("neardup: warning: skipped {}: {}", s.path, s.reason);
         }
     }
-    // Writing is timed too (-v): a large JSON report is a visible share of a scan.
-    let stage = progress.stage("write", "clusters", None);
-    let written = write_report(&report, args.format, args.output.as_deref());
-    stage.inc(report.clusters.len() as u64);
-    drop(stage);
+    let written = write_report_timed(&report, args.format, args.output.as_deref(), &progress);
     args.run.finish(&progress);
     written?;
     Ok(if report.skipped.iter().any(|s| s.error) {
@@ -579,6 +585,20 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
 /// stdout.
 fn write_report(report: &Report, format: Format, path: Option<&Path>) -> Result<(), CliError> {
     write_out(path.map(Path::to_path_buf), |w| report.write(format, w))
+}
+
+/// [`write_report`] timed as the `write` stage (`-v`): a large JSON report is a visible share
+/// of a scan.
+fn write_report_timed(
+    report: &Report,
+    format: Format,
+    path: Option<&Path>,
+    progress: &Progress,
+) -> Result<(), CliError> {
+    let stage = progress.stage("write", "clusters", None);
+    let written = write_report(report, format, path);
+    stage.inc(report.clusters.len() as u64);
+    written
 }
 
 /// Buffer of report output: reports run to tens of megabytes, and one `write` per 8 KiB (the

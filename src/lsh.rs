@@ -303,8 +303,8 @@ mod tests {
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(32))]
-        /// The partitioned sort gives exactly `sort_unstable`'s order, also with keys sharing
-        /// their top byte and repeated keys.
+        /// The partitioned sort gives exactly `sort_unstable`'s order, also when all keys share
+        /// their top bits (one partition) and repeat.
         #[test]
         fn sort_keyed_equals_sort_unstable(
             keys in proptest::collection::vec(any::<u64>(), 0..12_000),

@@ -10,11 +10,10 @@
 //! al.). The shingle hashes are already xxh3 outputs, so the family only has to decorrelate
 //! permutations; it costs one multiply-add per (shingle, permutation). Baseline x86-64 has no
 //! vector 64-bit multiply, so on CPUs with AVX2 or AVX-512 (detected at run time) the same hash
-//! is computed in 32-bit halves, 32 or 64 permutations per loop, bit-identical ([`Kernel`]). Its
-//! estimates are checked for bias against exact
-//! Jaccard in the tests. Signatures are 32-bit: a collision of two different minima at 32 bits
-//! (≈ 2^-32 per position) is far below the estimator's own noise, and halves memory against
-//! 64-bit minima.
+//! is computed in 32-bit halves, 32 or 64 permutations per loop, bit-identical ([`Kernel`]).
+//! Its estimates are checked for bias against exact Jaccard in the tests. Signatures are
+//! 32-bit: a collision of two different minima at 32 bits (≈ 2^-32 per position) is far below
+//! the estimator's own noise, and halves memory against 64-bit minima.
 
 /// Computes signatures with a fixed family of permutations.
 #[derive(Clone, Debug)]
@@ -53,7 +52,10 @@ impl Kernel {
     pub fn detect() -> Kernel {
         #[cfg(target_arch = "x86_64")]
         {
-            if std::arch::is_x86_feature_detected!("avx512f")
+            // `avx2` too: the AVX-512 kernel's target features imply it, and a virtual CPU
+            // may report AVX-512 with AVX2 masked off.
+            if std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("avx512f")
                 && std::arch::is_x86_feature_detected!("avx512vl")
                 && std::arch::is_x86_feature_detected!("avx512dq")
                 && std::arch::is_x86_feature_detected!("avx512bw")
@@ -71,12 +73,21 @@ impl Kernel {
     pub fn is_supported(self) -> bool {
         match self {
             Kernel::Portable => true,
-            Kernel::Avx2 => matches!(Kernel::detect(), Kernel::Avx2 | Kernel::Avx512),
+            Kernel::Avx2 => {
+                #[cfg(target_arch = "x86_64")]
+                {
+                    std::arch::is_x86_feature_detected!("avx2")
+                }
+                #[cfg(not(target_arch = "x86_64"))]
+                {
+                    false
+                }
+            }
             Kernel::Avx512 => Kernel::detect() == Kernel::Avx512,
         }
     }
 
-    /// Lower-case name, as printed by `scan -v`.
+    /// Lower-case name (the benchmarks name their lines with it).
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Portable => "portable",

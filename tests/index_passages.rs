@@ -518,6 +518,37 @@ fn passages_survive_add_and_compact_and_scan_index_equals_scan() {
 // ---------------------------------------------------------------------------------------
 // The committed format-2 fixture
 
+/// `index add --passages` without `--min-passage-words` takes the index's value (it used to
+/// compare the flag's default, 10, and refuse an index built with another).
+#[test]
+fn add_with_passages_alone_takes_the_index_min_words() {
+    let dir = passage_corpus(40, 2);
+    let d = dir.path();
+    let args = |line: &'static str| line.split(' ').collect::<Vec<_>>();
+    run_in(
+        d,
+        &args("index build b1 --index idx --passages --min-passage-words 14"),
+    );
+    run_in(d, &args("index add b2 --index idx --passages"));
+    let stats: Value =
+        serde_json::from_slice(&run_in(d, &["index", "stats", "idx", "--format", "json"])).unwrap();
+    assert_eq!(stats["passages"]["params"]["min_words"], 14);
+    let err = fail_in(
+        d,
+        &args("index add b2 --index idx --passages --min-passage-words 10"),
+    );
+    assert!(err.contains("--min-passage-words 10 (index: 14)"), "{err}");
+    // `scan --index -v` times writing the report, as `scan` does.
+    let out = crate::util::neardup()
+        .current_dir(d)
+        .args(["scan", "--index", "idx", "--passages", "-v", "-o", "r.json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("timing: write"), "{stderr}");
+}
+
 #[test]
 fn the_format_2_fixture_still_reads() {
     let root = PathBuf::from(repo_path(""));

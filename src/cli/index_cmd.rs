@@ -14,8 +14,8 @@ use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Subcommand, ValueEnum};
 
 use super::{
-    with_threads, write_out, write_report, CliError, InputArgs, MatchArgs, PassageArgs, RunArgs,
-    ScanArgs,
+    with_threads, write_out, write_report_timed, CliError, InputArgs, MatchArgs, PassageArgs,
+    RunArgs, ScanArgs,
 };
 use crate::config::{Config, Params};
 use crate::error::Error;
@@ -263,8 +263,14 @@ fn write(args: WriteArgs, given: &Given, create: bool) -> Result<ExitCode, CliEr
         } else {
             let existing = Index::open(&args.index)?;
             let mut config = given.config(existing.params(), &args.matching);
-            // Passage flags given to `add` must be the index's; left out, the index's apply.
-            config.passages = args.passage.config();
+            // Passage flags given to `add` must be the index's; left out, the index's apply
+            // (so `--passages` alone only asks that the index has them).
+            if args.passage.passages && existing.passage_params().is_none() {
+                return Err(crate::index::writer::no_passages(&args.index));
+            }
+            if given.has("min_passage_words") {
+                config.passages = args.passage.config();
+            }
             drop(existing);
             IndexWriter::open(&args.index, Some(&config))?
         };
@@ -415,15 +421,16 @@ pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliE
             index.scan_with_progress(verify, progress.clone())
         }
     });
-    args.run.finish(&progress);
-    let mut report = report??;
+    let mut report = args.run.finish_on_error(report, &progress)?;
     report.label_boilerplate(args.run.boilerplate_min_docs);
     if !args.run.quiet {
         for s in &report.skipped {
             eprintln!("neardup: warning: {}: {}", s.path, s.reason);
         }
     }
-    write_report(&report, args.format, args.output.as_deref())?;
+    let written = write_report_timed(&report, args.format, args.output.as_deref(), &progress);
+    args.run.finish(&progress);
+    written?;
     Ok(if args.fail_on_duplicates && report.has_duplicates() {
         ExitCode::from(1)
     } else {

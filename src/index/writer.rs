@@ -124,6 +124,11 @@ impl IndexWriter {
 
     fn with_lock(dir: &Path, lock: WriterLock, config: Option<&Config>) -> Result<IndexWriter> {
         let index = Index::open(dir)?;
+        if index.passage_params().is_some() {
+            // New segments get this build's passage anchors: refuse an index whose anchors were
+            // made differently rather than mix the two.
+            index.usable_passage_params()?;
+        }
         if let Some(config) = config {
             check_params(dir, index.params(), &config.params()?)?;
             if let Some(p) = &config.passages {
