@@ -489,6 +489,18 @@ static ARABIC_BLOCK: std::sync::LazyLock<[(Action, bool); 256]> = std::sync::Laz
     })
 });
 
+/// The index into [`ARABIC_BLOCK`] of the character at `bytes[at..]` when it lies in
+/// `U+0600–U+06FF` (UTF-8 lead bytes D8–DB, then one continuation byte).
+#[inline]
+fn arabic_block_offset(bytes: &[u8], at: usize) -> Option<usize> {
+    match (bytes.get(at), bytes.get(at + 1)) {
+        (Some(&lead @ 0xD8..=0xDB), Some(&next)) => {
+            Some(usize::from(lead - 0xD8) << 6 | usize::from(next & 0x3F))
+        }
+        _ => None,
+    }
+}
+
 /// Rules 3–6 in one pass over `text`, into `out`.
 ///
 /// `text` is NFKC, case-folded text, or, with `icu_free`, any text: then the pass stops and
@@ -513,9 +525,7 @@ fn fold_into(text: &str, out: &mut impl Sink, icu_free: bool) -> Option<bool> {
                 folded => Action::Map(folded as char),
             };
             (action, lead as char, 1)
-        } else if let (0xD8..=0xDB, Some(&next)) = (lead, bytes.get(at + 1)) {
-            // Lead bytes D8–DB encode U+0600–U+06FF; `next` is the continuation byte.
-            let offset = usize::from(lead - 0xD8) << 6 | usize::from(next & 0x3F);
+        } else if let Some(offset) = arabic_block_offset(bytes, at) {
             let (action, skips) = arabic[offset];
             if icu_free && !skips {
                 return None;
@@ -563,17 +573,10 @@ fn fold_into(text: &str, out: &mut impl Sink, icu_free: bool) -> Option<bool> {
         loop {
             match bytes.get(at) {
                 Some(b'a'..=b'z' | b'0'..=b'9') => at += 1,
-                Some(&lead @ 0xD8..=0xDB) => match bytes.get(at + 1) {
-                    Some(&next) => {
-                        let offset = usize::from(lead - 0xD8) << 6 | usize::from(next & 0x3F);
-                        match arabic[offset] {
-                            (Action::Keep, skips) if skips || !icu_free => at += 2,
-                            _ => break,
-                        }
-                    }
-                    None => break,
+                _ => match arabic_block_offset(bytes, at).map(|offset| arabic[offset]) {
+                    Some((Action::Keep, skips)) if skips || !icu_free => at += 2,
+                    _ => break,
                 },
-                _ => break,
             }
         }
         if at > run_start {
