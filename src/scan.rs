@@ -395,17 +395,12 @@ impl Scanner {
         &self,
         corpus: &Texts<'_>,
         paragraph: u32,
-        scratch: &mut ExactScratch,
+        (norm, scratch): (&mut String, &mut ShingleScratch),
         out: &mut Vec<u64>,
     ) -> Option<()> {
         let text = corpus.text(paragraph)?;
-        normalize_into(&text, &mut scratch.norm);
-        shingle::shingle_into(
-            &scratch.norm,
-            self.params.shingle,
-            &mut scratch.shingle,
-            out,
-        );
+        normalize_into(&text, norm);
+        shingle::shingle_into(norm, self.params.shingle, scratch, out);
         Some(())
     }
 
@@ -417,16 +412,15 @@ impl Scanner {
         (a, b): (u32, u32),
         scratch: &mut ExactScratch,
     ) -> Option<f64> {
-        let (mut set_a, mut set_b) = (
-            std::mem::take(&mut scratch.a),
-            std::mem::take(&mut scratch.b),
-        );
-        let similarity = self
-            .shingles_into(corpus, units.first(a), scratch, &mut set_a)
-            .and_then(|()| self.shingles_into(corpus, units.first(b), scratch, &mut set_b))
-            .map(|()| shingle::jaccard(&set_a, &set_b));
-        (scratch.a, scratch.b) = (set_a, set_b);
-        similarity
+        let ExactScratch {
+            norm,
+            shingle: buffers,
+            a: set_a,
+            b: set_b,
+        } = scratch;
+        self.shingles_into(corpus, units.first(a), (norm, buffers), set_a)?;
+        self.shingles_into(corpus, units.first(b), (norm, buffers), set_b)?;
+        Some(shingle::jaccard(set_a, set_b))
     }
 
     /// The MinHash permutations of these parameters.
