@@ -300,3 +300,43 @@ fn gzip_bomb_stops_at_the_bound_without_keep_going() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("--max-file-size"));
     assert!(Path::new(&bomb).exists());
 }
+
+/// The record boundary inside a crawl: a panic extracting one page names that record, and
+/// with --keep-going the other records are still read.
+#[test]
+fn a_panic_on_one_warc_record_names_the_record() {
+    let record = |uri: &str| {
+        let block = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>{SHARED}</p>");
+        format!(
+            "WARC/1.0\r\nWARC-Type: response\r\nWARC-Target-URI: {uri}\r\nContent-Type: \
+             application/http; msgtype=response\r\nContent-Length: {}\r\n\r\n{block}\r\n\r\n",
+            block.len()
+        )
+    };
+    let warc = format!("{}{}", record("http://h/bad"), record("http://h/good"));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.warc");
+    std::fs::write(&path, warc).unwrap();
+    let out = neardup()
+        .env("NEARDUP_INJECT_PANIC", "http://h/bad")
+        .args(["scan", "--keep-going", "--format", "json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let report: Report = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report.stats.documents, 1);
+    assert!(skipped_paths(&report).contains("http://h/bad"));
+    let out = neardup()
+        .env("NEARDUP_INJECT_PANIC", "http://h/bad")
+        .arg("scan")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("c.warc: http://h/bad: internal error"),
+        "{stderr}"
+    );
+}
