@@ -195,6 +195,19 @@ struct InputArgs {
     /// powers of 1024).
     #[arg(long, value_name = "SIZE", value_parser = parse_size)]
     max_file_size: Option<u64>,
+    /// Bound on one document once decompressed (a file, a JSONL line, a WARC record); over it
+    /// is an error, or a skip with --keep-going.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size, default_value = "1G")]
+    max_document_size: u64,
+    /// HTML: elements nested deeper are flattened (text kept), with a warning.
+    #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_HTML_MAX_DEPTH)]
+    max_html_depth: usize,
+    /// HTML: a page is cut after this many elements, with a warning.
+    #[arg(long, value_name = "N", default_value_t = ingest::DEFAULT_HTML_MAX_ELEMENTS)]
+    max_html_elements: usize,
+    /// HTML: a page is cut after this many bytes of markup, with a warning.
+    #[arg(long, value_name = "SIZE", value_parser = parse_size_usize, default_value = "64M")]
+    max_html_bytes: usize,
     /// What standard input (-) holds: decided from its first bytes by default.
     #[arg(long, value_enum, default_value_t = InputFormat::Auto, value_name = "FORMAT")]
     stdin_format: InputFormat,
@@ -210,6 +223,12 @@ impl InputArgs {
             include: self.include.clone(),
             exclude: self.exclude.clone(),
             max_file_size: self.max_file_size,
+            max_document_size: self.max_document_size,
+            html_limits: ingest::HtmlLimits {
+                max_depth: self.max_html_depth,
+                max_elements: self.max_html_elements,
+                max_bytes: self.max_html_bytes,
+            },
             stdin_format: self.stdin_format,
             text_only: false,
         }
@@ -259,6 +278,10 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .map_err(|_| format!("{text:?} is not a size (e.g. 500K, 10M)"))?;
     n.checked_mul(1u64 << shift)
         .ok_or_else(|| format!("{text:?} is too large"))
+}
+
+fn parse_size_usize(text: &str) -> Result<usize, String> {
+    usize::try_from(parse_size(text)?).map_err(|_| format!("{text:?} is too large"))
 }
 
 #[derive(Args, Debug)]
@@ -447,6 +470,19 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // A panic is caught at the document boundary and reported as an error naming the
+    // document; the hook only replaces Rust's multi-line default with one line that says it
+    // is a bug and where, for the report.
+    std::panic::set_hook(Box::new(|info| {
+        let at = info
+            .location()
+            .map(|l| format!(" at {}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "neardup: internal error{at}: {} (a bug: please report it)",
+            crate::error::panic_message(info.payload())
+        );
+    }));
     // Which flags were given, for commands that take their defaults from an index.
     let given = index_cmd::Given::new(&matches);
     let result = match cli.command {

@@ -81,6 +81,19 @@ pub enum Error {
         /// What is wrong and what to do.
         message: String,
     },
+    /// A bug: neardup panicked while processing one document or stage. The panic was caught
+    /// at the document boundary, so the rest of the run is unaffected; under `--keep-going` the
+    /// document is skipped instead.
+    #[error(
+        "{what}: internal error while processing it: {message} (a bug in neardup: please \
+         report it with this input; --keep-going skips it)"
+    )]
+    Internal {
+        /// The document, file or stage concerned.
+        what: String,
+        /// The panic's message.
+        message: String,
+    },
 }
 
 /// Result alias used throughout the crate.
@@ -101,7 +114,23 @@ impl Error {
             } => format!("line {line}: {message}"),
             Error::BadInput { message, .. } => message.clone(),
             Error::InvalidParameter(m) | Error::Refused(m) => m.clone(),
+            Error::Internal { message, .. } => {
+                format!("internal error while processing it (a bug in neardup): {message}")
+            }
             other => other.to_string(),
+        }
+    }
+
+    /// Run `f`, turning a panic inside it into [`Error::Internal`] naming `what`: the boundary
+    /// around one document, so a bug on one input cannot abort a run (or the Python process
+    /// that called the library).
+    pub(crate) fn catch_panic<T>(what: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+            Ok(result) => result,
+            Err(payload) => Err(Error::Internal {
+                what: what.to_string(),
+                message: panic_message(payload.as_ref()),
+            }),
         }
     }
 
@@ -113,3 +142,30 @@ impl Error {
         }
     }
 }
+
+/// The text a panic carried (`panic!("…")` gives a `&str` or a `String`).
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with no message".to_string()
+    }
+}
+
+/// Test hook, compiled only with debug assertions (so `cargo test` binaries have it and
+/// release builds do not): when the environment variable `NEARDUP_INJECT_PANIC` equals `name`,
+/// panic, as a bug processing that document would. Tests use it to check that a panic becomes
+/// an error naming the document, never an abort.
+#[cfg(debug_assertions)]
+pub(crate) fn injected_panic(name: &str) {
+    if std::env::var_os("NEARDUP_INJECT_PANIC").is_some_and(|v| v == name) {
+        panic!("injected panic for {name} (NEARDUP_INJECT_PANIC)");
+    }
+}
+
+/// Release builds: no hook.
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub(crate) fn injected_panic(_name: &str) {}

@@ -173,7 +173,9 @@ impl Scanner {
         let docs = ingest::load_all_with(&files, options, &mut skipped)?;
         stage.inc(files.len() as u64);
         drop(stage);
-        self.scan_loaded(docs, skipped)
+        // Reading has its boundary per document (ingest); this one keeps a bug in a later
+        // stage from aborting the caller (the CLI, the Python package).
+        Error::catch_panic("scan", || self.scan_loaded(docs, skipped))
     }
 
     /// Scan files and directories (every input format [`ingest`] reads, found recursively),
@@ -196,7 +198,7 @@ impl Scanner {
                 w[0].path
             )));
         }
-        self.scan_loaded(docs, Vec::new())
+        Error::catch_panic("scan", || self.scan_loaded(docs, Vec::new()))
     }
 
     fn scan_loaded(&self, docs: Vec<Document>, mut skipped: Vec<Skipped>) -> Result<Report> {
@@ -346,6 +348,8 @@ impl Scanner {
             .par_iter()
             .enumerate()
             .map(|(i, d)| {
+                #[cfg(debug_assertions)]
+                crate::error::injected_panic(&format!("scan:{}", d.path));
                 let mut out = Vec::new();
                 ingest::split_paragraphs(DocId(i as u32), &d.bytes, self.params.split, &mut out);
                 out

@@ -259,3 +259,47 @@ fn output_to_a_named_pipe_writes_into_it_instead_of_replacing_it() {
     let text = reader.join().unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
 }
+
+/// Issue 11: 40,000 nested `<div>`s overflowed the stack (abort, signal 6) after minutes of
+/// quadratic parsing; other deep shapes went the same way. Each must now give its text.
+#[test]
+fn deeply_nested_html_shapes_give_their_text_instead_of_a_stack_overflow() {
+    let shapes = [
+        (
+            "divs",
+            format!("{}text{}", "<div>".repeat(40_000), "</div>".repeat(40_000)),
+        ),
+        ("bold", format!("{}text", "<b>".repeat(40_000))),
+        (
+            "tables",
+            format!("{}text", "<table><tr><td>".repeat(10_000)),
+        ),
+        (
+            "links in divs",
+            format!("{}text", "<a href=x><div>".repeat(20_000)),
+        ),
+        (
+            "reopened formatting",
+            format!("{}text", "<p><b id=1></p>".repeat(20_000)),
+        ),
+        ("lists", format!("{}text", "<ul><li>".repeat(20_000))),
+        (
+            "self-closed divs",
+            format!("{}text", "<div/>".repeat(40_000)),
+        ),
+    ];
+    for (name, body) in shapes {
+        let page = format!("<html><body>{body}</body></html>");
+        let dir = corpus(&[("page.html", page.as_bytes())]);
+        let out = neardup()
+            .arg("paragraphs")
+            .arg(dir.path().join("page.html"))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains(r#""text":"text""#),
+            "{name}: no paragraph"
+        );
+    }
+}

@@ -8,6 +8,7 @@ mod cli;
 mod dedup;
 mod determinism;
 mod eval;
+mod hostile;
 mod index;
 mod index_passages;
 mod inputs;

@@ -58,7 +58,15 @@ pub type Reader<'a> = Box<dyn BufRead + Send + 'a>;
 
 /// Wrap `source` in the decompressor its magic number calls for. `named` is what the file
 /// name promises: a mismatch with the magic is an error (an empty stream is never one).
-pub fn open<'a, R: Read + Send + 'a>(mut source: R, named: Compression) -> io::Result<Reader<'a>> {
+pub fn open<'a, R: Read + Send + 'a>(source: R, named: Compression) -> io::Result<Reader<'a>> {
+    open_detected(source, named).map(|(reader, _)| reader)
+}
+
+/// [`open`], also saying which compression the magic number showed.
+pub fn open_detected<'a, R: Read + Send + 'a>(
+    mut source: R,
+    named: Compression,
+) -> io::Result<(Reader<'a>, Compression)> {
     // Pipes may deliver a byte at a time: read until the magic's 4 bytes are in or EOF, then
     // put them back in front of the stream.
     let mut head = Vec::with_capacity(4);
@@ -89,7 +97,7 @@ pub fn open<'a, R: Read + Send + 'a>(mut source: R, named: Compression) -> io::R
         ));
     }
     let buffered = BufReader::with_capacity(1 << 16, io::Cursor::new(head).chain(source));
-    Ok(match found {
+    let reader: Reader<'a> = match found {
         Compression::None => Box::new(buffered),
         Compression::Gzip => Box::new(BufReader::with_capacity(
             1 << 16,
@@ -99,7 +107,8 @@ pub fn open<'a, R: Read + Send + 'a>(mut source: R, named: Compression) -> io::R
             1 << 16,
             ZstdReader::new(buffered)?,
         )),
-    })
+    };
+    Ok((reader, found))
 }
 
 /// Reads every frame of a zstd stream (ruzstd's decoder reads one frame).
@@ -138,5 +147,73 @@ impl<R: BufRead> Read for ZstdReader<R> {
             }
             self.decoder = Some(StreamingDecoder::new(source).map_err(zstd_error)?);
         }
+    }
+}
+
+/// A stream that fails once more than `limit` bytes have come out of it: the bound on what one
+/// (decompressed) file may hold, so a decompression bomb stops with an error instead of
+/// filling memory or disk.
+pub struct Limited<R> {
+    inner: R,
+    limit: u64,
+    passed: u64,
+    flag: &'static str,
+}
+
+impl<R: BufRead> Limited<R> {
+    /// Bound `inner` to `limit` bytes; `flag` names the option that sets the limit, for the
+    /// error message.
+    pub fn new(inner: R, limit: u64, flag: &'static str) -> Self {
+        Limited {
+            inner,
+            limit,
+            passed: 0,
+            flag,
+        }
+    }
+
+    fn check(&self) -> io::Result<()> {
+        if self.passed > self.limit {
+            return Err(over_limit(self.limit, self.flag));
+        }
+        Ok(())
+    }
+}
+
+/// The error of a stream or record over its size bound.
+pub fn over_limit(limit: u64, flag: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "more than {limit} bytes once decompressed, over the limit ({flag} raises it; a \
+             decompression bomb?)"
+        ),
+    )
+}
+
+impl<R: BufRead> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.check()?;
+        let n = self.inner.read(buf)?;
+        self.passed += n as u64;
+        self.check()?;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Limited<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.check()?;
+        // Never hand out more than one byte past the limit: what is consumed beyond it fails
+        // the next call.
+        let room = (self.limit - self.passed).saturating_add(1);
+        let buf = self.inner.fill_buf()?;
+        let len = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        Ok(&buf[..len])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.passed += amt as u64;
+        self.inner.consume(amt);
     }
 }

@@ -137,14 +137,31 @@ fn trim_start(b: &[u8]) -> &[u8] {
 }
 
 /// Decode and extract a page: the text of its paragraphs, one per line, separated by blank
-/// lines (what an HTML [`super::Document`] holds).
+/// lines (what an HTML [`super::Document`] holds), within the default [`HtmlLimits`].
 pub fn page_text(bytes: &[u8], declared: Option<&str>) -> String {
-    let decoded = decode(bytes, declared);
-    extract_paragraphs(&decoded.text).join("\n\n")
+    page_text_with(bytes, declared, &HtmlLimits::default()).0
 }
 
-/// The article's paragraphs: the title, then the main content's block elements.
+/// [`page_text`] within `limits`, with one message per limit the page hit (its text is then
+/// extracted up to the limit).
+pub fn page_text_with(
+    bytes: &[u8],
+    declared: Option<&str>,
+    limits: &HtmlLimits,
+) -> (String, Vec<String>) {
+    let decoded = decode(bytes, declared);
+    let (html, warnings) = bound_markup(&decoded.text, limits);
+    (extract_bounded(&html).join("\n\n"), warnings)
+}
+
+/// The article's paragraphs: the title, then the main content's block elements. The page is
+/// first bounded by [`bound_markup`] with the default limits.
 pub fn extract_paragraphs(html: &str) -> Vec<String> {
+    extract_bounded(&bound_markup(html, &HtmlLimits::default()).0)
+}
+
+/// [`extract_paragraphs`] of markup already bounded.
+fn extract_bounded(html: &str) -> Vec<String> {
     let config = dom_smoothie::Config {
         // Bounds the work on enormous pages (readability.js has the same knob).
         max_elements_to_parse: 100_000,
@@ -190,10 +207,320 @@ pub fn extract_paragraphs(html: &str) -> Vec<String> {
 /// detection and no boilerplate removal (scripts and styles still go). For reference
 /// extractions, such as readability.js's expected output in the quality measurement.
 pub fn block_paragraphs(html: &str) -> Vec<String> {
-    let dom = Dom::from(html);
+    let dom = Dom::from(bound_markup(html, &HtmlLimits::default()).0.as_ref());
     let mut out = Vec::new();
     collect_blocks(&dom.root(), &mut out);
     out
+}
+
+pub use super::HtmlLimits;
+
+/// Void elements never take content, so they never nest.
+const VOID: &[&str] = &[
+    "area", "base", "br", "col", "embed", "hr", "img", "input", "keygen", "link", "meta", "param",
+    "source", "track", "wbr", "basefont", "bgsound", "frame",
+];
+
+/// Elements whose content the tokenizer reads as text up to their end tag.
+const RAW_TEXT: &[&str] = &[
+    "script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript",
+];
+
+/// Elements the tree builder reopens after an unrelated end tag closed them (the "active
+/// formatting elements").
+const FORMATTING: &[&str] = &[
+    "a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u",
+];
+
+/// Elements an end tag cannot close across ("scope" boundaries of the HTML tree builder).
+const SCOPE_BOUNDARY: &[&str] = &[
+    "applet",
+    "caption",
+    "html",
+    "table",
+    "td",
+    "th",
+    "marquee",
+    "object",
+    "template",
+    "svg",
+    "math",
+    "foreignobject",
+    "desc",
+    "button",
+    "ol",
+    "ul",
+];
+
+/// Start tags that close an open `<p>` on top of the stack (HTML tree construction, "in body").
+const CLOSES_P: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "center",
+    "details",
+    "dialog",
+    "dir",
+    "div",
+    "dl",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "header",
+    "hgroup",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "p",
+    "section",
+    "summary",
+    "ul",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "pre",
+    "listing",
+    "form",
+    "table",
+    "hr",
+];
+
+/// Start tags that close an element of the same name on top of the stack.
+const CLOSES_SAME: &[&str] = &["li", "dt", "dd", "option", "tr", "td", "th"];
+
+/// One element open in [`bound_markup`]'s model of the tree.
+struct Open {
+    name: String,
+    /// Its tags were left out (it lies below the depth limit).
+    dropped: bool,
+}
+
+/// Make `html` safe to hand to the parser: nesting at most `limits.max_depth` deep, at most
+/// `limits.max_elements` elements and `limits.max_bytes` bytes. Returns the markup (borrowed
+/// when nothing was changed) and one message per limit hit.
+///
+/// A single linear pass over the tags models the tree the HTML parser will build: a stack of
+/// open elements, end tags closing the nearest match not behind a scope boundary, the implied
+/// closes of `<p>`, `<li>` and table cells, and formatting elements the parser reopens. The
+/// model errs towards counting too deep (flattening sooner), never too shallow, so the parser's
+/// tree — and with it the parser's own quadratic scope checks and the recursion of what walks
+/// the tree afterwards (readability, serialisation) — stays within the limit.
+pub fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, str>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let mut html = html;
+    if html.len() > limits.max_bytes {
+        let mut cut = limits.max_bytes;
+        while !html.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        warnings.push(format!(
+            "{} bytes of markup, over the limit of {} (--max-html-bytes): the rest was not read",
+            html.len(),
+            limits.max_bytes
+        ));
+        html = &html[..cut];
+    }
+    let b = html.as_bytes();
+    let mut out = String::new();
+    // `html[copied..]` is not yet in `out`; `out` stays empty while nothing changes.
+    let mut copied = 0;
+    let mut changed = false;
+    let mut stack: Vec<Open> = Vec::new();
+    // Formatting elements closed by an unrelated end tag, which the parser may reopen.
+    let mut reopen = 0usize;
+    let mut elements = 0usize;
+    let mut flattened = 0usize;
+    let mut foreign = 0usize; // open <svg>/<math>: self-closing tags are honoured there
+    let mut i = 0;
+    let splice = |out: &mut String, copied: &mut usize, from: usize, to: usize, with: &str| {
+        out.push_str(&html[*copied..from]);
+        out.push_str(with);
+        *copied = to;
+    };
+    while let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) {
+        let next = b.get(lt + 1).copied().unwrap_or(0);
+        if b[lt..].starts_with(b"<!--") {
+            i = find(&b[lt + 4..], b"-->").map_or(b.len(), |e| lt + 4 + e + 3);
+            continue;
+        }
+        if next == b'!' || next == b'?' {
+            i = memchr::memchr(b'>', &b[lt..]).map_or(b.len(), |e| lt + e + 1);
+            continue;
+        }
+        let is_end = next == b'/';
+        let name_start = if is_end { lt + 2 } else { lt + 1 };
+        if !b.get(name_start).is_some_and(|c| c.is_ascii_alphabetic()) {
+            i = lt + 1;
+            continue;
+        }
+        let name_end = b[name_start..]
+            .iter()
+            .position(|c| c.is_ascii_whitespace() || *c == b'/' || *c == b'>')
+            .map_or(b.len(), |e| name_start + e);
+        let Some(tag_end) = tag_end(b, name_end) else {
+            break; // a tag cut off by the end of the page: the parser drops it
+        };
+        let name = html[name_start..name_end].to_ascii_lowercase();
+        i = tag_end;
+        if is_end {
+            if let Some(at) = find_open(&stack, &name, limits.max_depth + 16) {
+                for open in stack.drain(at + 1..) {
+                    if !open.dropped && FORMATTING.contains(&open.name.as_str()) {
+                        reopen += 1;
+                    }
+                    if open.name == "svg" || open.name == "math" {
+                        foreign = foreign.saturating_sub(1);
+                    }
+                }
+                let open = stack.pop().expect("found above");
+                if open.name == "svg" || open.name == "math" {
+                    foreign = foreign.saturating_sub(1);
+                }
+                if open.dropped {
+                    changed = true;
+                    splice(&mut out, &mut copied, lt, tag_end, "");
+                }
+            } else if FORMATTING.contains(&name.as_str()) {
+                reopen = reopen.saturating_sub(1);
+            }
+            continue;
+        }
+        elements += 1;
+        if elements > limits.max_elements {
+            warnings.push(format!(
+                "more than {} elements (--max-html-elements): the page was cut at byte {lt}",
+                limits.max_elements
+            ));
+            changed = true;
+            splice(&mut out, &mut copied, lt, b.len(), "");
+            break;
+        }
+        if VOID.contains(&name.as_str()) {
+            continue;
+        }
+        let self_closing = b[..tag_end - 1].ends_with(b"/");
+        if self_closing && foreign > 0 {
+            continue;
+        }
+        if let Some(top) = stack.last() {
+            let closes = (top.name == "p" && CLOSES_P.contains(&name.as_str()))
+                || (top.name == name && CLOSES_SAME.contains(&name.as_str()));
+            if closes {
+                // Its end tag, if one comes, is then stray: the parser ignores it.
+                stack.pop();
+            }
+        }
+        let dropped = stack.len() + reopen >= limits.max_depth;
+        if dropped {
+            flattened += 1;
+            changed = true;
+            let with = if BLOCKS.contains(&name.as_str()) {
+                "<br>"
+            } else {
+                ""
+            };
+            splice(&mut out, &mut copied, lt, tag_end, with);
+        } else if name == "svg" || name == "math" {
+            foreign += 1;
+        }
+        if RAW_TEXT.contains(&name.as_str()) || name == "plaintext" {
+            // Its content is text to the parser: skip to its end tag (none for plaintext).
+            let close = if name == "plaintext" {
+                None
+            } else {
+                find_end_tag(b, tag_end, &name)
+            };
+            match close {
+                Some((start, end)) => {
+                    if dropped {
+                        splice(&mut out, &mut copied, start, end, "");
+                    }
+                    i = end;
+                }
+                None => {
+                    i = b.len();
+                }
+            }
+            continue;
+        }
+        stack.push(Open { name, dropped });
+    }
+    if flattened > 0 {
+        warnings.push(format!(
+            "HTML nested deeper than {} levels (--max-html-depth): {flattened} element(s) \
+             below that were flattened, their text kept",
+            limits.max_depth
+        ));
+    }
+    if !changed {
+        return (Cow::Borrowed(html), warnings);
+    }
+    out.push_str(&html[copied..]);
+    (Cow::Owned(out), warnings)
+}
+
+/// The open element an end tag `</name>` closes: the nearest of that name, unless a scope
+/// boundary lies between (the parser then ignores the end tag). Only the top `window` entries
+/// are searched, so stray end tags on a deep stack cost constant time; a match further down is
+/// treated as none (the model then counts too deep, the safe side).
+fn find_open(stack: &[Open], name: &str, window: usize) -> Option<usize> {
+    let skip = stack.len().saturating_sub(window);
+    for (at, open) in stack.iter().enumerate().skip(skip).rev() {
+        if open.name == name {
+            return Some(at);
+        }
+        if SCOPE_BOUNDARY.contains(&open.name.as_str()) {
+            return None;
+        }
+    }
+    None
+}
+
+/// The index after the `>` ending a tag whose name ends at `from`; quoted attribute values
+/// may hold `>`.
+fn tag_end(b: &[u8], from: usize) -> Option<usize> {
+    let mut i = from;
+    let mut after_eq = false;
+    while i < b.len() {
+        match b[i] {
+            b'>' => return Some(i + 1),
+            q @ (b'"' | b'\'') if after_eq => {
+                i = memchr::memchr(q, &b[i + 1..]).map(|e| i + 1 + e)?;
+                after_eq = false;
+            }
+            b'=' => after_eq = true,
+            c if c.is_ascii_whitespace() => {}
+            _ => after_eq = false,
+        }
+        i += 1;
+    }
+    None
+}
+
+/// Where the end tag `</name` of a raw-text element starts and ends, searching from `from`.
+fn find_end_tag(b: &[u8], from: usize, name: &str) -> Option<(usize, usize)> {
+    let mut i = from;
+    while let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) {
+        let n = lt + 2;
+        if b.get(lt + 1) == Some(&b'/')
+            && b.len() >= n + name.len()
+            && b[n..n + name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && !b
+                .get(n + name.len())
+                .is_some_and(|c| c.is_ascii_alphanumeric())
+        {
+            let end = tag_end(b, n + name.len()).unwrap_or(b.len());
+            return Some((lt, end));
+        }
+        i = lt + 1;
+    }
+    None
 }
 
 /// Elements whose content is never article text. (`form` is not one: ASP.NET pages wrap the

@@ -46,9 +46,12 @@ pub fn read(
     let mut line_no: u64 = 0;
     loop {
         line.clear();
-        match reader.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => line_no += 1,
+        let cut = match read_line(&mut reader, &mut line, options.max_document_size) {
+            Ok((0, _)) => break,
+            Ok((_, too_long)) => {
+                line_no += 1;
+                too_long
+            }
             Err(e) => {
                 // A truncated or corrupt compressed stream: keep what was read, say where.
                 let err = Error::BadInput {
@@ -66,8 +69,16 @@ pub fn read(
                 }
                 return Err(err);
             }
-        }
-        match record(&line, line_no, options) {
+        };
+        let parsed = if cut {
+            Err(format!(
+                "line longer than {} bytes (--max-document-size raises the limit)",
+                options.max_document_size
+            ))
+        } else {
+            record(&line, line_no, options)
+        };
+        match parsed {
             Ok(None) => {}
             Ok(Some((id, text))) => out.push(Loaded::Document(Document {
                 path: format!("{display}#{id}"),
@@ -88,6 +99,56 @@ pub fn read(
         }
     }
     Ok(out)
+}
+
+/// Read one line into `line`, keeping at most `limit` bytes of it: memory stays bounded
+/// whatever the line's length. The rest of a longer line is read and dropped. Returns the
+/// bytes kept (0 at the end of the stream) and whether the line was cut.
+fn read_line(
+    reader: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    limit: u64,
+) -> std::io::Result<(usize, bool)> {
+    // limit + 1: a line of exactly `limit` bytes still fits with its newline.
+    let keep = usize::try_from(limit.saturating_add(1)).unwrap_or(usize::MAX);
+    let mut n = 0;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((n, false));
+        }
+        let room = keep - line.len().min(keep);
+        let (take, ends) = match memchr::memchr(b'\n', buf) {
+            Some(i) if i < room => (i + 1, true),
+            _ => (buf.len().min(room), false),
+        };
+        line.extend_from_slice(&buf[..take]);
+        reader.consume(take);
+        n += take;
+        if ends {
+            return Ok((n, false));
+        }
+        if line.len() >= keep {
+            break;
+        }
+    }
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            break;
+        }
+        match memchr::memchr(b'\n', buf) {
+            Some(i) => {
+                reader.consume(i + 1);
+                break;
+            }
+            None => {
+                let len = buf.len();
+                reader.consume(len);
+            }
+        }
+    }
+    Ok((n, true))
 }
 
 /// One line → `(id, text)`, `None` for a blank line, or what is wrong with it.

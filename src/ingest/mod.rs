@@ -38,6 +38,8 @@ pub mod compress;
 #[cfg(feature = "html")]
 pub mod html;
 pub mod jsonl;
+#[cfg(all(test, feature = "html"))]
+mod proptests;
 #[cfg(feature = "html")]
 pub mod warc;
 
@@ -189,6 +191,40 @@ impl InputFormat {
     }
 }
 
+/// Per-page limits that keep extraction linear in the page's size and its stack bounded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HtmlLimits {
+    /// Elements nested deeper than this are flattened: their tags are dropped (a block's tag
+    /// becomes a `<br>`, so paragraph breaks stay), their content kept.
+    pub max_depth: usize,
+    /// Elements (start tags) read from one page; the page is cut before the next one.
+    pub max_elements: usize,
+    /// Bytes of decoded markup read from one page; the page is cut there.
+    pub max_bytes: usize,
+}
+
+/// Blink caps the DOM depth its parser builds at 512 for the same reason; real pages stay far
+/// below (a few dozen levels).
+pub const DEFAULT_HTML_MAX_DEPTH: usize = 512;
+/// Five times readability.js's `maxElemsToParse` guard: enough for any article page.
+pub const DEFAULT_HTML_MAX_ELEMENTS: usize = 500_000;
+/// 64 MiB of markup: the largest real pages are a few MiB.
+pub const DEFAULT_HTML_MAX_BYTES: usize = 64 << 20;
+
+impl Default for HtmlLimits {
+    fn default() -> Self {
+        HtmlLimits {
+            max_depth: DEFAULT_HTML_MAX_DEPTH,
+            max_elements: DEFAULT_HTML_MAX_ELEMENTS,
+            max_bytes: DEFAULT_HTML_MAX_BYTES,
+        }
+    }
+}
+
+/// Default bound on the decompressed bytes of one file or record: a gzip or zstd bomb stops
+/// here rather than filling memory.
+pub const DEFAULT_MAX_DOCUMENT_SIZE: u64 = 1 << 30;
+
 /// How inputs are found and read. Start from [`InputOptions::default`] and change fields.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -206,8 +242,14 @@ pub struct InputOptions {
     pub include: Vec<String>,
     /// Directory walks leave out files and directories matching one of these globs.
     pub exclude: Vec<String>,
-    /// Directory walks skip files larger than this many bytes on disk, with a warning.
+    /// Directory walks skip files larger than this many bytes on disk, with a warning; it also
+    /// bounds the decompressed bytes of any one file or record.
     pub max_file_size: Option<u64>,
+    /// Bound on the decompressed bytes of one file or record (default
+    /// [`DEFAULT_MAX_DOCUMENT_SIZE`]); over it is an error, or a skip under `keep_going`.
+    pub max_document_size: u64,
+    /// Limits on one HTML page (nesting depth, elements, bytes of markup).
+    pub html_limits: HtmlLimits,
     /// What standard input (`-`) holds.
     pub stdin_format: InputFormat,
     /// Take plain-text files (`.txt`, `.md`) only and skip others with a warning: for
@@ -226,6 +268,8 @@ impl Default for InputOptions {
             include: Vec::new(),
             exclude: Vec::new(),
             max_file_size: None,
+            max_document_size: DEFAULT_MAX_DOCUMENT_SIZE,
+            html_limits: HtmlLimits::default(),
             stdin_format: InputFormat::Auto,
             text_only: false,
         }
@@ -283,7 +327,19 @@ pub fn discover_with(
                 });
                 continue;
             }
-            Err(e) => return Err(Error::io(root, "access", e)),
+            Err(e) => match dangling_link(root) {
+                Some(target) => {
+                    return Err(Error::BadInput {
+                        path: root.clone(),
+                        line: None,
+                        message: format!(
+                            "broken symbolic link to {} (no such file)",
+                            target.display()
+                        ),
+                    })
+                }
+                None => return Err(Error::io(root, "access", e)),
+            },
         };
         if !meta.is_dir() {
             files.push(InputFile {
@@ -302,6 +358,14 @@ pub fn discover_with(
                     || !e.file_type().is_dir()
                     || !matches_globs(&exclude, e.path().strip_prefix(root).unwrap_or(e.path()))
             });
+        // Skips are named as the files' documents would be: relative to the root given.
+        let name_of = |path: &Path| {
+            if prefix_roots {
+                slash_path(path)
+            } else {
+                slash_path(path.strip_prefix(root).unwrap_or(path))
+            }
+        };
         for entry in walk {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -319,18 +383,31 @@ pub fn discover_with(
                         });
                         continue;
                     }
-                    if keep_going {
-                        skipped.push(Skipped {
-                            path: slash_path(&path),
-                            reason: format!("cannot read: {e}"),
-                            error: true,
-                        });
-                        continue;
-                    }
-                    let source = e
-                        .into_io_error()
-                        .unwrap_or_else(|| std::io::Error::other("filesystem loop"));
-                    return Err(Error::io(path, "read directory", source));
+                    // A stale link or an entry we may not read loses nothing else: warn, list
+                    // it, go on (as ripgrep does). A dangling link is no error: there is no file.
+                    let (reason, error) = match dangling_link(&path) {
+                        Some(target) => (
+                            format!(
+                                "broken symbolic link to {} (no such file)",
+                                slash_path(&target)
+                            ),
+                            false,
+                        ),
+                        None => (
+                            format!(
+                                "cannot read: {}",
+                                e.io_error()
+                                    .map_or_else(|| e.to_string(), |io| io.to_string())
+                            ),
+                            true,
+                        ),
+                    };
+                    skipped.push(Skipped {
+                        path: name_of(&path),
+                        reason,
+                        error,
+                    });
+                    continue;
                 }
             };
             let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
@@ -348,9 +425,20 @@ pub fn discover_with(
             }
             if !file_type.is_file() {
                 // Reading a FIFO would block and a device may never end.
+                let reason = match entry
+                    .path_is_symlink()
+                    .then(|| std::fs::read_link(entry.path()).ok())
+                    .flatten()
+                {
+                    Some(target) => format!(
+                        "symbolic link to {}, not a regular file (FIFO, socket or device)",
+                        slash_path(&target)
+                    ),
+                    None => "not a regular file (FIFO, socket or device)".into(),
+                };
                 skipped.push(Skipped {
-                    path: slash_path(entry.path()),
-                    reason: "not a regular file (FIFO, socket or device)".into(),
+                    path: name_of(entry.path()),
+                    reason,
                     error: false,
                 });
                 continue;
@@ -395,6 +483,15 @@ pub fn discover_with(
     files.sort_by(|a, b| a.display.cmp(&b.display));
     files.dedup_by(|a, b| a.display == b.display);
     Ok(files)
+}
+
+/// The target of `path` when it is a symbolic link whose target does not exist.
+fn dangling_link(path: &Path) -> Option<PathBuf> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_symlink() || std::fs::metadata(path).is_ok() {
+        return None;
+    }
+    std::fs::read_link(path).ok()
 }
 
 /// Whether a file is plain text by its extension (`.txt`, `.md`, any case).
@@ -534,9 +631,25 @@ pub fn load_all_with(
     options: &InputOptions,
     skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<Document>> {
+    // The document boundary: a panic reading one file (a parser bug on hostile input) is
+    // an error naming it, or a skip under keep_going; the other files are read all the same.
     let loaded: Vec<Result<Vec<Loaded>>> = files
         .par_iter()
-        .map(|f| load_documents(f, options))
+        .map(|f| {
+            match Error::catch_panic(&f.display, || {
+                crate::error::injected_panic(&f.display);
+                load_documents(f, options)
+            }) {
+                Err(e @ Error::Internal { .. }) if options.keep_going => {
+                    Ok(vec![Loaded::Skipped(Skipped {
+                        path: f.display.clone(),
+                        reason: e.reason(),
+                        error: true,
+                    })])
+                }
+                other => other,
+            }
+        })
         .collect();
     let mut docs = Vec::with_capacity(files.len());
     for item in loaded {
@@ -622,9 +735,15 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
             Err(e) => return failed(Error::io(&file.path, "open file", e)),
         }
     };
-    let mut reader = match compress::open(source, named_compression) {
+    let (reader, found) = match compress::open_detected(source, named_compression) {
         Ok(r) => r,
         Err(e) => return failed(Error::io(&err_path, "read file", e)),
+    };
+    // What a compressed file decompresses to is bounded by --max-file-size, as the file on
+    // disk is; each document, whatever its source, by --max-document-size.
+    let mut reader: compress::Reader<'_> = match (found, options.max_file_size) {
+        (Compression::None, _) | (_, None) => reader,
+        (_, Some(max)) => Box::new(compress::Limited::new(reader, max, "--max-file-size")),
     };
     let format = match named_format {
         InputFormat::Auto => {
@@ -646,15 +765,17 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
         InputFormat::Warc => warc::read(reader, &err_path, &file.display, options),
         #[cfg(feature = "html")]
         InputFormat::Html => {
-            let bytes = match read_whole(reader) {
+            let bytes = match read_document(reader, options) {
                 Ok(b) => b,
                 Err(e) => return failed(Error::io(&err_path, "read file", e)),
             };
-            let text = html::page_text(&bytes, None);
-            Ok(vec![Loaded::Document(Document {
+            let (text, warnings) = html::page_text_with(&bytes, None, &options.html_limits);
+            let mut out = vec![Loaded::Document(Document {
                 path: file.display.clone(),
                 bytes: text.into_bytes(),
-            })])
+            })];
+            out.extend(limit_warnings(&file.display, warnings));
+            Ok(out)
         }
         #[cfg(not(feature = "html"))]
         InputFormat::Html | InputFormat::Warc => failed(Error::BadInput {
@@ -665,7 +786,7 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
                 .into(),
         }),
         InputFormat::Text | InputFormat::Auto => {
-            let bytes = match read_whole(reader) {
+            let bytes = match read_document(reader, options) {
                 Ok(b) => b,
                 Err(e) => return failed(Error::io(&err_path, "read file", e)),
             };
@@ -674,10 +795,29 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
     }
 }
 
-fn read_whole(mut reader: impl Read) -> std::io::Result<Vec<u8>> {
+/// Read a whole stream as one document, bounded by `--max-document-size`.
+fn read_document(reader: impl Read, options: &InputOptions) -> std::io::Result<Vec<u8>> {
+    let limit = options.max_document_size;
     let mut bytes = Vec::new();
-    reader.read_to_end(&mut bytes)?;
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(compress::over_limit(limit, "--max-document-size"));
+    }
     Ok(bytes)
+}
+
+/// A limit one document hit (its text was kept up to it), as a warning row in `skipped`.
+#[cfg_attr(not(feature = "html"), allow(dead_code))]
+fn limit_warnings(name: &str, warnings: Vec<String>) -> impl Iterator<Item = Loaded> + '_ {
+    warnings.into_iter().map(move |reason| {
+        Loaded::Skipped(Skipped {
+            path: name.to_string(),
+            reason: format!("partly read: {reason}"),
+            error: false,
+        })
+    })
 }
 
 /// The checks of plain text: a NUL byte means a binary file (skipped); invalid UTF-8 is an

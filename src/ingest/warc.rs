@@ -46,7 +46,7 @@ pub fn read(
     let mut number: u64 = 0;
     loop {
         let start = offset;
-        let record = match next_record(&mut reader, &mut offset) {
+        let record = match next_record(&mut reader, &mut offset, options.max_document_size) {
             Ok(None) => break,
             Ok(Some(r)) => r,
             Err(message) => {
@@ -70,14 +70,37 @@ pub fn read(
             }
         };
         number += 1;
-        match page(&record) {
+        match page(&record, options.max_document_size) {
             Ok((uri, body, charset)) => {
-                let text = html::page_text(&body, charset.as_deref());
                 let name = uri.unwrap_or_else(|| format!("{display}#record{number}"));
+                // The record boundary: a panic extracting one page names that record, and
+                // under keep_going the crawl's other records are still read.
+                let extracted = Error::catch_panic(&format!("{display}: {name}"), || {
+                    crate::error::injected_panic(&name);
+                    Ok(html::page_text_with(
+                        &body,
+                        charset.as_deref(),
+                        &options.html_limits,
+                    ))
+                });
+                let (text, warnings) = match extracted {
+                    Ok(t) => t,
+                    Err(e) if options.keep_going => {
+                        out.push(Loaded::Skipped(Skipped {
+                            path: name,
+                            reason: e.reason(),
+                            error: true,
+                        }));
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
+                let warnings = super::limit_warnings(&name, warnings).collect::<Vec<_>>();
                 out.push(Loaded::Document(Document {
                     path: name,
                     bytes: text.into_bytes(),
                 }));
+                out.extend(warnings);
             }
             Err(kind) => *skipped.entry(kind).or_insert(0) += 1,
         }
@@ -101,6 +124,7 @@ pub fn read(
 fn next_record(
     reader: &mut impl BufRead,
     offset: &mut u64,
+    max_size: u64,
 ) -> std::result::Result<Option<Record>, String> {
     let mut line = Vec::new();
     // Records are separated by CRLF CRLF; tolerate any number of blank lines.
@@ -146,6 +170,12 @@ fn next_record(
         .1
         .parse()
         .map_err(|_| "Content-Length is not a number".to_string())?;
+    if length > max_size {
+        return Err(format!(
+            "Content-Length {length} is over the limit of {max_size} bytes for one record \
+             (--max-document-size raises it)"
+        ));
+    }
     let mut block = Vec::with_capacity(length.min(1 << 26) as usize);
     reader
         .take(length)
@@ -165,7 +195,7 @@ type Page = (Option<String>, Vec<u8>, Option<String>);
 
 /// The target URI, HTML body and declared charset of a record holding an HTML page, or the
 /// kind of record it is instead (for the skip count).
-fn page(record: &Record) -> std::result::Result<Page, String> {
+fn page(record: &Record, max_size: u64) -> std::result::Result<Page, String> {
     let warc_type = record
         .header("warc-type")
         .unwrap_or("untyped")
@@ -227,26 +257,36 @@ fn page(record: &Record) -> std::result::Result<Page, String> {
         "gzip" | "x-gzip" => {
             let mut plain = Vec::new();
             if flate2::read::MultiGzDecoder::new(&body[..])
+                .take(max_size.saturating_add(1))
                 .read_to_end(&mut plain)
                 .is_err()
             {
                 return Err("response (corrupt gzip body)".into());
             }
+            if plain.len() as u64 > max_size {
+                return Err("response (gzip body over --max-document-size)".into());
+            }
             body = plain;
         }
         "deflate" => {
             let mut plain = Vec::new();
+            let bound = max_size.saturating_add(1);
             if flate2::read::ZlibDecoder::new(&body[..])
+                .take(bound)
                 .read_to_end(&mut plain)
                 .is_err()
             {
                 plain.clear();
                 if flate2::read::DeflateDecoder::new(&body[..])
+                    .take(bound)
                     .read_to_end(&mut plain)
                     .is_err()
                 {
                     return Err("response (corrupt deflate body)".into());
                 }
+            }
+            if plain.len() as u64 > max_size {
+                return Err("response (deflate body over --max-document-size)".into());
             }
             body = plain;
         }
