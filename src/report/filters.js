@@ -30,8 +30,11 @@
   var texts = null, paths = null;
   var f = form.elements;
 
+  // Case, runs of spaces, Arabic diacritics (harakat, Quranic marks) and tatweel do not
+  // matter to a search, as they do not to the engine: "يوميا" finds "يوميًّا".
+  var marks = /[\u0610-\u061A\u0640\u064B-\u065F\u0670\u06D6-\u06ED]/g;
   function norm(s) {
-    return s.replace(/\s+/g, " ").trim().toLowerCase();
+    return s.replace(marks, "").replace(/\s+/g, " ").trim().toLowerCase();
   }
   // A member's own text: the diff against the representative keeps the representative's
   // deleted words in <del>, which are not part of the member.
