@@ -21,6 +21,7 @@ use crate::progress::Progress;
 use crate::report::{Format, Report};
 use crate::scan::Scanner;
 
+mod docs_cmd;
 mod index_cmd;
 
 /// Find duplicate and near-duplicate paragraphs in collections of articles.
@@ -77,6 +78,14 @@ enum Command {
     /// per edit kind (generated labels) and per true-similarity bucket (with --corpus), and,
     /// with --truth exact, the truly similar pairs the report missed.
     Eval(EvalArgs),
+    /// Print a shell completion script for SHELL (where to install it: see the README).
+    Completions {
+        /// The shell to complete for.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) covering every subcommand: `neardup man | man -l -`.
+    Man,
 }
 
 #[derive(Args, Debug)]
@@ -495,6 +504,13 @@ pub fn run() -> ExitCode {
         Command::Query(args) => index_cmd::query(args, &given),
         Command::Params(args) => params_cmd(args),
         Command::Eval(args) => eval_cmd(args),
+        Command::Completions { shell } => {
+            docs_cmd::completions(shell, &mut BufWriter::new(io::stdout().lock()))
+                .map_err(CliError::Output)
+        }
+        Command::Man => {
+            docs_cmd::man(&mut BufWriter::new(io::stdout().lock())).map_err(CliError::Output)
+        }
     };
     match result {
         Ok(code) => code,

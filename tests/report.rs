@@ -121,8 +121,23 @@ fn html_parses_and_article_text_stays_text() {
         "HTML5 parse errors: {:?}",
         doc.errors
     );
-    // No script and no external resource anywhere.
-    assert_eq!(doc.select(&sel("script")).count(), 0);
+    // One inline script (the filters), no external resource anywhere, and the filter form
+    // hidden until the script shows it, so the page reads the same without JavaScript.
+    assert_eq!(doc.select(&sel("script")).count(), 1);
+    assert_eq!(doc.select(&sel("form#filters[hidden]")).count(), 1);
+    // Every cluster carries what the filters read.
+    let r = report();
+    let items: Vec<_> = doc.select(&sel("details.cl")).collect();
+    assert_eq!(items.len(), r.clusters.len());
+    for d in &items {
+        let attr = |name: &str| d.value().attr(name).unwrap_or_default().to_string();
+        let id: u32 = attr("data-id").parse().unwrap();
+        let c = r.clusters.iter().find(|c| c.id == id).unwrap();
+        assert_eq!(attr("data-size"), c.members.len().to_string());
+        assert_eq!(attr("data-bp"), if c.boilerplate { "1" } else { "0" });
+        assert!(["exact", "near"].contains(&attr("data-kind").as_str()));
+        assert!(["within", "across"].contains(&attr("data-scope").as_str()));
+    }
     assert_eq!(
         doc.select(&sel("link, img, iframe, object, embed")).count(),
         0
@@ -130,7 +145,6 @@ fn html_parses_and_article_text_stays_text() {
     assert_eq!(doc.select(&sel("[src], [style]")).count(), 0);
     // Every table the renderer opened is still intact: summary, boilerplate, articles and
     // one per cluster.
-    let r = report();
     assert_eq!(doc.select(&sel("table")).count(), 3 + r.clusters.len());
     // The hostile paragraph reads back exactly, as text, in its cluster's cells.
     let cells: Vec<String> = doc

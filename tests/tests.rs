@@ -5,6 +5,7 @@ mod util;
 mod accuracy;
 mod arabic;
 mod cli;
+mod cli_docs;
 mod dedup;
 mod determinism;
 mod eval;

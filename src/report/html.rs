@@ -1,11 +1,15 @@
 //! HTML report: one self-contained page for people.
 //!
-//! Input: a [`Report`]. Output: one HTML5 document with inline CSS, no external resources and
-//! no script: a summary (counts, share of bytes, parameters, boilerplate clusters), a
+//! Input: a [`Report`]. Output: one HTML5 document with inline CSS and one inline script, no
+//! external resources: a summary (counts, share of bytes, parameters, boilerplate clusters), a
 //! per-article table and the clusters (largest first, then by representative), each member
-//! with its place, similarity and text, the words that differ from the representative marked.
+//! with its place, similarity and text, the words that differ from the representative marked;
+//! a search box and filters (`filters.js`) over the clusters on the page.
 //! Invariants: every piece of text from the corpus (paths, paragraphs, skip reasons) goes
-//! through [`escape`], so no article can add markup to the page; text cells carry
+//! through [`escape`], so no article can add markup to the page; the script is a constant and
+//! reads the corpus only from the DOM (`textContent`, `data-` attributes holding enum names
+//! and numbers), so no corpus text is ever inside `<script>`; without JavaScript the filter
+//! form stays `hidden` and the page reads as a static document; text cells carry
 //! `dir="auto"` so Arabic lays out right-to-left beside English; beyond [`Limits`] the page
 //! collapses or leaves out clusters and says how many.
 
@@ -81,7 +85,28 @@ del.sub{background:#ece2ff;color:#3b2a6b}
 .var{background:#fff3c4;border-bottom:1px dotted #9a7b00}
 .note{color:#555;font-size:.9em}
 .legend span,.legend ins,.legend del{margin-inline-end:1em}
+#filters{position:sticky;top:0;z-index:1;background:#fff;border-bottom:1px solid #ccc;padding:.5em 0;display:flex;flex-wrap:wrap;gap:.4em;align-items:center}
+#filters[hidden]{display:none}
+#filters input{min-width:14em;font:inherit;padding:.15em .3em}
+#filters select{font:inherit}
+#count{color:#555;font-size:.9em;margin-inline-start:.5em}
 ";
+
+/// The search and filter script: a constant (never corpus text), so nothing in it needs
+/// escaping; it must not contain `</script` (checked by a test).
+const SCRIPT: &str = include_str!("filters.js");
+
+/// The filter form's controls; `write` opens the form, `hidden` until the script shows it (so
+/// a page read without JavaScript has no dead controls), with the number of clusters in the
+/// report (`data-in-report`). The options' values are the `data-` values clusters carry.
+const FORM: &str = "<input type=\"search\" name=\"q\" placeholder=\"Search paragraphs (/)\" aria-label=\"Search paragraphs\" dir=\"auto\" autocomplete=\"off\">
+<input type=\"search\" name=\"path\" placeholder=\"Article path\" aria-label=\"Article path contains\" dir=\"auto\" autocomplete=\"off\">
+<select name=\"kind\" aria-label=\"Kind\"><option value=\"\">any kind</option><option value=\"exact\">exact</option><option value=\"near\">near</option><option value=\"passage\">passage</option></select>
+<select name=\"scope\" aria-label=\"Scope\"><option value=\"\">any scope</option><option value=\"within\">within an article</option><option value=\"across\">across articles</option></select>
+<select name=\"bp\" aria-label=\"Boilerplate\"><option value=\"\">boilerplate or not</option><option value=\"1\">boilerplate only</option><option value=\"0\">no boilerplate</option></select>
+<select name=\"sort\" aria-label=\"Order\"><option value=\"size\">largest first</option><option value=\"first\">first appearance</option></select>
+<output id=\"count\" aria-live=\"polite\"></output>
+</form>";
 
 /// Write `report` as an HTML page.
 pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
@@ -184,6 +209,19 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
     writeln!(out, "</section>")?;
 
     write_articles(report, limits, out)?;
+    let has_passages = report
+        .passages
+        .as_ref()
+        .is_some_and(|p| !p.clusters.is_empty());
+    if !report.clusters.is_empty() || has_passages {
+        let in_report =
+            report.clusters.len() + report.passages.as_ref().map_or(0, |p| p.clusters.len());
+        writeln!(
+            out,
+            "<form id=\"filters\" role=\"search\" aria-label=\"Filter clusters\" \
+             data-in-report=\"{in_report}\" hidden>\n{FORM}"
+        )?;
+    }
     write_clusters(report, limits, out)?;
     if let Some(passages) = &report.passages {
         write_passages(passages, limits, out)?;
@@ -205,7 +243,7 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         }
         writeln!(out, "</tbody>\n</table>\n</section>")?;
     }
-    writeln!(out, "</body>\n</html>")
+    writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>")
 }
 
 /// The passage clusters (`--passages`), each span in its paragraph with the shared words in
@@ -227,6 +265,7 @@ fn write_passages(
         s.dropped_fingerprints,
         p.max_occurrences
     )?;
+    writeln!(out, "<div class=\"cl-list\">")?;
     for (i, c) in passages
         .clusters
         .iter()
@@ -240,9 +279,13 @@ fn write_passages(
         };
         writeln!(
             out,
-            "<details id=\"p{id}\"{open}>\n<summary>{}</summary>\n\
+            "<details id=\"p{id}\" class=\"cl\" data-id=\"{id}\" data-kind=\"{}\" \
+             data-scope=\"{}\" data-size=\"{}\" data-bp=\"0\"{open}>\n<summary>{}</summary>\n\
              <table>\n<thead><tr><th>place</th><th>words</th><th>paragraph, shared passage \
              marked</th></tr></thead>\n<tbody>",
+            serde_plain(&c.kind),
+            serde_plain(&c.scope),
+            c.spans.len(),
             escape(&passage_heading(c)),
             id = c.id
         )?;
@@ -263,6 +306,7 @@ fn write_passages(
         left_out(out, c.spans.len(), limits.max_members, "spans")?;
         writeln!(out, "</details>")?;
     }
+    writeln!(out, "</div>")?;
     left_out(
         out,
         passages.clusters.len(),
@@ -342,6 +386,7 @@ fn write_clusters(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::
          similarity to the representative.</p>"
     )?;
     let clusters = by_size(report);
+    writeln!(out, "<div class=\"cl-list\">")?;
     for (i, c) in clusters.iter().take(limits.max_clusters).enumerate() {
         let open = if i < limits.open_clusters {
             " open"
@@ -350,10 +395,13 @@ fn write_clusters(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::
         };
         write!(
             out,
-            "<details id=\"c{id}\"{open}>\n<summary>#{id} <span class=\"badge\">{}</span>\
-             <span class=\"badge\">{}</span>",
-            serde_plain(&c.kind),
-            serde_plain(&c.scope),
+            "<details id=\"c{id}\" class=\"cl\" data-id=\"{id}\" data-kind=\"{kind}\" \
+             data-scope=\"{scope}\" data-size=\"{}\" data-bp=\"{}\"{open}>\n<summary>#{id} \
+             <span class=\"badge\">{kind}</span><span class=\"badge\">{scope}</span>",
+            c.members.len(),
+            u8::from(c.boilerplate),
+            kind = serde_plain(&c.kind),
+            scope = serde_plain(&c.scope),
             id = c.id
         )?;
         if c.boilerplate {
@@ -399,6 +447,7 @@ fn write_clusters(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::
         }
         writeln!(out, "</details>")?;
     }
+    writeln!(out, "</div>")?;
     left_out(out, clusters.len(), limits.max_clusters, "clusters")?;
     writeln!(out, "</section>")
 }
@@ -438,6 +487,12 @@ mod tests {
             "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/table&gt;"
         );
         assert_eq!(escape("a\u{0}b"), "a\u{FFFD}b");
+    }
+
+    #[test]
+    fn script_cannot_end_or_comment_out_its_element() {
+        let lower = SCRIPT.to_ascii_lowercase();
+        assert!(!lower.contains("</script") && !lower.contains("<!--"));
     }
 
     #[test]
