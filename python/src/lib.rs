@@ -218,7 +218,10 @@ struct Report {
 impl Report {
     /// The report in one of the CLI's `--format`s.
     fn format(&self, py: Python<'_>, format: &str) -> PyResult<String> {
-        let bytes = engine::format_report(&self.inner, format).map_err(|e| py_err(py, &e))?;
+        // A large report takes a noticeable time to write: without the GIL.
+        let bytes = py
+            .detach(|| engine::format_report(&self.inner, format))
+            .map_err(|e| py_err(py, &e))?;
         String::from_utf8(bytes).map_err(|e| PyValueError::new_err(e.to_string()))
     }
 
