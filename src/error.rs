@@ -72,6 +72,10 @@ pub enum Error {
         /// The index directory.
         path: PathBuf,
     },
+    /// The caller stopped an operation (a Python `KeyboardInterrupt`, a callback's error)
+    /// before it committed anything: an index stays at its last commit.
+    #[error("interrupted before anything was committed (an index stays at its last commit)")]
+    Interrupted,
     /// The parameters given differ from those the index was built with, or the index cannot
     /// be used as asked.
     #[error("{}: {message}", path.display())]

@@ -412,6 +412,51 @@ fn a_failed_add_leaves_the_previous_commit() {
     );
 }
 
+#[test]
+fn an_add_stopped_between_batches_commits_nothing() {
+    let dir = corpus(&[
+        ("c/a.txt", format!("{STORY}\n").as_bytes()),
+        ("d/b.txt", format!("{OTHER}\n").as_bytes()),
+        ("d/c.txt", format!("{STORY} again\n").as_bytes()),
+    ]);
+    let d = dir.path();
+    run_in(d, &["index", "build", "c", "--index", "idx"]);
+    let before = std::fs::read(d.join("idx/manifest.json")).unwrap();
+    // One file per batch: the check runs before each batch and before the commit.
+    let options = AddOptions {
+        batch_bytes: 1,
+        ..AddOptions::default()
+    };
+    let mut calls = Vec::new();
+    let mut writer = IndexWriter::open(d.join("idx"), None).unwrap();
+    let err = writer
+        .add_paths_checked(&[d.join("d")], options, &mut |done, total| {
+            calls.push((done, total));
+            if done == 1 {
+                Err(neardup::Error::Interrupted)
+            } else {
+                Ok(())
+            }
+        })
+        .unwrap_err();
+    assert!(matches!(err, neardup::Error::Interrupted), "{err}");
+    assert_eq!(calls, [(0, 2), (1, 2)]);
+    drop(writer);
+    assert_eq!(std::fs::read(d.join("idx/manifest.json")).unwrap(), before);
+    run_in(d, &["index", "verify", "idx"]);
+    // Unstopped, the same add calls the check once more before committing.
+    calls.clear();
+    let mut writer = IndexWriter::open(d.join("idx"), None).unwrap();
+    let summary = writer
+        .add_paths_checked(&[d.join("d")], options, &mut |done, total| {
+            calls.push((done, total));
+            Ok(())
+        })
+        .unwrap();
+    assert_eq!(summary.added, 2);
+    assert_eq!(calls, [(0, 2), (1, 2), (2, 2), (2, 2)]);
+}
+
 // ---------------------------------------------------------------------------------------
 // Corruption
 

@@ -163,6 +163,20 @@ impl IndexWriter {
         roots: &[P],
         options: AddOptions,
     ) -> Result<AddSummary> {
+        self.add_paths_checked(roots, options, &mut |_, _| Ok(()))
+    }
+
+    /// [`IndexWriter::add_paths`], calling `between_batches(files_done, files_total)` before
+    /// each batch and before the commit. An error it returns (for example
+    /// [`Error::Interrupted`] when the Python caller pressed Ctrl-C) ends the call before
+    /// anything is committed: the index stays at its last commit, and the partial segment is
+    /// never named by a manifest.
+    pub fn add_paths_checked<P: AsRef<Path>>(
+        &mut self,
+        roots: &[P],
+        options: AddOptions,
+        between_batches: &mut dyn FnMut(usize, usize) -> Result<()>,
+    ) -> Result<AddSummary> {
         let roots: Vec<PathBuf> = roots.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
         // Sources are re-read by byte span for reports: plain text only.
@@ -183,18 +197,23 @@ impl IndexWriter {
         let mut batch_bytes = 0usize;
         let mut session = self.session()?;
         let mut summary = AddSummary::default();
+        let (total, mut done) = (files.len(), 0);
         for f in files {
             batch_bytes += std::fs::metadata(&f.path)
                 .map(|m| m.len() as usize)
                 .unwrap_or(0);
             batch.push(f);
             if batch_bytes >= options.batch_bytes {
+                between_batches(done, total)?;
                 self.add_batch(&mut session, &batch, &index_abs, options, &mut summary)?;
+                done += batch.len();
                 batch.clear();
                 batch_bytes = 0;
             }
         }
+        between_batches(done, total)?;
         self.add_batch(&mut session, &batch, &index_abs, options, &mut summary)?;
+        between_batches(total, total)?;
         summary.skipped.extend(skipped);
         summary.skipped.sort_by(|a, b| a.path.cmp(&b.path));
         self.commit(session, &mut summary)?;
