@@ -24,9 +24,9 @@ use crate::cluster::UnionFind;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId};
-use crate::normalize::normalize;
 use crate::report::Report;
 use crate::shingle;
+use crate::sketch::Sketcher;
 
 /// A paragraph, as `(path, ordinal)`.
 pub type Place = (String, u32);
@@ -162,25 +162,26 @@ pub fn corpus_sets(
     };
     let files = ingest::discover_with(roots, &options, &mut skipped)?;
     let docs = ingest::load_all_with(&files, &options, &mut skipped)?;
+    let sketcher = Sketcher::new(params);
     let per_doc: Vec<(Vec<Place>, Vec<Vec<u64>>)> = docs
         .par_iter()
         .enumerate()
-        .map(|(i, d)| {
-            let mut paragraphs = Vec::new();
-            ingest::split_paragraphs(DocId(i as u32), &d.bytes, params.split, &mut paragraphs);
-            let mut places = Vec::new();
-            let mut sets = Vec::new();
-            for p in paragraphs {
-                let norm = normalize(&d.text(p.span.clone())).into_owned();
-                places.push((d.path.clone(), p.ordinal));
-                sets.push(if !shingle::has_words(&norm, params.min_words.max(1)) {
-                    Vec::new()
-                } else {
-                    shingle::shingles(&norm, params.shingle)
-                });
-            }
-            (places, sets)
-        })
+        .map_init(
+            || sketcher.clone(),
+            |sketcher, (i, d)| {
+                let mut paragraphs = Vec::new();
+                ingest::split_paragraphs(DocId(i as u32), &d.bytes, params.split, &mut paragraphs);
+                let mut places = Vec::new();
+                let mut sets = Vec::new();
+                for p in paragraphs {
+                    places.push((d.path.clone(), p.ordinal));
+                    let mut set = Vec::new();
+                    sketcher.shingle_set_into(&d.text(p.span.clone()), &mut set);
+                    sets.push(set);
+                }
+                (places, sets)
+            },
+        )
         .collect();
     let mut out = CorpusSets {
         places: Vec::new(),

@@ -60,6 +60,7 @@ pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod shingle;
+pub mod sketch;
 pub mod synth;
 
 pub use config::{Config, Params, SplitMode, VerifyMode};

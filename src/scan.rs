@@ -16,28 +16,27 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_128;
 
-use crate::cluster::{self, ClusterKind, Scope, SimilarityMethod, UnionFind};
+use crate::cluster::{ClusterKind, Scope, SimilarityMethod, UnionFind};
 use crate::config::{Config, Params, VerifyMode};
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
-use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::normalize::normalize_into;
+use crate::minhash::estimate_jaccard;
 use crate::passage::{self, PassageParams};
 use crate::progress::Progress;
 use crate::report::{
     Cluster, DocumentStats, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA,
 };
-use crate::shingle::{self, ShingleScratch};
+use crate::sketch::Sketcher;
 
 /// Runs scans with one validated configuration.
 #[derive(Clone, Debug)]
 pub struct Scanner {
     config: Config,
     params: Params,
-    hasher: MinHasher,
+    /// Cloned by each worker: the one sketch path (`crate::sketch`).
+    sketcher: Sketcher,
     progress: Progress,
     passage_params: Option<PassageParams>,
 }
@@ -87,16 +86,6 @@ pub(crate) struct Rows<'a> {
     pub(crate) signature: &'a (dyn Fn(usize) -> &'a [u32] + Sync),
 }
 
-/// Buffers reused by exact verification, one set per worker: the hot loop of `--verify auto`
-/// re-shingles thousands of texts and should not allocate for each.
-#[derive(Default)]
-struct ExactScratch {
-    norm: String,
-    shingle: ShingleScratch,
-    a: Vec<u64>,
-    b: Vec<u64>,
-}
-
 /// The distinct normalised texts of a scan ("units"), ordered by first paragraph, each with
 /// the paragraphs that have it, ascending. Stored flat (one allocation, not one per unit) so
 /// that walking units in order walks memory in order: LSH reads every unit's first paragraph
@@ -126,12 +115,12 @@ impl Scanner {
     /// Validate `config` and prepare the MinHash permutations.
     pub fn new(config: Config) -> Result<Self> {
         let params = config.params()?;
-        let hasher = MinHasher::new(params.num_perm, params.seed);
+        let sketcher = Sketcher::new(&params);
         let passage_params = config.passages.as_ref().map(|p| p.params()).transpose()?;
         Ok(Scanner {
             config,
             params,
-            hasher,
+            sketcher,
             progress: Progress::hidden(),
             passage_params,
         })
@@ -240,7 +229,6 @@ impl Scanner {
         let units = exact_units(hashes);
         stage.inc(hashes.len() as u64);
         drop(stage);
-        let k = self.params.num_perm;
         // A unit's signature is its first paragraph's: looked up, not copied, since a copy of
         // every distinct text's signature would double the scan's largest allocation.
         let unit_sig = |u: u32| (rows.signature)(units.first(u) as usize);
@@ -260,21 +248,21 @@ impl Scanner {
             .stage("verify", "pairs", Some(candidates.len() as u64));
         let verified: Vec<VerifiedPair> = candidates
             .par_iter()
-            .map_init(ExactScratch::default, |scratch, &(a, b)| {
-                stage.inc(1);
-                let est = estimate_jaccard(unit_sig(a), unit_sig(b));
-                let (similarity, method) =
-                    cluster::verify(self.params.verify, self.params.threshold, k, est, || {
-                        self.exact_similarity(corpus, &units, (a, b), scratch)
-                            .unwrap_or(est)
+            .map_init(
+                || self.sketcher.clone(),
+                |sketcher, &(a, b)| {
+                    stage.inc(1);
+                    let (similarity, method) = sketcher.verify(unit_sig(a), unit_sig(b), || {
+                        Some((corpus.text(units.first(a))?, corpus.text(units.first(b))?))
                     })?;
-                Some(VerifiedPair {
-                    a,
-                    b,
-                    similarity,
-                    method,
-                })
-            })
+                    Some(VerifiedPair {
+                        a,
+                        b,
+                        similarity,
+                        method,
+                    })
+                },
+            )
             .flatten()
             .collect();
 
@@ -373,35 +361,14 @@ impl Scanner {
             .zip(corpus.paragraphs.par_iter())
             .with_min_len(64)
             .map_init(
-                || (ShingleScratch::default(), Vec::new(), String::new()),
-                |(scratch, shingles, norm), (sig, p)| {
+                || self.sketcher.clone(),
+                |sketcher, (sig, p)| {
                     stage.inc(1);
-                    normalize_into(&corpus.text(p), norm);
-                    if norm.is_empty() || !shingle::has_words(norm, self.params.min_words) {
-                        sig.fill(u32::MAX);
-                        return None;
-                    }
-                    shingle::shingle_hashes_into(norm, self.params.shingle, scratch, shingles);
-                    self.hasher.sign_into(shingles, sig);
-                    Some(xxh3_128(norm.as_bytes()))
+                    sketcher.sketch(&corpus.text(p), sig)
                 },
             )
             .collect();
         (hashes, signatures)
-    }
-
-    /// The shingle set of a paragraph into `out`, or `None` when its text is not available.
-    fn shingles_into(
-        &self,
-        corpus: &Texts<'_>,
-        paragraph: u32,
-        (norm, scratch): (&mut String, &mut ShingleScratch),
-        out: &mut Vec<u64>,
-    ) -> Option<()> {
-        let text = corpus.text(paragraph)?;
-        normalize_into(&text, norm);
-        shingle::shingle_into(norm, self.params.shingle, scratch, out);
-        Some(())
     }
 
     /// Exact Jaccard similarity of two units, or `None` when a text is not available.
@@ -410,22 +377,14 @@ impl Scanner {
         corpus: &Texts<'_>,
         units: &Units,
         (a, b): (u32, u32),
-        scratch: &mut ExactScratch,
     ) -> Option<f64> {
-        let ExactScratch {
-            norm,
-            shingle: buffers,
-            a: set_a,
-            b: set_b,
-        } = scratch;
-        self.shingles_into(corpus, units.first(a), (norm, buffers), set_a)?;
-        self.shingles_into(corpus, units.first(b), (norm, buffers), set_b)?;
-        Some(shingle::jaccard(set_a, set_b))
+        let (a, b) = (corpus.text(units.first(a))?, corpus.text(units.first(b))?);
+        Some(self.sketcher.clone().jaccard(&a, &b))
     }
 
-    /// The MinHash permutations of these parameters.
-    pub(crate) fn hasher(&self) -> &MinHasher {
-        &self.hasher
+    /// The sketch path of these parameters (clone it for each worker).
+    pub(crate) fn sketcher(&self) -> &Sketcher {
+        &self.sketcher
     }
 
     /// Stage 5: one cluster from a component of units and the verified pairs inside it.
@@ -462,8 +421,7 @@ impl Scanner {
             } else {
                 let estimate = || estimate_jaccard(unit_sig(rep_unit), unit_sig(u));
                 if method == SimilarityMethod::Exact {
-                    let mut scratch = ExactScratch::default();
-                    self.exact_similarity(corpus, units, (rep_unit, u), &mut scratch)
+                    self.exact_similarity(corpus, units, (rep_unit, u))
                         .unwrap_or_else(estimate)
                 } else {
                     estimate()
