@@ -618,54 +618,9 @@ fn write_out(
             out.flush()?;
             Ok(())
         }
-        Some(path) => write_atomically(&path, |w| fill(w))
+        Some(path) => crate::util::write_atomically(&path, None, |w| fill(w))
             .map_err(|source| CliError::OutputFile { path, source }),
     }
-}
-
-/// Write a file so that readers see either the old file or the complete new one.
-///
-/// Only a regular file (or a new one) is replaced by renaming: `-o /dev/null`, `-o /dev/stdout`
-/// or a named pipe is written in place, since renaming over a device or pipe would replace
-/// it with a regular file (as root, that breaks `/dev/null` for the whole machine).
-pub(crate) fn write_atomically(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.file_type().is_file() {
-            let mut w = BufWriter::with_capacity(
-                OUTPUT_BUFFER,
-                std::fs::OpenOptions::new().write(true).open(path)?,
-            );
-            fill(&mut w)?;
-            return w.flush();
-        }
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    {
-        let mut w = BufWriter::with_capacity(OUTPUT_BUFFER, tmp.as_file_mut());
-        fill(&mut w)?;
-        w.flush()?;
-    }
-    // A temporary file is created private (0600); the report should get the permissions a
-    // new file would, or keep those of the file it replaces.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o644);
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// One line of `neardup paragraphs`.

@@ -7,34 +7,11 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cluster::VerifyMode;
 use crate::error::{Error, Result};
+pub use crate::ingest::SplitMode;
 use crate::lsh::{self, LshParams};
 use crate::normalize::NORMALIZER_VERSION;
-
-/// How a file is cut into paragraphs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum SplitMode {
-    /// Every non-empty line is a paragraph (scraped news dumps are written this way).
-    #[default]
-    Lines,
-    /// Blocks of non-blank lines separated by blank lines are paragraphs.
-    Blank,
-}
-
-/// How a candidate pair from LSH is confirmed before it may join a cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum VerifyMode {
-    /// Jaccard similarity estimated from the full MinHash signatures must reach the threshold.
-    Estimate,
-    /// The estimate decides when it is more than 3 standard errors from the threshold; closer
-    /// than that, the exact Jaccard similarity of the shingle sets decides.
-    #[default]
-    Auto,
-    /// Exact Jaccard similarity of the shingle sets must reach the threshold.
-    Exact,
-}
 
 /// What the user chooses for a scan. Start from [`Config::default`] and change fields.
 #[derive(Clone, Debug, PartialEq)]

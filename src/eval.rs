@@ -20,13 +20,13 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::cluster::UnionFind;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId};
 use crate::report::Report;
 use crate::shingle;
 use crate::sketch::Sketcher;
+use crate::util::UnionFind;
 
 /// A paragraph, as `(path, ordinal)`.
 pub type Place = (String, u32);

@@ -62,6 +62,7 @@ pub mod scan;
 pub mod shingle;
 pub mod sketch;
 pub mod synth;
+mod util;
 
 pub use config::{Config, Params, SplitMode, VerifyMode};
 pub use error::{Error, Result};

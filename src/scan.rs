@@ -17,7 +17,7 @@ use std::path::Path;
 
 use rayon::prelude::*;
 
-use crate::cluster::{ClusterKind, Scope, SimilarityMethod, UnionFind};
+use crate::cluster::{ClusterKind, Scope, SimilarityMethod};
 use crate::config::{Config, Params, VerifyMode};
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
@@ -29,6 +29,7 @@ use crate::report::{
     Cluster, DocumentStats, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA,
 };
 use crate::sketch::Sketcher;
+use crate::util::UnionFind;
 
 /// Runs scans with one validated configuration.
 #[derive(Clone, Debug)]
