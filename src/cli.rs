@@ -19,7 +19,7 @@ use crate::normalize::normalize;
 use crate::passage::PassageConfig;
 use crate::progress::Progress;
 use crate::report::{Format, Report};
-use crate::scan::Scanner;
+use crate::scan::{ScanOptions, Scanner};
 
 mod index_cmd;
 
@@ -297,6 +297,14 @@ struct RunArgs {
 }
 
 impl RunArgs {
+    /// The library's scan options: inputs read with `input`, clusters labelled by this run.
+    fn scan_options(&self, input: InputOptions) -> ScanOptions {
+        ScanOptions {
+            input,
+            boilerplate_min_docs: self.boilerplate_min_docs,
+        }
+    }
+
     fn progress(&self) -> Progress {
         Progress::new(!self.quiet)
     }
@@ -420,7 +428,7 @@ impl PassageArgs {
 }
 
 impl MatchArgs {
-    fn config(&self, input: &InputArgs, run: &RunArgs) -> Config {
+    fn config(&self) -> Config {
         Config {
             threshold: self.lsh.threshold,
             num_perm: self.lsh.num_perm,
@@ -431,9 +439,6 @@ impl MatchArgs {
             seed: self.seed,
             min_words: self.min_words,
             verify: self.verify,
-            lossy: input.lossy,
-            keep_going: input.keep_going,
-            boilerplate_min_docs: run.boilerplate_min_docs,
             passages: None,
         }
     }
@@ -500,13 +505,12 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     let progress = args.run.progress();
-    let mut config = args.matching.config(&args.input, &args.run);
+    let mut config = args.matching.config();
     config.passages = args.passage.config();
-    let scanner = Scanner::new(config)?.with_progress(progress.clone());
-    let options = args.input.options();
-    let report = with_threads(args.run.threads, || {
-        scanner.scan_inputs(&args.paths, &options)
-    });
+    let scanner = Scanner::new(config)?
+        .with_options(args.run.scan_options(args.input.options()))
+        .with_progress(progress.clone());
+    let report = with_threads(args.run.threads, || scanner.scan_paths(&args.paths));
     let report = args.run.finish_on_error(report, &progress)?;
     if !args.run.quiet {
         for s in &report.skipped {
@@ -537,16 +541,18 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
     // Refuse a bad output before the (possibly long) scan.
     dedup::check_paths(&args.input, &args.out, options.force)?;
     let progress = args.run.progress();
-    let config = args.matching.config(&args.input_flags, &args.run);
+    let config = args.matching.config();
     let split = config.split;
-    let scanner = Scanner::new(config)?.with_progress(progress.clone());
+    // dedup rewrites files by byte span: plain text only, other files are copied as they are.
+    let inputs = InputOptions {
+        text_only: true,
+        ..args.input_flags.options()
+    };
+    let scanner = Scanner::new(config)?
+        .with_options(args.run.scan_options(inputs))
+        .with_progress(progress.clone());
     let result = with_threads(args.run.threads, || -> Result<_, Error> {
-        // dedup rewrites files by byte span: plain text only, other files are copied as they are.
-        let inputs = InputOptions {
-            text_only: true,
-            ..args.input_flags.options()
-        };
-        let report = scanner.scan_inputs(std::slice::from_ref(&args.input), &inputs)?;
+        let report = scanner.scan_paths(std::slice::from_ref(&args.input))?;
         let removals = dedup::plan(&report, &options);
         let summary = dedup::write_corpus(
             &args.input,

@@ -69,4 +69,4 @@ pub use error::{Error, Result};
 pub use index::{Index, IndexWriter};
 pub use ingest::Document;
 pub use report::{Cluster, Format, Member, Report};
-pub use scan::Scanner;
+pub use scan::{ScanOptions, Scanner};

@@ -34,12 +34,35 @@ use crate::util::UnionFind;
 /// Runs scans with one validated configuration.
 #[derive(Clone, Debug)]
 pub struct Scanner {
-    config: Config,
+    options: ScanOptions,
     params: Params,
     /// Cloned by each worker: the one sketch path (`crate::sketch`).
     sketcher: Sketcher,
     progress: Progress,
     passage_params: Option<PassageParams>,
+}
+
+/// What a scan reads and how its report labels clusters, beside the matching parameters of
+/// its [`Config`]. Set with [`Scanner::with_options`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ScanOptions {
+    /// How [`Scanner::scan_paths`] reads its inputs (JSONL fields, globs, size limit, standard
+    /// input's format, `lossy`, `keep_going`). In-memory documents are not read, so
+    /// [`Scanner::scan_documents`] does not use them.
+    pub input: ingest::InputOptions,
+    /// Clusters spanning at least this many distinct documents are labelled boilerplate
+    /// (0: never). A labelling choice, not a matching one, so it is not part of [`Params`].
+    pub boilerplate_min_docs: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            input: ingest::InputOptions::default(),
+            boilerplate_min_docs: crate::config::DEFAULT_BOILERPLATE_MIN_DOCS,
+        }
+    }
 }
 
 /// Documents in memory and their paragraphs, in (document order, ordinal).
@@ -119,12 +142,18 @@ impl Scanner {
         let sketcher = Sketcher::new(&params);
         let passage_params = config.passages.as_ref().map(|p| p.params()).transpose()?;
         Ok(Scanner {
-            config,
+            options: ScanOptions::default(),
             params,
             sketcher,
             progress: Progress::hidden(),
             passage_params,
         })
+    }
+
+    /// Read inputs and label reports with `options` (default: [`ScanOptions::default`]).
+    pub fn with_options(mut self, options: ScanOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Report progress and stage timings to `progress` (hidden by default).
@@ -143,14 +172,10 @@ impl Scanner {
         &self.progress
     }
 
-    /// Scan files, directories and `-` (standard input) with input options beyond the
-    /// configuration's (JSONL fields, globs, size limit, standard input's format). The
-    /// options' `lossy` and `keep_going` are used, not the configuration's.
-    pub fn scan_inputs<P: AsRef<Path>>(
-        &self,
-        paths: &[P],
-        options: &ingest::InputOptions,
-    ) -> Result<Report> {
+    /// Scan files, directories (every input format [`ingest`] reads, found recursively) and
+    /// `-` (standard input), read with [`ScanOptions::input`].
+    pub fn scan_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report> {
+        let options = &self.options.input;
         let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
         let stage = self.progress.stage("discover", "files", None);
@@ -164,17 +189,6 @@ impl Scanner {
         stage.inc(files.len() as u64);
         drop(stage);
         self.scan_loaded(docs, skipped)
-    }
-
-    /// Scan files and directories (every input format [`ingest`] reads, found recursively),
-    /// with the configuration's `lossy` and `keep_going` and default input options.
-    pub fn scan_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report> {
-        let options = ingest::InputOptions {
-            lossy: self.config.lossy,
-            keep_going: self.config.keep_going,
-            ..ingest::InputOptions::default()
-        };
-        self.scan_inputs(paths, &options)
     }
 
     /// Scan in-memory documents. They are ordered by path; two documents may not share one.
@@ -325,7 +339,7 @@ impl Scanner {
             documents: Vec::new(),
             passages: None,
         };
-        report.label_boilerplate(self.config.boilerplate_min_docs);
+        report.label_boilerplate(self.options.boilerplate_min_docs);
         report
     }
 
