@@ -261,46 +261,10 @@ impl Scanner {
         let stage = self
             .progress
             .stage("verify", "pairs", Some(candidates.len() as u64));
-        let verified: Vec<VerifiedPair> = candidates
-            .par_iter()
-            .map_init(
-                || self.sketcher.clone(),
-                |sketcher, &(a, b)| {
-                    stage.inc(1);
-                    let (similarity, method) = sketcher.verify(unit_sig(a), unit_sig(b), || {
-                        Some((corpus.text(units.first(a))?, corpus.text(units.first(b))?))
-                    })?;
-                    Some(VerifiedPair {
-                        a,
-                        b,
-                        similarity,
-                        method,
-                    })
-                },
-            )
-            .flatten()
-            .collect();
-
+        let verified = self.verify_pairs(corpus, &units, &unit_sig, &candidates, &stage);
         drop(stage);
         let stage = self.progress.stage("cluster", "texts", None);
-        let mut uf = UnionFind::new(units.len());
-        for pair in &verified {
-            uf.union(pair.a, pair.b);
-        }
-        // Clusters: units joined by verified pairs, and single units of identical paragraphs.
-        let components =
-            uf.components_where(|first, size| size > 1 || units.members(first).len() > 1);
-        // The verified pairs of each component (in candidate order, which is sorted): its links.
-        let mut component_of = vec![u32::MAX; units.len()];
-        for (i, comp) in components.iter().enumerate() {
-            for &u in comp {
-                component_of[u as usize] = i as u32;
-            }
-        }
-        let mut pairs_of: Vec<Vec<&VerifiedPair>> = vec![Vec::new(); components.len()];
-        for pair in &verified {
-            pairs_of[component_of[pair.a as usize] as usize].push(pair);
-        }
+        let (components, pairs_of) = components_with_pairs(&units, &verified);
         let clusters: Vec<Cluster> = components
             .par_iter()
             .zip(pairs_of.par_iter())
@@ -400,6 +364,36 @@ impl Scanner {
     /// The sketch path of these parameters (clone it for each worker).
     pub(crate) fn sketcher(&self) -> &Sketcher {
         &self.sketcher
+    }
+
+    /// Stage 4b: the candidate pairs of units that pass verification, in candidate order.
+    fn verify_pairs<'s>(
+        &self,
+        corpus: &Texts<'_>,
+        units: &Units,
+        unit_sig: &(dyn Fn(u32) -> &'s [u32] + Sync),
+        candidates: &[(u32, u32)],
+        stage: &crate::progress::Stage,
+    ) -> Vec<VerifiedPair> {
+        candidates
+            .par_iter()
+            .map_init(
+                || self.sketcher.clone(),
+                |sketcher, &(a, b)| {
+                    stage.inc(1);
+                    let (similarity, method) = sketcher.verify(unit_sig(a), unit_sig(b), || {
+                        Some((corpus.text(units.first(a))?, corpus.text(units.first(b))?))
+                    })?;
+                    Some(VerifiedPair {
+                        a,
+                        b,
+                        similarity,
+                        method,
+                    })
+                },
+            )
+            .flatten()
+            .collect()
     }
 
     /// Stage 5: one cluster from a component of units and the verified pairs inside it.
@@ -528,6 +522,31 @@ struct VerifiedPair {
     b: u32,
     similarity: f64,
     method: SimilarityMethod,
+}
+
+/// Union-find over verified pairs: the clusters' components (units joined by verified pairs,
+/// and single units of identical paragraphs) with the verified pairs inside each (in
+/// candidate order, which is sorted): its links.
+fn components_with_pairs<'p>(
+    units: &Units,
+    verified: &'p [VerifiedPair],
+) -> (Vec<Vec<u32>>, Vec<Vec<&'p VerifiedPair>>) {
+    let mut uf = UnionFind::new(units.len());
+    for pair in verified {
+        uf.union(pair.a, pair.b);
+    }
+    let components = uf.components_where(|first, size| size > 1 || units.members(first).len() > 1);
+    let mut component_of = vec![u32::MAX; units.len()];
+    for (i, comp) in components.iter().enumerate() {
+        for &u in comp {
+            component_of[u as usize] = i as u32;
+        }
+    }
+    let mut pairs_of: Vec<Vec<&VerifiedPair>> = vec![Vec::new(); components.len()];
+    for pair in verified {
+        pairs_of[component_of[pair.a as usize] as usize].push(pair);
+    }
+    (components, pairs_of)
 }
 
 /// Stage 3: group compared paragraphs by exact hash; units ordered by first paragraph.
