@@ -11,20 +11,16 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_128;
 
-use crate::cluster;
 use crate::config::{Params, VerifyMode};
 use crate::error::Result;
 use crate::index::format::COMPARED;
 use crate::index::reader::{DocRef, Index, STALE_REASON};
 use crate::ingest::{self, DocId, Skipped};
 use crate::lsh::band_key;
-use crate::minhash::estimate_jaccard;
-use crate::normalize::normalize;
 use crate::passage::PassageReport;
 use crate::report::LinkMethod;
-use crate::shingle;
+use crate::sketch::Sketcher;
 
 /// Schema identifier of query results in JSON.
 pub const QUERY_SCHEMA: &str = "neardup.query/1";
@@ -120,90 +116,37 @@ impl Index {
         let k = params.num_perm;
         let mut spans = Vec::new();
         ingest::split_paragraphs(DocId(0), bytes, params.split, &mut spans);
-        let mut texts = SourceCache::default();
         let mut out = Vec::with_capacity(spans.len());
         let mut sig = vec![0u32; k];
-        let mut candidates = Vec::new();
+        let mut scratch = QueryScratch {
+            sketcher: scanner.sketcher().clone(),
+            texts: SourceCache::default(),
+            candidates: Vec::new(),
+        };
         for para in spans {
             let text = String::from_utf8_lossy(&bytes[para.span.clone()]).into_owned();
-            let norm = normalize(&text);
-            let compared = !norm.is_empty() && shingle::has_words(&norm, params.min_words);
-            let mut matches = Vec::new();
-            if compared {
-                let shingles = shingle::shingles(&norm, params.shingle);
-                scanner.hasher().sign_into(&shingles, &mut sig);
-                let hash = xxh3_128(norm.as_bytes());
-                for (s, seg) in self.segments().iter().enumerate() {
-                    candidates.clear();
-                    for band in 0..params.bands {
-                        seg.band_matches(band, band_key(&sig, band, params.rows), &mut candidates);
+            let hash = scratch.sketcher.sketch(&text, &mut sig);
+            let matches = match hash {
+                Some(hash) => {
+                    let mut m = self.matches_of(&text, (hash, &sig), &params, &mut scratch)?;
+                    if let Some(limit) = options.limit {
+                        m.truncate(limit);
                     }
-                    candidates.sort_unstable();
-                    candidates.dedup();
-                    for &p in &candidates {
-                        let Some(rec) = seg.paragraphs().get(p as usize) else {
-                            continue;
-                        };
-                        if seg.is_deleted(rec.doc) || rec.flags & COMPARED == 0 {
-                            continue;
-                        }
-                        let stored_hash = seg.hashes().get(p as usize).copied();
-                        let decided = if stored_hash == Some(hash) {
-                            Some((1.0, LinkMethod::Identical))
-                        } else {
-                            let est = estimate_jaccard(&sig, seg.signature(p));
-                            cluster::verify(params.verify, params.threshold, k, est, || {
-                                let doc = DocRef {
-                                    segment: s,
-                                    doc: rec.doc,
-                                };
-                                texts
-                                    .text(self, doc, rec.start..rec.end)
-                                    .map(|t| {
-                                        shingle::jaccard(
-                                            &shingles,
-                                            &shingle::shingles(&normalize(&t), params.shingle),
-                                        )
-                                    })
-                                    .unwrap_or(est)
-                            })
-                            .map(|(sim, m)| (sim, m.into()))
-                        };
-                        let Some((similarity, method)) = decided else {
-                            continue;
-                        };
-                        let path = seg.doc_strings(rec.doc)?.0.to_string();
-                        matches.push(Match {
-                            path,
-                            paragraph: rec.ordinal,
-                            line: rec.line,
-                            byte_start: rec.start,
-                            byte_end: rec.end,
-                            similarity,
-                            method,
-                        });
-                    }
+                    m
                 }
-                matches.sort_by(|a, b| {
-                    b.similarity
-                        .total_cmp(&a.similarity)
-                        .then_with(|| a.path.cmp(&b.path))
-                        .then_with(|| a.paragraph.cmp(&b.paragraph))
-                });
-                if let Some(limit) = options.limit {
-                    matches.truncate(limit);
-                }
-            }
+                None => Vec::new(),
+            };
             out.push(QueryParagraph {
                 paragraph: para.ordinal,
                 line: para.line,
                 byte_start: para.span.start as u64,
                 byte_end: para.span.end as u64,
                 text,
-                compared,
+                compared: hash.is_some(),
                 matches,
             });
         }
+        let mut texts = scratch.texts;
         let passages = if options.passages {
             Some(self.passages_of(name, bytes, &mut texts)?)
         } else {
@@ -225,6 +168,83 @@ impl Index {
                 })
                 .collect(),
         })
+    }
+}
+
+/// Buffers one query reuses for every paragraph.
+struct QueryScratch {
+    sketcher: Sketcher,
+    texts: SourceCache,
+    candidates: Vec<u32>,
+}
+
+impl Index {
+    /// The indexed paragraphs matching one compared paragraph of the query (its text, exact
+    /// hash and signature), verified as the scan verifies, best first.
+    fn matches_of(
+        &self,
+        text: &str,
+        (hash, sig): (u128, &[u32]),
+        params: &Params,
+        scratch: &mut QueryScratch,
+    ) -> Result<Vec<Match>> {
+        let QueryScratch {
+            sketcher,
+            texts,
+            candidates,
+        } = scratch;
+        let mut matches = Vec::new();
+        for (s, seg) in self.segments().iter().enumerate() {
+            candidates.clear();
+            for band in 0..params.bands {
+                seg.band_matches(band, band_key(sig, band, params.rows), candidates);
+            }
+            candidates.sort_unstable();
+            candidates.dedup();
+            for &p in candidates.iter() {
+                let Some(rec) = seg.paragraphs().get(p as usize) else {
+                    continue;
+                };
+                if seg.is_deleted(rec.doc) || rec.flags & COMPARED == 0 {
+                    continue;
+                }
+                let stored_hash = seg.hashes().get(p as usize).copied();
+                let decided = if stored_hash == Some(hash) {
+                    Some((1.0, LinkMethod::Identical))
+                } else {
+                    let doc = DocRef {
+                        segment: s,
+                        doc: rec.doc,
+                    };
+                    sketcher
+                        .verify(sig, seg.signature(p), || {
+                            let stored = texts.text(self, doc, rec.start..rec.end)?;
+                            Some((text, stored))
+                        })
+                        .map(|(sim, m)| (sim, m.into()))
+                };
+                let Some((similarity, method)) = decided else {
+                    continue;
+                };
+                let path = seg.doc_strings(rec.doc)?.0.to_string();
+                matches.push(Match {
+                    path,
+                    paragraph: rec.ordinal,
+                    line: rec.line,
+                    byte_start: rec.start,
+                    byte_end: rec.end,
+                    similarity,
+                    method,
+                });
+            }
+        }
+        matches.sort_by(|a, b| {
+            b.similarity
+                .total_cmp(&a.similarity)
+                .then_with(|| a.path.cmp(&b.path))
+                .then_with(|| a.paragraph.cmp(&b.paragraph))
+        });
+        Ok(matches)
     }
 }
 
