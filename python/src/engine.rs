@@ -120,9 +120,6 @@ pub fn config(o: &ScanOptions) -> Result<Config, Error> {
     c.verify = verify_mode(&o.verify)?;
     c.seed = o.seed;
     c.min_words = o.min_words;
-    c.lossy = o.lossy;
-    c.keep_going = o.keep_going;
-    c.boilerplate_min_docs = o.boilerplate_min_docs;
     c.passages = o.passages.then(|| {
         let mut p = PassageConfig::default();
         p.min_words = o.min_passage_words;
@@ -145,15 +142,22 @@ fn input_options(o: &ScanOptions) -> InputOptions {
     i
 }
 
+/// The scanner `neardup scan` builds from these options.
+fn scanner(o: &ScanOptions) -> Result<Scanner, Error> {
+    let mut options = neardup::ScanOptions::default();
+    options.input = input_options(o);
+    options.boilerplate_min_docs = o.boilerplate_min_docs;
+    Ok(Scanner::new(config(o)?)?.with_options(options))
+}
+
 /// `neardup scan PATHS` with these options.
 pub fn scan_paths(o: &ScanOptions, paths: &[PathBuf]) -> Result<Report, Error> {
-    let scanner = Scanner::new(config(o)?)?;
-    scanner.scan_inputs(paths, &input_options(o))
+    scanner(o)?.scan_paths(paths)
 }
 
 /// A scan of in-memory documents named `ids`, one per text.
 pub fn scan_texts(o: &ScanOptions, ids: Vec<String>, texts: Vec<String>) -> Result<Report, Error> {
-    let scanner = Scanner::new(config(o)?)?;
+    let scanner = scanner(o)?;
     let docs = ids
         .into_iter()
         .zip(texts)
@@ -374,11 +378,9 @@ pub fn scan_index(
     passages: bool,
     boilerplate_min_docs: usize,
 ) -> Result<Report, Error> {
-    let mut report = if passages {
-        index.scan_with_passages(None, neardup::progress::Progress::hidden())?
-    } else {
-        index.scan(None)?
-    };
+    let mut options = neardup::index::IndexScanOptions::default();
+    options.passages = passages;
+    let mut report = index.scan(options)?;
     report.label_boilerplate(boilerplate_min_docs);
     Ok(report)
 }
