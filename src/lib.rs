@@ -52,6 +52,8 @@ pub mod error;
 pub mod eval;
 pub mod index;
 pub mod ingest;
+#[cfg(feature = "arrow")]
+pub mod kernels;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;

@@ -211,13 +211,8 @@ pub fn candidate_pairs_by<'s>(
             let mut pairs = Vec::new();
             let mut capped = 0;
             for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
-                if bucket.len() > BUCKET_WINDOW + 1 {
+                if bucket_pairs(bucket, |&(_, u)| u, |a, b| pairs.push((a, b))) {
                     capped += 1;
-                }
-                for (i, &(_, a)) in bucket.iter().enumerate() {
-                    for &(_, b) in bucket[i + 1..].iter().take(BUCKET_WINDOW) {
-                        pairs.push((a, b));
-                    }
                 }
             }
             (pairs, capped)
@@ -236,6 +231,24 @@ pub fn candidate_pairs_by<'s>(
     pairs.dedup();
     stats.pairs = pairs.len();
     (pairs, stats)
+}
+
+/// The candidate rule inside one bucket, shared by the scan and the Arrow `candidates` kernel
+/// (`crate::kernels`): `bucket` holds every member of one bucket in ascending member order
+/// (`member` reads a member from an entry), and each member is paired with the next
+/// [`BUCKET_WINDOW`] members, `emit(earlier, later)`. Returns whether the bucket was capped
+/// (more than `BUCKET_WINDOW + 1` members, so linked as a chain rather than all pairs).
+pub fn bucket_pairs<T, M: Copy>(
+    bucket: &[T],
+    member: impl Fn(&T) -> M,
+    mut emit: impl FnMut(M, M),
+) -> bool {
+    for (i, a) in bucket.iter().enumerate() {
+        for b in bucket[i + 1..].iter().take(BUCKET_WINDOW) {
+            emit(member(a), member(b));
+        }
+    }
+    bucket.len() > BUCKET_WINDOW + 1
 }
 
 /// Sorts `(key, index)` pairs like `sort_unstable`, faster on large arrays of random keys: one

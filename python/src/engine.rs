@@ -2,8 +2,7 @@
 //!
 //! Input: plain Rust values extracted from Python by `lib.rs`. Output: plain Rust values and
 //! library errors. Invariants: no engine logic here beyond composing public library calls
-//! (the one exception, `Sketcher::signatures`, is the library's per-paragraph sketch spelled
-//! out, marked below, and tested bit-for-bit against the index from Python); when the library's
+//! (signatures go through the library's one sketch path, `neardup::sketch::Sketcher`); when the library's
 //! API is renamed (issue 12: one sketch path, an options struct for `Scanner`), only this
 //! module changes.
 
@@ -128,6 +127,11 @@ pub fn config(o: &ScanOptions) -> Result<Config, Error> {
     // Refuse bad values before any work.
     c.params()?;
     Ok(c)
+}
+
+/// The Arrow stage kernels with the matching options of `o` (the scan's validation).
+pub fn kernels(o: &ScanOptions) -> Result<neardup::kernels::Kernels, Error> {
+    Ok(neardup::kernels::Kernels::new(config(o)?.params()?))
 }
 
 fn input_options(o: &ScanOptions) -> InputOptions {
@@ -261,10 +265,11 @@ pub fn clusters(report: &Report) -> Vec<ClusterRow> {
         .collect()
 }
 
-/// MinHash signatures of whole texts with given parameters.
+/// MinHash signatures of whole texts with given parameters: the library's one sketch path
+/// (`neardup::sketch::Sketcher`) with `min_words` 1, so a text without words gets every value
+/// `u32::MAX`, as the scan gives a paragraph it does not compare.
 pub struct Sketcher {
-    hasher: neardup::minhash::MinHasher,
-    shingle: usize,
+    sketcher: neardup::sketch::Sketcher,
 }
 
 impl Sketcher {
@@ -274,39 +279,29 @@ impl Sketcher {
         c.num_perm = num_perm;
         c.seed = seed;
         c.shingle_words = shingle;
+        c.min_words = 1;
         let p = c.params()?;
         Ok(Sketcher {
-            hasher: neardup::minhash::MinHasher::new(p.num_perm, p.seed),
-            shingle: p.shingle,
+            sketcher: neardup::sketch::Sketcher::new(&p),
         })
     }
 
     pub fn num_perm(&self) -> usize {
-        self.hasher.num_perm()
+        self.sketcher.num_perm()
     }
 
-    /// Signatures of `texts`, row after row, in parallel on the current rayon pool.
-    ///
-    /// PHASE 2: replace by the library's one sketch path (issue 12). Until then this is the
-    /// scan's per-paragraph sketch (`Scanner::sketch`) with `min_words` 1: normalise; no words
-    /// → every value `u32::MAX`; else shingle hashes in text order → MinHash.
-    pub fn signatures(&self, texts: &[String]) -> Vec<u32> {
-        use neardup::shingle::{self, ShingleScratch};
-        let k = self.hasher.num_perm();
+    /// Signatures of `texts`, row after row, in parallel on the current rayon pool (one
+    /// sketcher clone, with its scratch buffers, per worker).
+    pub fn signatures<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Vec<u32> {
+        let k = self.num_perm();
         let mut out = vec![0u32; texts.len() * k];
         out.par_chunks_mut(k)
             .zip(texts.par_iter())
             .with_min_len(64)
             .for_each_init(
-                || (ShingleScratch::default(), Vec::new(), String::new()),
-                |(scratch, shingles, norm), (sig, text)| {
-                    neardup::normalize::normalize_into(text, norm);
-                    if norm.is_empty() || !shingle::has_words(norm, 1) {
-                        sig.fill(u32::MAX);
-                        return;
-                    }
-                    shingle::shingle_hashes_into(norm, self.shingle, scratch, shingles);
-                    self.hasher.sign_into(shingles, sig);
+                || self.sketcher.clone(),
+                |sketcher, (sig, text)| {
+                    sketcher.sketch(text.as_ref(), sig);
                 },
             );
         out

@@ -22,6 +22,7 @@ use pyo3::exceptions::{PyRuntimeError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyString};
 
+mod arrow;
 mod engine;
 
 use engine::ScanOptions;
@@ -31,7 +32,7 @@ use engine::ScanOptions;
 
 /// The Python exception of a library error: a class of `neardup._errors`, with `path` (and
 /// for I/O `filename` and `errno`) set.
-fn py_err(py: Python<'_>, e: &neardup::Error) -> PyErr {
+pub(crate) fn py_err(py: Python<'_>, e: &neardup::Error) -> PyErr {
     let parts = engine::error_parts(e);
     let made = (|| -> PyResult<PyErr> {
         let class = py.import("neardup._errors")?.getattr(parts.class)?;
@@ -47,7 +48,7 @@ fn py_err(py: Python<'_>, e: &neardup::Error) -> PyErr {
 }
 
 /// `neardup.InternalError` for a caught panic.
-fn panic_err(py: Python<'_>, payload: Box<dyn std::any::Any + Send>) -> PyErr {
+pub(crate) fn panic_err(py: Python<'_>, payload: Box<dyn std::any::Any + Send>) -> PyErr {
     let what = payload
         .downcast_ref::<&str>()
         .map(|s| s.to_string())
@@ -181,7 +182,7 @@ fn get<'py, T: FromPyObjectOwned<'py>>(d: &Bound<'py, PyDict>, key: &str) -> PyR
     })
 }
 
-fn options(d: &Bound<'_, PyDict>) -> PyResult<ScanOptions> {
+pub(crate) fn options(d: &Bound<'_, PyDict>) -> PyResult<ScanOptions> {
     Ok(ScanOptions {
         threshold: get(d, "threshold")?,
         num_perm: get(d, "num_perm")?,
@@ -631,6 +632,9 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<MinHasher>()?;
     m.add_class::<Index>()?;
     m.add_class::<IndexWriter>()?;
+    m.add_class::<arrow::ArrowKernels>()?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_components, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_schema_version, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(scan_texts, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;
