@@ -185,13 +185,9 @@ impl IndexWriter {
             text_only: true,
             ..ingest::InputOptions::default()
         };
-        let mut files = ingest::discover_with(&roots, &inputs, &mut skipped)?;
-        // The path as named identifies a document, whatever other roots were given with it.
-        for f in &mut files {
-            f.display = ingest::slash_path(&f.path);
-        }
-        files.sort_by(|a, b| a.display.cmp(&b.display));
-        files.dedup_by(|a, b| a.display == b.display);
+        // Names as given (`ingest::slash_path`), as `scan` names them: they do not depend on the
+        // other roots of a batch, so batches compose.
+        let files = ingest::discover_with(&roots, &inputs, &mut skipped)?;
         let index_abs = absolute(&self.dir);
         let mut batch: Vec<InputFile> = Vec::new();
         let mut batch_bytes = 0usize;

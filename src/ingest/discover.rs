@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 
 /// Find the input files under `roots`, sorted by display path.
 ///
-/// A directory's files are named relative to it; with several roots, each name is prefixed by
-/// its root as given, so names from different roots cannot collide.
+/// Files are named as given ([`slash_path`]): a directory's files by the directory as typed
+/// joined with their path below it, so names from different roots cannot collide and a name
+/// does not depend on the other roots of the call.
 pub fn discover(
     roots: &[PathBuf],
     keep_going: bool,
@@ -45,7 +46,6 @@ pub fn discover_with(
     let include = build_globs(&options.include, "--include")?;
     let exclude = build_globs(&options.exclude, "--exclude")?;
     let mut files = Vec::new();
-    let prefix_roots = roots.len() > 1;
     for root in roots {
         if root.as_os_str() == "-" {
             files.push(InputFile {
@@ -95,14 +95,6 @@ pub fn discover_with(
                     || !e.file_type().is_dir()
                     || !matches_globs(&exclude, e.path().strip_prefix(root).unwrap_or(e.path()))
             });
-        // Skips are named as the files' documents would be: relative to the root given.
-        let name_of = |path: &Path| {
-            if prefix_roots {
-                slash_path(path)
-            } else {
-                slash_path(path.strip_prefix(root).unwrap_or(path))
-            }
-        };
         for entry in walk {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -140,7 +132,7 @@ pub fn discover_with(
                         ),
                     };
                     skipped.push(Skipped {
-                        path: name_of(&path),
+                        path: slash_path(&path),
                         reason,
                         error,
                     });
@@ -174,7 +166,7 @@ pub fn discover_with(
                     None => "not a regular file (FIFO, socket or device)".into(),
                 };
                 skipped.push(Skipped {
-                    path: name_of(entry.path()),
+                    path: slash_path(entry.path()),
                     reason,
                     error: false,
                 });
@@ -191,14 +183,11 @@ pub fn discover_with(
                     continue;
                 }
             }
-            let display = if prefix_roots {
-                slash_path(&root.join(rel))
-            } else {
-                slash_path(rel)
-            };
+            // The naming rule (see the module header of `ingest`): the root as given joined
+            // with the path below it; the walk's path is exactly that.
             files.push(InputFile {
                 path: entry.path().to_path_buf(),
-                display,
+                display: slash_path(entry.path()),
             });
         }
     }

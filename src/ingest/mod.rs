@@ -7,8 +7,9 @@
 //! [`Paragraph`]s it contains, with 0-based ordinals among non-empty paragraphs, 1-based line
 //! numbers and byte spans into [`Document::bytes`]. Invariants: the order of documents depends
 //! only on paths and file contents, never on directory order or thread scheduling; document
-//! names are unique within one load; a span always lies on UTF-8 character boundaries when the
-//! text is valid UTF-8.
+//! names are unique within one load and follow one rule, [`slash_path`] (names as given, as
+//! ripgrep does); a span always lies on UTF-8 character boundaries when the text is valid
+//! UTF-8.
 //!
 //! What `Document::bytes` holds, and so what spans refer to, depends on the input:
 //!
@@ -288,15 +289,52 @@ impl Default for InputOptions {
     }
 }
 
-/// A path as it appears in reports: `/` separators on every platform.
+/// A path as it appears in reports: the document-naming rule, one for scan, index, dedup, eval
+/// and reports.
+///
+/// A document is named AS GIVEN, as ripgrep, fd and `grep -r` name files: the path the user
+/// typed joined with the path below it, `/`-separated on every platform, repeated separators
+/// and a leading `./` dropped (`corpus/` → `corpus/a.txt`, `.` → `a.txt`, `./corpus` →
+/// `corpus/a.txt`); an absolute root stays absolute. Standard input is [`STDIN_NAME`], and a
+/// record of a JSONL or WARC file is named `file#ID` from its file's name. Since a name never
+/// depends on the other roots of a call, names compose: an index built in several batches
+/// names a document as one `scan` of its root does.
 pub fn slash_path(path: &Path) -> String {
-    let s = path.to_string_lossy();
-    let s = s.strip_prefix("./").unwrap_or(&s);
+    // `components` drops repeated separators and `.` inside the path; a leading `.` is
+    // dropped here. `..` is kept: resolving it would need the file system.
+    let clean: PathBuf = path
+        .components()
+        .filter(|c| !matches!(c, std::path::Component::CurDir))
+        .collect();
+    if clean.as_os_str().is_empty() {
+        return ".".to_string();
+    }
+    let s = clean.to_string_lossy();
     if std::path::MAIN_SEPARATOR == '/' {
-        s.to_string()
+        s.into_owned()
     } else {
         s.replace(std::path::MAIN_SEPARATOR, "/")
     }
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The naming rule: as given, `/`-separated, a leading `./` and repeated separators dropped.
+    #[test]
+    fn documents_are_named_as_given() {
+        for (path, name) in [
+            ("corpus/a.txt", "corpus/a.txt"),
+            ("./a.txt", "a.txt"),
+            ("./corpus//sub/./a.txt", "corpus/sub/a.txt"),
+            ("/abs/corpus/a.txt", "/abs/corpus/a.txt"),
+            ("../corpus/a.txt", "../corpus/a.txt"),
+            (".", "."),
+        ] {
+            assert_eq!(slash_path(Path::new(path)), name, "{path}");
+        }
+    }
+}
