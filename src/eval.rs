@@ -1,8 +1,8 @@
 //! Evaluation: a report scored against labels or against the exact Jaccard truth.
 //!
-//! Input: a [`Report`] and either labelled duplicate groups (`neardup.labels/1`, as written by
-//! [`crate::synth`] or `corpora/sample-labels.json`) or the corpus itself, from which the
-//! exact truth is computed. Output: an [`Evaluation`] of pair precision, recall, F1 and the
+//! Input: a [`Report`] and either labelled duplicate groups ([`crate::labels`], as written by
+//! the generator of the `synth` feature or by hand, `corpora/sample-labels.json`) or the corpus
+//! itself, from which the exact truth is computed. Output: an [`Evaluation`] of pair precision, recall, F1 and the
 //! adjusted Rand index over all paragraphs, recall per edit kind and per true-similarity
 //! bucket, and the true pairs the report missed. Invariants: pair counts come from the
 //! contingency table of (cluster, group) cells, never from enumerating pairs, so a footer
@@ -24,10 +24,10 @@ use serde::Serialize;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId};
+use crate::labels::{EditKind, Labels, LABELS_SCHEMA};
 use crate::report::Report;
 use crate::shingle;
 use crate::sketch::Sketcher;
-use crate::synth::{EditKind, Labels, LABELS_SCHEMA};
 use crate::util::UnionFind;
 
 /// A paragraph, as `(path, ordinal)`.
@@ -535,6 +535,7 @@ mod tests {
     }
 
     /// Generated labels read back with their edit kinds named as in the file.
+    #[cfg(feature = "synth")]
     #[test]
     fn generated_labels_read_back_with_edit_kind_names() {
         let corpus = crate::synth::generate(&crate::synth::SynthConfig::default());

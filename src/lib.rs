@@ -52,6 +52,7 @@ pub mod error;
 pub mod eval;
 pub mod index;
 pub mod ingest;
+pub mod labels;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
@@ -61,6 +62,7 @@ pub mod report;
 pub mod scan;
 pub mod shingle;
 pub mod sketch;
+#[cfg(feature = "synth")]
 pub mod synth;
 mod util;
 
