@@ -39,7 +39,7 @@ def run(cli: Path, *args: str, cwd: Path = ROOT, stdin: bytes | None = None) -> 
 
 @pytest.fixture(scope="session")
 def generated(cli: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated corpus of ~4,000 paragraphs with its labels.json (examples/gen_corpus)."""
+    """A generated corpus of ~4,000 paragraphs with its labels.json (benches/tools/gen_corpus.rs)."""
     out = tmp_path_factory.mktemp("generated")
     gen = cli.parent / "examples" / "gen_corpus"
     subprocess.run(

@@ -157,7 +157,8 @@ impl IndexWriter {
     }
 
     /// Add the plain-text files (`.txt`, `.md`) under or named by `roots`, in one commit
-    /// (other files are skipped with a reason). Each file is identified by its path as named (`root/relative/path`).
+    /// (other files are skipped with a reason). Each file is identified by its name as given
+    /// (`ingest::slash_path`: `root/relative/path`), the name `scan` gives it.
     pub fn add_paths<P: AsRef<Path>>(
         &mut self,
         roots: &[P],
