@@ -87,7 +87,8 @@ pub struct DedupOptions {
 }
 
 /// Name of the sidecar written by [`DedupMode::Mark`] at the root of the output: JSONL, one
-/// [`Removal`] per line, sorted by path then paragraph.
+/// [`Removal`] per line, sorted by path then paragraph; paths relative to the corpus, as the
+/// files of the output are.
 pub const SIDECAR: &str = "neardup-removed.jsonl";
 
 /// Where a paragraph is.
@@ -369,8 +370,11 @@ pub fn write_corpus(
             ));
             continue;
         }
-        let display = slash_path(rel);
-        if options.mode == DedupMode::Mark && display == SIDECAR {
+        // The report names files as given (`corpus/a.txt`, `ingest::slash_path`); the output
+        // and its sidecar name them relative to the corpus (`a.txt`), as the layout is.
+        let display = slash_path(entry.path());
+        let relative = slash_path(rel);
+        if options.mode == DedupMode::Mark && relative == SIDECAR {
             return Err(Error::Refused(format!(
                 "{}: the corpus has a file named like the sidecar {SIDECAR}; use --mode remove \
                  or rename it",
@@ -417,7 +421,7 @@ pub fn write_corpus(
         let missing: Vec<&str> = by_path
             .keys()
             .copied()
-            .filter(|p| !input.join(p).is_file())
+            .filter(|p| !Path::new(p).is_file())
             .collect();
         return Err(Error::Refused(format!(
             "{}: files of the report are missing from the input ({}); was the corpus changed \
@@ -428,8 +432,14 @@ pub fn write_corpus(
     }
     if options.mode == DedupMode::Mark {
         let mut lines = Vec::new();
+        let root = slash_path(input);
         for r in removals {
-            serde_json::to_writer(&mut lines, r)
+            let mut r = r.clone();
+            r.path = relative_name(&r.path, &root).to_string();
+            if let Some(kept) = &mut r.kept {
+                kept.path = relative_name(&kept.path, &root).to_string();
+            }
+            serde_json::to_writer(&mut lines, &r)
                 .map_err(std::io::Error::from)
                 .map_err(|e| Error::io(out.join(SIDECAR), "write", e))?;
             lines.push(b'\n');
@@ -437,6 +447,20 @@ pub fn write_corpus(
         write_file(&out.join(SIDECAR), &lines, None)?;
     }
     Ok(summary)
+}
+
+/// A document name (as given: `corpus/a.txt`) relative to the corpus root `root` (as given:
+/// `corpus`), as the output's layout and its sidecar name files (`a.txt`).
+fn relative_name<'a>(name: &'a str, root: &str) -> &'a str {
+    if root == "." {
+        return name;
+    }
+    let below = name.strip_prefix(root);
+    match below {
+        Some(rest) if root.ends_with('/') => rest,
+        Some(rest) => rest.strip_prefix('/').unwrap_or(name),
+        None => name,
+    }
 }
 
 enum FileOutcome {
@@ -643,6 +667,14 @@ mod tests {
         let refs: Vec<&Removal> = rs.iter().collect();
         let ranges = deletion_ranges(Path::new("a.txt"), text.as_bytes(), split, &refs).unwrap();
         String::from_utf8(apply(text.as_bytes(), &ranges)).unwrap()
+    }
+
+    #[test]
+    fn sidecar_names_are_relative_to_the_corpus_as_given() {
+        assert_eq!(relative_name("corpus/a/b.txt", "corpus"), "a/b.txt");
+        assert_eq!(relative_name("a.txt", "."), "a.txt");
+        assert_eq!(relative_name("/x.txt", "/"), "x.txt");
+        assert_eq!(relative_name("corpus2/a.txt", "corpus"), "corpus2/a.txt");
     }
 
     #[test]

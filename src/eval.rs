@@ -1,8 +1,8 @@
 //! Evaluation: a report scored against labels or against the exact Jaccard truth.
 //!
-//! Input: a [`Report`] and either labelled duplicate groups (`neardup.labels/1`, as written by
-//! [`crate::synth`] or `corpora/sample-labels.json`) or the corpus itself, from which the
-//! exact truth is computed. Output: an [`Evaluation`] of pair precision, recall, F1 and the
+//! Input: a [`Report`] and either labelled duplicate groups ([`crate::labels`], as written by
+//! the generator of the `synth` feature or by hand, `corpora/sample-labels.json`) or the corpus
+//! itself, from which the exact truth is computed. Output: an [`Evaluation`] of pair precision, recall, F1 and the
 //! adjusted Rand index over all paragraphs, recall per edit kind and per true-similarity
 //! bucket, and the true pairs the report missed. Invariants: pair counts come from the
 //! contingency table of (cluster, group) cells, never from enumerating pairs, so a footer
@@ -14,7 +14,8 @@
 //! the connected components of pairs with exact Jaccard ≥ threshold (what a perfect engine
 //! with the same transitive clustering would report).
 
-use std::collections::{BTreeMap, HashMap};
+use std::borrow::Cow;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
@@ -23,10 +24,10 @@ use serde::Serialize;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId};
+use crate::labels::{EditKind, Labels, LABELS_SCHEMA};
 use crate::report::Report;
 use crate::shingle;
 use crate::sketch::Sketcher;
-use crate::synth::{EditKind, Labels, LABELS_SCHEMA};
 use crate::util::UnionFind;
 
 /// A paragraph, as `(path, ordinal)`.
@@ -280,6 +281,8 @@ pub fn evaluate(
     truth: &str,
     corpus: Option<&CorpusSets>,
 ) -> Evaluation {
+    let rooted = rooted(report, groups);
+    let groups: &[TruthGroup] = &rooted;
     let mut cluster_of: HashMap<(&str, u32), u32> = HashMap::new();
     for c in &report.clusters {
         for m in &c.members {
@@ -370,6 +373,52 @@ pub fn evaluate(
         missed_pairs: 0,
         missed_examples: Vec::new(),
     }
+}
+
+/// Labels name documents relative to the corpus root (`a.txt`), reports as given
+/// (`corpus/a.txt`, `ingest::slash_path`): the groups with the root prefixed. The root is the
+/// prefix under which the most label paths name a document of the report (the shortest on a
+/// tie), so groups that already use the report's names stay as they are.
+fn rooted<'a>(report: &Report, groups: &'a [TruthGroup]) -> Cow<'a, [TruthGroup]> {
+    let labelled: HashSet<&str> = groups
+        .iter()
+        .flat_map(|g| g.members.iter().map(|(p, _)| p.as_str()))
+        .collect();
+    let names: BTreeSet<&str> = report
+        .clusters
+        .iter()
+        .flat_map(|c| c.members.iter().map(|m| m.path.as_str()))
+        .chain(report.documents.iter().map(|d| d.path.as_str()))
+        .collect();
+    let mut votes: BTreeMap<&str, usize> = BTreeMap::new();
+    for name in names {
+        let starts = std::iter::once(0).chain(name.match_indices('/').map(|(i, _)| i + 1));
+        for i in starts {
+            if labelled.contains(&name[i..]) {
+                *votes.entry(&name[..i]).or_default() += 1;
+            }
+        }
+    }
+    let root = votes
+        .into_iter()
+        .max_by(|(a, x), (b, y)| x.cmp(y).then(b.len().cmp(&a.len())).then(b.cmp(a)))
+        .map_or("", |(root, _)| root);
+    if root.is_empty() {
+        return Cow::Borrowed(groups);
+    }
+    Cow::Owned(
+        groups
+            .iter()
+            .map(|g| TruthGroup {
+                members: g
+                    .members
+                    .iter()
+                    .map(|(p, o)| (format!("{root}{p}"), *o))
+                    .collect(),
+                edit_kinds: g.edit_kinds.clone(),
+            })
+            .collect(),
+    )
 }
 
 fn add(bucket: &mut Bucket, found: bool) {
@@ -486,6 +535,7 @@ mod tests {
     }
 
     /// Generated labels read back with their edit kinds named as in the file.
+    #[cfg(feature = "synth")]
     #[test]
     fn generated_labels_read_back_with_edit_kind_names() {
         let corpus = crate::synth::generate(&crate::synth::SynthConfig::default());

@@ -54,6 +54,7 @@ pub mod index;
 pub mod ingest;
 #[cfg(feature = "arrow")]
 pub mod kernels;
+pub mod labels;
 pub mod lsh;
 pub mod minhash;
 pub mod normalize;
@@ -63,6 +64,7 @@ pub mod report;
 pub mod scan;
 pub mod shingle;
 pub mod sketch;
+#[cfg(feature = "synth")]
 pub mod synth;
 mod util;
 

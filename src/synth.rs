@@ -41,10 +41,12 @@
 //! assert_eq!(generate(&config).articles, corpus.articles); // deterministic
 //! ```
 
-use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 
 pub mod passages;
+pub use crate::labels::{
+    EditKind, GroupKind, HardNegative, LabelGroup, LabelMember, Labels, ParagraphRef, LABELS_SCHEMA,
+};
 pub use passages::{
     evaluate_passages, generate_passages, PassageCorpus, PassageEvaluation, PassageLabels,
     PassageOccurrence, PassageSynthConfig, PlantedPassage, PASSAGE_LABELS_SCHEMA,
@@ -56,9 +58,6 @@ use std::rc::Rc;
 const WORDS_EN: &str = include_str!("synth/words_en.txt");
 /// Arabic word list, roughly in frequency order (rank 1 first).
 const WORDS_AR: &str = include_str!("synth/words_ar.txt");
-
-/// Value of [`Labels::schema`] written by this version of the generator.
-pub const LABELS_SCHEMA: &str = "neardup.labels/1";
 
 /// Parameters of a synthetic corpus. Out-of-range values are clamped, never a panic: ranges
 /// given as `(max, min)` are swapped, rates are clamped to `[0, 1]` (NaN counts as 0), a
@@ -133,130 +132,6 @@ pub struct SynthCorpus {
     pub articles: Vec<SynthArticle>,
     /// Planted duplicate groups and hard negatives.
     pub labels: Labels,
-}
-
-/// Ground truth of a synthetic corpus, written as `labels.json`; also the type `neardup eval
-/// --labels` reads (hand-written labels such as `corpora/sample-labels.json` may leave out
-/// `seed`, `hard_negatives`, `edit_kind` and `edit_rate`; unknown fields are ignored).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct Labels {
-    /// Format identifier, [`LABELS_SCHEMA`] ([`Labels::parse`] refuses any other).
-    pub schema: String,
-    /// How paragraphs are counted: `"lines"`, i.e. paragraph `i` is the `i`-th non-empty line
-    /// (0-based) of the article file.
-    pub split: String,
-    /// [`SynthConfig::seed`] of the corpus (absent from hand-written labels).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<u64>,
-    /// Duplicate groups, pairwise disjoint, sorted by (path, paragraph) of their first member.
-    pub groups: Vec<LabelGroup>,
-    /// Pairs of paragraphs that overlap partially but are not duplicates, sorted.
-    #[serde(default)]
-    pub hard_negatives: Vec<HardNegative>,
-}
-
-impl Labels {
-    /// Parse labels JSON, refusing a `schema` other than [`LABELS_SCHEMA`]; the error says what
-    /// is wrong (`Err` holds the message, without the file name).
-    pub fn parse(text: &str) -> Result<Labels, String> {
-        #[derive(Deserialize)]
-        struct Schema {
-            schema: Option<String>,
-        }
-        // The schema first, so that a file of another kind is named as such rather than by
-        // its first missing field.
-        let schema: Schema =
-            serde_json::from_str(text).map_err(|e| format!("invalid JSON ({e})"))?;
-        match schema.schema.as_deref() {
-            Some(LABELS_SCHEMA) => {}
-            Some(other) => return Err(format!("schema is {other:?}, expected {LABELS_SCHEMA:?}")),
-            None => return Err(format!("no `schema` field (expected {LABELS_SCHEMA:?})")),
-        }
-        serde_json::from_str(text).map_err(|e| e.to_string())
-    }
-}
-
-/// Kind of a duplicate group.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum GroupKind {
-    /// Republished copies, all byte-identical to the source.
-    Exact,
-    /// Republished copies, each byte-identical or a format variant: all identical after
-    /// normalisation.
-    Format,
-    /// Republished copies of which at least one has edited words.
-    Near,
-    /// A site's footer line, one member per article of the site.
-    Footer,
-    /// A lead or title repeated inside its own article.
-    LeadRepeat,
-}
-
-/// How a member of a group differs from the group's first member.
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum EditKind {
-    /// The original (first member of every group).
-    Source,
-    /// Byte-identical copy.
-    Verbatim,
-    /// Same words; only format changed (identical after normalisation).
-    Format,
-    /// Some words replaced by other words.
-    Substitute,
-    /// Some words inserted.
-    Insert,
-    /// Some words deleted.
-    Delete,
-    /// A mix of substitutions, insertions and deletions.
-    Mixed,
-}
-
-/// A duplicate group: paragraphs that a perfect detector puts in one cluster.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct LabelGroup {
-    /// What kind of duplication this is.
-    pub kind: GroupKind,
-    /// Members; the first has [`EditKind::Source`]. At least two members.
-    pub members: Vec<LabelMember>,
-}
-
-/// One paragraph of a [`LabelGroup`].
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct LabelMember {
-    /// Article path as in [`SynthArticle::path`].
-    pub path: String,
-    /// 0-based index among the article's non-empty lines.
-    pub paragraph: usize,
-    /// How this member was derived from the source (absent from hand-written labels).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub edit_kind: Option<EditKind>,
-    /// Number of word edits divided by the source's word count; 0 for source, verbatim and
-    /// format members. Lies in [`SynthConfig::edit_rate`] whenever that range contains a
-    /// multiple of 1 / (source word count). Rounded to 4 decimals.
-    #[serde(default)]
-    pub edit_rate: f64,
-}
-
-/// A paragraph address.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub struct ParagraphRef {
-    /// Article path as in [`SynthArticle::path`].
-    pub path: String,
-    /// 0-based index among the article's non-empty lines.
-    pub paragraph: usize,
-}
-
-/// A partial-overlap pair that must not be reported as a duplicate.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
-pub struct HardNegative {
-    /// The original paragraph.
-    pub a: ParagraphRef,
-    /// The paragraph that reuses one run of `a`'s words (in a later article).
-    pub b: ParagraphRef,
-    /// Length of the shared run of words (30–50 % of `a`'s words).
-    pub shared_words: usize,
 }
 
 impl SynthCorpus {

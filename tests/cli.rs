@@ -3,6 +3,7 @@
 use predicates::prelude::*;
 
 use crate::util::{corpus, neardup, scan_json};
+use neardup::ingest;
 
 const STORY: &str = "The harbour authority said on Sunday that the northern port would reopen \
 to cargo ships within a week, once divers have cleared the wreck that has blocked the main \
@@ -73,7 +74,9 @@ fn json_report_has_the_documented_fields() {
     assert_eq!(near["kind"], "near");
     assert_eq!(near["scope"], "across");
     let m = &near["members"][1];
-    assert_eq!(m["path"], "sub/b.txt");
+    // Named as given: the directory as typed joined with the path below it.
+    let given = ingest::slash_path(&dir.path().join("sub/b.txt"));
+    assert_eq!(m["path"], given.as_str());
     assert_eq!(m["paragraph"], 1);
     assert_eq!(m["line"], 3);
     assert!(m["similarity"].as_f64().unwrap() >= 0.8);
@@ -161,7 +164,8 @@ fn binary_files_are_skipped_with_a_warning_and_empty_files_are_fine() {
     ]);
     neardup()
         .arg("scan")
-        .arg(dir.path())
+        .current_dir(dir.path())
+        .arg(".")
         .assert()
         .success()
         .stderr(predicate::str::contains(
@@ -210,7 +214,8 @@ fn broken_symlink_in_a_directory_is_a_warning_naming_it() {
         neardup()
             .arg("scan")
             .args(keep_going.then_some("--keep-going"))
-            .arg(dir.path())
+            .current_dir(dir.path())
+            .arg(".")
             .assert()
             .code(0)
             .stderr(predicate::str::contains(

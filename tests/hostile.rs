@@ -93,7 +93,8 @@ fn hostile_corpus_is_scanned_to_the_end_with_every_bad_file_named() {
     let out = neardup()
         .args(["scan", "--keep-going", "--max-document-size", "10M"])
         .args(["--format", "json"])
-        .arg(dir.path())
+        .current_dir(dir.path())
+        .arg(".")
         .timeout(std::time::Duration::from_secs(600))
         .output()
         .unwrap();
@@ -216,7 +217,10 @@ fn file_removed_while_the_scan_runs_is_named() {
     let docs = ingest::load_all_with(&files, &options, &mut skipped).unwrap();
     assert_eq!(docs.len(), 1);
     assert_eq!(skipped.len(), 1);
-    assert_eq!(skipped[0].path, "b.txt");
+    assert_eq!(
+        skipped[0].path,
+        ingest::slash_path(&dir.path().join("b.txt"))
+    );
     assert!(skipped[0].error);
     let strict = InputOptions::default();
     let err = ingest::load_all_with(&files, &strict, &mut Vec::new()).unwrap_err();
@@ -236,7 +240,8 @@ fn a_panic_on_one_document_is_an_error_naming_it_never_an_abort() {
             .env("NEARDUP_INJECT_PANIC", name)
             .arg("scan")
             .args(args)
-            .arg(dir.path())
+            .current_dir(dir.path())
+            .arg(".")
             .output()
             .unwrap()
     };

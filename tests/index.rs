@@ -86,6 +86,38 @@ fn adding_in_batches_then_scan_index_equals_one_scan() {
     run_in(d, &["index", "verify", "idx"]);
 }
 
+/// One naming rule (issue 12): a single directory, indexed then scanned through the index,
+/// reports the very paths (and bytes) its direct scan reports; for `c`, `./c/` and the absolute
+/// path alike, since a document is named as given.
+#[test]
+fn scan_index_of_one_directory_reports_the_paths_of_its_scan() {
+    let dir = split_corpus(600, 1, 3);
+    let d = dir.path();
+    let absolute = d.join("b1").to_string_lossy().into_owned();
+    for (i, root) in ["b1", "./b1/", absolute.as_str()].into_iter().enumerate() {
+        let idx = format!("idx{i}");
+        run_in(d, &["index", "build", root, "--index", &idx]);
+        let expected = run_in(d, &["scan", root, "--format", "json"]);
+        let report: neardup::Report = serde_json::from_slice(&expected).unwrap();
+        assert!(
+            report.clusters.len() > 5,
+            "the corpus should have duplicates"
+        );
+        let first = &report.clusters[0].members[0].path;
+        let prefix = if i == 2 {
+            format!("{absolute}/")
+        } else {
+            "b1/".into()
+        };
+        assert!(first.starts_with(&prefix), "{root}: {first}");
+        let got = run_in(d, &["scan", "--index", &idx, "--format", "json"]);
+        assert!(
+            got == expected,
+            "{root}: scan --index names documents otherwise"
+        );
+    }
+}
+
 #[test]
 fn estimate_and_exact_verification_also_match_the_scan() {
     let dir = split_corpus(600, 2, 5);

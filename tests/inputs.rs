@@ -345,7 +345,8 @@ fn include_exclude_and_max_file_size_filter_directory_walks() {
         let out = neardup()
             .arg("paragraphs")
             .args(args)
-            .arg(dir.path())
+            .current_dir(dir.path())
+            .arg(".")
             .output()
             .unwrap();
         assert!(out.status.success());

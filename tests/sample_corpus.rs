@@ -34,11 +34,19 @@ fn every_labelled_group_is_found_and_no_negative_is_joined() {
         &std::fs::read_to_string(repo_path("corpora/sample-labels.json")).unwrap(),
     )
     .unwrap();
-    let report = scan_json(&[&repo_path("corpora/sample")]);
+    let corpus = repo_path("corpora/sample");
+    let report = scan_json(&[&corpus]);
+    // The report names documents as given (`…/corpora/sample/a.txt`), the labels relative to
+    // the corpus root (`a.txt`).
+    let root = format!(
+        "{}/",
+        neardup::ingest::slash_path(std::path::Path::new(&corpus))
+    );
     let mut cluster_of: BTreeMap<String, u32> = BTreeMap::new();
     for c in &report.clusters {
         for m in &c.members {
-            cluster_of.insert(format!("{}:{}", m.path, m.paragraph), c.id);
+            let path = m.path.strip_prefix(&root).unwrap_or(&m.path);
+            cluster_of.insert(format!("{path}:{}", m.paragraph), c.id);
         }
     }
     let same = |a: &Place, b: &Place| matches!((cluster_of.get(&key(a)), cluster_of.get(&key(b))), (Some(x), Some(y)) if x == y);
@@ -80,10 +88,11 @@ fn every_labelled_group_is_found_and_no_negative_is_joined() {
     for c in &report.clusters {
         for (i, a) in c.members.iter().enumerate() {
             for b in &c.members[i + 1..] {
-                let pair = (
-                    format!("{}:{}", a.path, a.paragraph),
-                    format!("{}:{}", b.path, b.paragraph),
-                );
+                let place = |path: &str, paragraph: u32| {
+                    let path = path.strip_prefix(&root).unwrap_or(path);
+                    format!("{path}:{paragraph}")
+                };
+                let pair = (place(&a.path, a.paragraph), place(&b.path, b.paragraph));
                 if !true_pairs.contains(&pair) {
                     extra.push(format!("{} ~ {}", pair.0, pair.1));
                 }

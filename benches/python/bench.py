@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""neardup from Python against rensa 0.5.0, on a corpus written by examples/gen_corpus.
+"""neardup from Python against rensa 0.5.0, on a corpus written by benches/tools/gen_corpus.rs.
 
 One tool per process, so that peak memory (`/usr/bin/time -v`) is that tool's alone:
 

@@ -39,7 +39,7 @@ def run(cli: Path, *args: str, cwd: Path = ROOT, stdin: bytes | None = None) -> 
 
 @pytest.fixture(scope="session")
 def generated(cli: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A generated corpus of ~4,000 paragraphs with its labels.json (examples/gen_corpus)."""
+    """A generated corpus of ~4,000 paragraphs with its labels.json (benches/tools/gen_corpus.rs)."""
     out = tmp_path_factory.mktemp("generated")
     gen = cli.parent / "examples" / "gen_corpus"
     subprocess.run(
@@ -51,8 +51,8 @@ def generated(cli: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def corpus_texts(root: Path) -> tuple[list[str], list[str]]:
-    """(ids, texts) of every .txt file under root, ids named as `neardup scan root` names
-    the files (relative, with /)."""
+    """(ids, texts) of every .txt file under root, ids named as `neardup scan .` run in
+    root names the files (relative, with /)."""
     files = sorted(p for p in root.rglob("*.txt"))
     ids = [p.relative_to(root).as_posix() for p in files]
     return ids, [p.read_text(encoding="utf-8") for p in files]

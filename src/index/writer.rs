@@ -157,7 +157,8 @@ impl IndexWriter {
     }
 
     /// Add the plain-text files (`.txt`, `.md`) under or named by `roots`, in one commit
-    /// (other files are skipped with a reason). Each file is identified by its path as named (`root/relative/path`).
+    /// (other files are skipped with a reason). Each file is identified by its name as given
+    /// (`ingest::slash_path`: `root/relative/path`), the name `scan` gives it.
     pub fn add_paths<P: AsRef<Path>>(
         &mut self,
         roots: &[P],
@@ -185,13 +186,9 @@ impl IndexWriter {
             text_only: true,
             ..ingest::InputOptions::default()
         };
-        let mut files = ingest::discover_with(&roots, &inputs, &mut skipped)?;
-        // The path as named identifies a document, whatever other roots were given with it.
-        for f in &mut files {
-            f.display = ingest::slash_path(&f.path);
-        }
-        files.sort_by(|a, b| a.display.cmp(&b.display));
-        files.dedup_by(|a, b| a.display == b.display);
+        // Names as given (`ingest::slash_path`), as `scan` names them: they do not depend on the
+        // other roots of a batch, so batches compose.
+        let files = ingest::discover_with(&roots, &inputs, &mut skipped)?;
         let index_abs = absolute(&self.dir);
         let mut batch: Vec<InputFile> = Vec::new();
         let mut batch_bytes = 0usize;

@@ -95,7 +95,7 @@ pub fn read(
                     }
                     Err(e) => return Err(e),
                 };
-                let warnings = super::limit_warnings(&name, warnings).collect::<Vec<_>>();
+                let warnings = super::load::limit_warnings(&name, warnings).collect::<Vec<_>>();
                 out.push(Loaded::Document(Document {
                     path: name,
                     bytes: text.into_bytes(),

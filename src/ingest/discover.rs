@@ -1,0 +1,264 @@
+//! Discovery: command-line roots → the input files, sorted by display path.
+//!
+//! Input: paths as given (files, directories, `-`) and the filters of [`InputOptions`].
+//! Output: [`InputFile`]s sorted and deduplicated by display name, and [`Skipped`] entries for
+//! what a walk met but will not read. Invariants: the result depends only on the paths, the
+//! filters and the file tree, never on directory order; a special file is never opened.
+
+use std::path::{Path, PathBuf};
+
+use super::compress::Compression;
+use super::{
+    slash_path, InputFile, InputOptions, Skipped, INPUT_EXTENSIONS, STDIN_NAME, TEXT_EXTENSIONS,
+};
+use crate::error::{Error, Result};
+
+/// Find the input files under `roots`, sorted by display path.
+///
+/// Files are named as given ([`slash_path`]): a directory's files by the directory as typed
+/// joined with their path below it, so names from different roots cannot collide and a name
+/// does not depend on the other roots of the call.
+pub fn discover(
+    roots: &[PathBuf],
+    keep_going: bool,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<InputFile>> {
+    let options = InputOptions {
+        keep_going,
+        ..InputOptions::default()
+    };
+    discover_with(roots, &options, skipped)
+}
+
+/// Find the input files under `roots`, sorted by display path, with the filters of `options`.
+///
+/// `-` stands for standard input (named [`STDIN_NAME`]). Directories are walked following
+/// symbolic links; a link loop and a special file (FIFO, socket, device) inside a directory are
+/// skipped with a warning, never followed or read. `--include`/`--exclude` globs and
+/// `--max-file-size` apply to the files found in directories; a file named explicitly is
+/// always read.
+pub fn discover_with(
+    roots: &[PathBuf],
+    options: &InputOptions,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<InputFile>> {
+    let keep_going = options.keep_going;
+    let include = build_globs(&options.include, "--include")?;
+    let exclude = build_globs(&options.exclude, "--exclude")?;
+    let mut files = Vec::new();
+    for root in roots {
+        if root.as_os_str() == "-" {
+            files.push(InputFile {
+                path: root.clone(),
+                display: STDIN_NAME.to_string(),
+            });
+            continue;
+        }
+        let meta = match std::fs::metadata(root) {
+            Ok(m) => m,
+            Err(e) if keep_going => {
+                skipped.push(Skipped {
+                    path: slash_path(root),
+                    reason: format!("cannot access: {e}"),
+                    error: true,
+                });
+                continue;
+            }
+            Err(e) => match dangling_link(root) {
+                Some(target) => {
+                    return Err(Error::BadInput {
+                        path: root.clone(),
+                        line: None,
+                        message: format!(
+                            "broken symbolic link to {} (no such file)",
+                            target.display()
+                        ),
+                    })
+                }
+                None => return Err(Error::io(root, "access", e)),
+            },
+        };
+        if !meta.is_dir() {
+            files.push(InputFile {
+                path: root.clone(),
+                display: slash_path(root),
+            });
+            continue;
+        }
+        let walk = walkdir::WalkDir::new(root)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            // An excluded directory is not descended into.
+            .filter_entry(|e| {
+                e.depth() == 0
+                    || !e.file_type().is_dir()
+                    || !matches_globs(&exclude, e.path().strip_prefix(root).unwrap_or(e.path()))
+            });
+        for entry in walk {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let path = e.path().unwrap_or(root).to_path_buf();
+                    if let Some(target) = e.loop_ancestor() {
+                        // Following it would walk forever; by design, not an error.
+                        skipped.push(Skipped {
+                            path: slash_path(&path),
+                            reason: format!(
+                                "symbolic link loop (points back to {})",
+                                slash_path(target)
+                            ),
+                            error: false,
+                        });
+                        continue;
+                    }
+                    // A stale link or an entry we may not read loses nothing else: warn, list
+                    // it, go on (as ripgrep does). A dangling link is no error: there is no file.
+                    let (reason, error) = match dangling_link(&path) {
+                        Some(target) => (
+                            format!(
+                                "broken symbolic link to {} (no such file)",
+                                slash_path(&target)
+                            ),
+                            false,
+                        ),
+                        None => (
+                            format!(
+                                "cannot read: {}",
+                                e.io_error()
+                                    .map_or_else(|| e.to_string(), |io| io.to_string())
+                            ),
+                            true,
+                        ),
+                    };
+                    skipped.push(Skipped {
+                        path: slash_path(&path),
+                        reason,
+                        error,
+                    });
+                    continue;
+                }
+            };
+            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+            let file_type = entry.file_type();
+            if file_type.is_dir() {
+                continue;
+            }
+            let wanted = if include.is_empty() {
+                has_input_extension(entry.path())
+            } else {
+                matches_globs(&include, rel)
+            };
+            if !wanted || matches_globs(&exclude, rel) {
+                continue;
+            }
+            if !file_type.is_file() {
+                // Reading a FIFO would block and a device may never end.
+                let reason = match entry
+                    .path_is_symlink()
+                    .then(|| std::fs::read_link(entry.path()).ok())
+                    .flatten()
+                {
+                    Some(target) => format!(
+                        "symbolic link to {}, not a regular file (FIFO, socket or device)",
+                        slash_path(&target)
+                    ),
+                    None => "not a regular file (FIFO, socket or device)".into(),
+                };
+                skipped.push(Skipped {
+                    path: slash_path(entry.path()),
+                    reason,
+                    error: false,
+                });
+                continue;
+            }
+            if let Some(max) = options.max_file_size {
+                let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+                if len > max {
+                    skipped.push(Skipped {
+                        path: slash_path(entry.path()),
+                        reason: format!("{len} bytes, over --max-file-size {max}"),
+                        error: false,
+                    });
+                    continue;
+                }
+            }
+            // The naming rule (see the module header of `ingest`): the root as given joined
+            // with the path below it; the walk's path is exactly that.
+            files.push(InputFile {
+                path: entry.path().to_path_buf(),
+                display: slash_path(entry.path()),
+            });
+        }
+    }
+    if options.text_only {
+        files.retain(|f| {
+            let plain = f.display != STDIN_NAME && has_text_extension(&f.path);
+            if !plain {
+                skipped.push(Skipped {
+                    path: f.display.clone(),
+                    reason: "not a .txt or .md file: this command re-reads files by byte span, \
+                             so it takes plain text only (scan reads every format)"
+                        .into(),
+                    error: false,
+                });
+            }
+            plain
+        });
+    }
+    files.sort_by(|a, b| a.display.cmp(&b.display));
+    files.dedup_by(|a, b| a.display == b.display);
+    Ok(files)
+}
+
+/// The target of `path` when it is a symbolic link whose target does not exist.
+fn dangling_link(path: &Path) -> Option<PathBuf> {
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_symlink() || std::fs::metadata(path).is_ok() {
+        return None;
+    }
+    std::fs::read_link(path).ok()
+}
+
+/// Whether a file is plain text by its extension (`.txt`, `.md`, any case).
+fn has_text_extension(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| TEXT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
+}
+
+/// Whether a directory walk takes this file by default: a known extension, optionally
+/// followed by `.gz`, `.zst` or `.zstd`.
+fn has_input_extension(path: &Path) -> bool {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let (_, inner) = Compression::from_name(&name);
+    Path::new(inner)
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
+}
+
+fn build_globs(globs: &[String], flag: &str) -> Result<globset::GlobSet> {
+    let mut set = globset::GlobSetBuilder::new();
+    for g in globs {
+        let glob = globset::GlobBuilder::new(g)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| Error::InvalidParameter(format!("{flag} {g:?}: {e}")))?;
+        set.add(glob);
+    }
+    set.build()
+        .map_err(|e| Error::InvalidParameter(format!("{flag}: {e}")))
+}
+
+/// A glob matches a file when it matches its path relative to the walked directory, or, for a
+/// glob without `/`, its name (as in `.gitignore`: `*.html` matches at any depth).
+fn matches_globs(set: &globset::GlobSet, rel: &Path) -> bool {
+    if set.is_empty() {
+        return false;
+    }
+    set.is_match(rel) || rel.file_name().is_some_and(|n| set.is_match(Path::new(n)))
+}

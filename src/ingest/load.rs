@@ -1,0 +1,331 @@
+//! Loading: one input file → its documents, decoded and checked.
+//!
+//! Input: an [`InputFile`] and [`InputOptions`]. Output: [`Loaded`] documents and skips, in the
+//! order of the file (records of a JSONL or WARC file in file order). Invariants: names are
+//! unique within one load; invalid UTF-8 is an error (or a lossy decode when asked); a read or
+//! decode error names the file, and becomes a skip only under `keep_going`.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use super::{
+    compress, compress::Compression, jsonl, Document, InputFile, InputFormat, InputOptions,
+    Skipped, SNIFF_LEN, STDIN_NAME,
+};
+#[cfg(feature = "html")]
+use super::{html, warc};
+use crate::error::{Error, Result};
+
+/// What became of one input file (or one record of it).
+#[derive(Debug)]
+pub enum Loaded {
+    /// Read and decoded.
+    Document(Document),
+    /// Skipped, with the reason.
+    Skipped(Skipped),
+}
+
+/// Read and check one file as one plain-text document, whatever its name. Binary files (with a
+/// NUL byte) are skipped with a warning; invalid UTF-8 is an error unless `lossy`; read and
+/// decode errors become skips under `keep_going`. [`load_documents`] reads every input format.
+pub fn load(file: &InputFile, lossy: bool, keep_going: bool) -> Result<Loaded> {
+    // Under keep_going the error becomes a skip; its reason omits the path, which the skip
+    // names already.
+    let failed = |err: Error, reason: String| {
+        if keep_going {
+            Ok(Loaded::Skipped(Skipped {
+                path: file.display.clone(),
+                reason,
+                error: true,
+            }))
+        } else {
+            Err(err)
+        }
+    };
+    let bytes = match std::fs::read(&file.path) {
+        Ok(b) => b,
+        Err(e) => {
+            let reason = format!("cannot read file: {e}");
+            return failed(Error::io(&file.path, "read file", e), reason);
+        }
+    };
+    if let Some(at) = memchr::memchr(0, &bytes) {
+        return Ok(Loaded::Skipped(Skipped {
+            path: file.display.clone(),
+            reason: format!("binary file (NUL byte at offset {at})"),
+            error: false,
+        }));
+    }
+    if !lossy {
+        if let Err(e) = simdutf8::compat::from_utf8(&bytes) {
+            let offset = e.valid_up_to();
+            return failed(
+                Error::InvalidUtf8 {
+                    path: file.path.clone(),
+                    offset,
+                },
+                format!("invalid UTF-8 at byte offset {offset} (--lossy replaces it)"),
+            );
+        }
+    }
+    Ok(Loaded::Document(Document {
+        path: file.display.clone(),
+        bytes,
+    }))
+}
+
+/// Read all files in parallel, keeping their order.
+pub fn load_all(
+    files: &[InputFile],
+    lossy: bool,
+    keep_going: bool,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Document>> {
+    let options = InputOptions {
+        lossy,
+        keep_going,
+        ..InputOptions::default()
+    };
+    load_all_with(files, &options, skipped)
+}
+
+/// Read all files in parallel with [`load_documents`], keeping their order (files in the order
+/// given, documents in their order within a file).
+///
+/// Names are made unique: the second document called `N` (two WARC records of one URI, two
+/// JSONL records with one id) becomes `N~2`, the third `N~3`, in document order.
+pub fn load_all_with(
+    files: &[InputFile],
+    options: &InputOptions,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Vec<Document>> {
+    // The document boundary: a panic reading one file (a parser bug on hostile input) is
+    // an error naming it, or a skip under keep_going; the other files are read all the same.
+    let loaded: Vec<Result<Vec<Loaded>>> = files
+        .par_iter()
+        .map(|f| {
+            match Error::catch_panic(&f.display, || {
+                crate::error::injected_panic(&f.display);
+                load_documents(f, options)
+            }) {
+                Err(e @ Error::Internal { .. }) if options.keep_going => {
+                    Ok(vec![Loaded::Skipped(Skipped {
+                        path: f.display.clone(),
+                        reason: e.reason(),
+                        error: true,
+                    })])
+                }
+                other => other,
+            }
+        })
+        .collect();
+    let mut docs = Vec::with_capacity(files.len());
+    for item in loaded {
+        for one in item? {
+            match one {
+                Loaded::Document(d) => docs.push(d),
+                Loaded::Skipped(s) => skipped.push(s),
+            }
+        }
+    }
+    make_names_unique(&mut docs);
+    Ok(docs)
+}
+
+fn make_names_unique(docs: &mut [Document]) {
+    let mut seen: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
+    seen.reserve(docs.len());
+    for d in docs.iter() {
+        seen.entry(d.path.clone()).or_insert(0);
+    }
+    if seen.len() == docs.len() {
+        return;
+    }
+    for d in docs.iter_mut() {
+        let count = seen.get_mut(&d.path).map(|c| {
+            *c += 1;
+            *c
+        });
+        if let Some(n @ 2..) = count {
+            let mut name = format!("{}~{n}", d.path);
+            // `N~2` may itself be taken by another document: count on.
+            let mut k = n;
+            while seen.contains_key(&name) {
+                k += 1;
+                name = format!("{}~{k}", d.path);
+            }
+            seen.insert(name.clone(), 1);
+            d.path = name;
+        }
+    }
+}
+
+/// Read one input of any format: plain text, HTML, JSONL or WARC, compressed or not, or
+/// standard input when its path is `-`. Returns its documents and skips in order.
+///
+/// The format comes from the name (after `.gz`/`.zst`), else from the first bytes
+/// ([`InputFormat::sniff`]); compression from the magic number, checked against the name.
+/// Errors name the file (and the line, for JSONL); under `keep_going` they become skips.
+pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Loaded>> {
+    let keep_going = options.keep_going;
+    let failed = |err: Error| -> Result<Vec<Loaded>> {
+        if keep_going {
+            Ok(vec![Loaded::Skipped(Skipped {
+                path: file.display.clone(),
+                reason: err.reason(),
+                error: true,
+            })])
+        } else {
+            Err(err)
+        }
+    };
+    let is_stdin = file.path.as_os_str() == "-";
+    let (named_format, named_compression) = if is_stdin {
+        (options.stdin_format, Compression::None)
+    } else {
+        let name = file
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        InputFormat::from_name(&name)
+    };
+    let err_path = if is_stdin {
+        PathBuf::from(STDIN_NAME)
+    } else {
+        file.path.clone()
+    };
+    let source: Box<dyn Read + Send> = if is_stdin {
+        Box::new(std::io::stdin())
+    } else {
+        match std::fs::File::open(&file.path) {
+            Ok(f) => Box::new(f),
+            Err(e) => return failed(Error::io(&file.path, "open file", e)),
+        }
+    };
+    let (reader, found) = match compress::open_detected(source, named_compression) {
+        Ok(r) => r,
+        Err(e) => return failed(Error::io(&err_path, "read file", e)),
+    };
+    // What a compressed file decompresses to is bounded by --max-file-size, as the file on
+    // disk is; each document, whatever its source, by --max-document-size.
+    let mut reader: compress::Reader<'_> = match (found, options.max_file_size) {
+        (Compression::None, _) | (_, None) => reader,
+        (_, Some(max)) => Box::new(compress::Limited::new(reader, max, "--max-file-size")),
+    };
+    let format = match named_format {
+        InputFormat::Auto => {
+            // One fill_buf may return only a few bytes (the end of the magic-number peek, a
+            // pipe's short read): read a full head, then put it back.
+            let mut head = Vec::with_capacity(SNIFF_LEN);
+            if let Err(e) = (&mut reader).take(SNIFF_LEN as u64).read_to_end(&mut head) {
+                return failed(Error::io(&err_path, "read file", e));
+            }
+            let format = InputFormat::sniff(&head);
+            reader = Box::new(std::io::Cursor::new(head).chain(reader));
+            format
+        }
+        f => f,
+    };
+    match format {
+        InputFormat::Jsonl => jsonl::read(reader, &err_path, &file.display, options),
+        #[cfg(feature = "html")]
+        InputFormat::Warc => warc::read(reader, &err_path, &file.display, options),
+        #[cfg(feature = "html")]
+        InputFormat::Html => {
+            let bytes = match read_document(reader, options) {
+                Ok(b) => b,
+                Err(e) => return failed(Error::io(&err_path, "read file", e)),
+            };
+            let (text, warnings) = html::page_text_with(&bytes, None, &options.html_limits);
+            let mut out = vec![Loaded::Document(Document {
+                path: file.display.clone(),
+                bytes: text.into_bytes(),
+            })];
+            out.extend(limit_warnings(&file.display, warnings));
+            Ok(out)
+        }
+        #[cfg(not(feature = "html"))]
+        InputFormat::Html | InputFormat::Warc => failed(Error::BadInput {
+            path: err_path,
+            line: None,
+            message: "HTML and WARC input need neardup built with the `html` feature \
+                      (cargo build --features html)"
+                .into(),
+        }),
+        InputFormat::Text | InputFormat::Auto => {
+            let bytes = match read_document(reader, options) {
+                Ok(b) => b,
+                Err(e) => return failed(Error::io(&err_path, "read file", e)),
+            };
+            Ok(vec![check_text(file, &err_path, bytes, options)?])
+        }
+    }
+}
+
+/// Read a whole stream as one document, bounded by `--max-document-size`.
+fn read_document(reader: impl Read, options: &InputOptions) -> std::io::Result<Vec<u8>> {
+    let limit = options.max_document_size;
+    let mut bytes = Vec::new();
+    reader
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(compress::over_limit(limit, "--max-document-size"));
+    }
+    Ok(bytes)
+}
+
+/// A limit one document hit (its text was kept up to it), as a warning row in `skipped`.
+#[cfg_attr(not(feature = "html"), allow(dead_code))]
+pub(super) fn limit_warnings(
+    name: &str,
+    warnings: Vec<String>,
+) -> impl Iterator<Item = Loaded> + '_ {
+    warnings.into_iter().map(move |reason| {
+        Loaded::Skipped(Skipped {
+            path: name.to_string(),
+            reason: format!("partly read: {reason}"),
+            error: false,
+        })
+    })
+}
+
+/// The checks of plain text: a NUL byte means a binary file (skipped); invalid UTF-8 is an
+/// error unless `lossy`.
+fn check_text(
+    file: &InputFile,
+    err_path: &Path,
+    bytes: Vec<u8>,
+    options: &InputOptions,
+) -> Result<Loaded> {
+    if let Some(at) = memchr::memchr(0, &bytes) {
+        return Ok(Loaded::Skipped(Skipped {
+            path: file.display.clone(),
+            reason: format!("binary file (NUL byte at offset {at})"),
+            error: false,
+        }));
+    }
+    if !options.lossy {
+        if let Err(e) = simdutf8::compat::from_utf8(&bytes) {
+            let offset = e.valid_up_to();
+            if options.keep_going {
+                return Ok(Loaded::Skipped(Skipped {
+                    path: file.display.clone(),
+                    reason: format!("invalid UTF-8 at byte offset {offset} (--lossy replaces it)"),
+                    error: true,
+                }));
+            }
+            return Err(Error::InvalidUtf8 {
+                path: err_path.to_path_buf(),
+                offset,
+            });
+        }
+    }
+    Ok(Loaded::Document(Document {
+        path: file.display.clone(),
+        bytes,
+    }))
+}
