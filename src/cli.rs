@@ -19,7 +19,7 @@ use crate::normalize::normalize;
 use crate::passage::PassageConfig;
 use crate::progress::Progress;
 use crate::report::{Format, Report};
-use crate::scan::Scanner;
+use crate::scan::{ScanOptions, Scanner};
 
 mod index_cmd;
 
@@ -320,6 +320,14 @@ struct RunArgs {
 }
 
 impl RunArgs {
+    /// The library's scan options: inputs read with `input`, clusters labelled by this run.
+    fn scan_options(&self, input: InputOptions) -> ScanOptions {
+        ScanOptions {
+            input,
+            boilerplate_min_docs: self.boilerplate_min_docs,
+        }
+    }
+
     fn progress(&self) -> Progress {
         Progress::new(!self.quiet)
     }
@@ -443,7 +451,7 @@ impl PassageArgs {
 }
 
 impl MatchArgs {
-    fn config(&self, input: &InputArgs, run: &RunArgs) -> Config {
+    fn config(&self) -> Config {
         Config {
             threshold: self.lsh.threshold,
             num_perm: self.lsh.num_perm,
@@ -454,9 +462,6 @@ impl MatchArgs {
             seed: self.seed,
             min_words: self.min_words,
             verify: self.verify,
-            lossy: input.lossy,
-            keep_going: input.keep_going,
-            boilerplate_min_docs: run.boilerplate_min_docs,
             passages: None,
         }
     }
@@ -536,13 +541,12 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
     let progress = args.run.progress();
-    let mut config = args.matching.config(&args.input, &args.run);
+    let mut config = args.matching.config();
     config.passages = args.passage.config();
-    let scanner = Scanner::new(config)?.with_progress(progress.clone());
-    let options = args.input.options();
-    let report = with_threads(args.run.threads, || {
-        scanner.scan_inputs(&args.paths, &options)
-    });
+    let scanner = Scanner::new(config)?
+        .with_options(args.run.scan_options(args.input.options()))
+        .with_progress(progress.clone());
+    let report = with_threads(args.run.threads, || scanner.scan_paths(&args.paths));
     let report = args.run.finish_on_error(report, &progress)?;
     if !args.run.quiet {
         for s in &report.skipped {
@@ -573,16 +577,18 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
     // Refuse a bad output before the (possibly long) scan.
     dedup::check_paths(&args.input, &args.out, options.force)?;
     let progress = args.run.progress();
-    let config = args.matching.config(&args.input_flags, &args.run);
+    let config = args.matching.config();
     let split = config.split;
-    let scanner = Scanner::new(config)?.with_progress(progress.clone());
+    // dedup rewrites files by byte span: plain text only, other files are copied as they are.
+    let inputs = InputOptions {
+        text_only: true,
+        ..args.input_flags.options()
+    };
+    let scanner = Scanner::new(config)?
+        .with_options(args.run.scan_options(inputs))
+        .with_progress(progress.clone());
     let result = with_threads(args.run.threads, || -> Result<_, Error> {
-        // dedup rewrites files by byte span: plain text only, other files are copied as they are.
-        let inputs = InputOptions {
-            text_only: true,
-            ..args.input_flags.options()
-        };
-        let report = scanner.scan_inputs(std::slice::from_ref(&args.input), &inputs)?;
+        let report = scanner.scan_paths(std::slice::from_ref(&args.input))?;
         let removals = dedup::plan(&report, &options);
         let summary = dedup::write_corpus(
             &args.input,
@@ -654,54 +660,9 @@ fn write_out(
             out.flush()?;
             Ok(())
         }
-        Some(path) => write_atomically(&path, |w| fill(w))
+        Some(path) => crate::util::write_atomically(&path, None, |w| fill(w))
             .map_err(|source| CliError::OutputFile { path, source }),
     }
-}
-
-/// Write a file so that readers see either the old file or the complete new one.
-///
-/// Only a regular file (or a new one) is replaced by renaming: `-o /dev/null`, `-o /dev/stdout`
-/// or a named pipe is written in place, since renaming over a device or pipe would replace
-/// it with a regular file (as root, that breaks `/dev/null` for the whole machine).
-pub(crate) fn write_atomically(
-    path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
-) -> io::Result<()> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.file_type().is_file() {
-            let mut w = BufWriter::with_capacity(
-                OUTPUT_BUFFER,
-                std::fs::OpenOptions::new().write(true).open(path)?,
-            );
-            fill(&mut w)?;
-            return w.flush();
-        }
-    }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    {
-        let mut w = BufWriter::with_capacity(OUTPUT_BUFFER, tmp.as_file_mut());
-        fill(&mut w)?;
-        w.flush()?;
-    }
-    // A temporary file is created private (0600); the report should get the permissions a
-    // new file would, or keep those of the file it replaces.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o644);
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// One line of `neardup paragraphs`.

@@ -7,36 +7,17 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::cluster::VerifyMode;
 use crate::error::{Error, Result};
+pub use crate::ingest::SplitMode;
 use crate::lsh::{self, LshParams};
 use crate::normalize::NORMALIZER_VERSION;
 
-/// How a file is cut into paragraphs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum SplitMode {
-    /// Every non-empty line is a paragraph (scraped news dumps are written this way).
-    #[default]
-    Lines,
-    /// Blocks of non-blank lines separated by blank lines are paragraphs.
-    Blank,
-}
-
-/// How a candidate pair from LSH is confirmed before it may join a cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum VerifyMode {
-    /// Jaccard similarity estimated from the full MinHash signatures must reach the threshold.
-    Estimate,
-    /// The estimate decides when it is more than 3 standard errors from the threshold; closer
-    /// than that, the exact Jaccard similarity of the shingle sets decides.
-    #[default]
-    Auto,
-    /// Exact Jaccard similarity of the shingle sets must reach the threshold.
-    Exact,
-}
-
-/// What the user chooses for a scan. Start from [`Config::default`] and change fields.
+/// What the user chooses for matching. Start from [`Config::default`] and change fields.
+///
+/// Matching parameters only: how inputs are read (`lossy`, `keep_going`, JSONL fields…) is
+/// [`crate::ingest::InputOptions`], and how a report labels its clusters is
+/// [`crate::scan::ScanOptions`].
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Config {
@@ -58,13 +39,6 @@ pub struct Config {
     pub seed: u64,
     /// Paragraphs with fewer normalised words than this are not compared at all.
     pub min_words: usize,
-    /// Replace invalid UTF-8 with U+FFFD instead of failing.
-    pub lossy: bool,
-    /// Skip unreadable or undecodable files with a warning instead of failing.
-    pub keep_going: bool,
-    /// Clusters spanning at least this many distinct documents are labelled boilerplate
-    /// (0: never). A labelling choice, not a matching one, so it is not part of [`Params`].
-    pub boilerplate_min_docs: usize,
     /// Also find shared passages inside paragraphs (`--passages`); `None` skips that stage.
     pub passages: Option<crate::passage::PassageConfig>,
 }
@@ -81,15 +55,12 @@ impl Default for Config {
             verify: VerifyMode::Auto,
             seed: DEFAULT_SEED,
             min_words: 1,
-            lossy: false,
-            keep_going: false,
-            boilerplate_min_docs: DEFAULT_BOILERPLATE_MIN_DOCS,
             passages: None,
         }
     }
 }
 
-/// Default of [`Config::boilerplate_min_docs`]. A wire story is typically republished by a
+/// Default of [`crate::scan::ScanOptions::boilerplate_min_docs`]. A wire story is typically republished by a
 /// handful of outlets, while a site's footer or share line is on every page it publishes; ten
 /// distinct articles separates the two in news corpora of a few hundred articles and more.
 pub const DEFAULT_BOILERPLATE_MIN_DOCS: usize = 10;

@@ -21,7 +21,6 @@
 //! where a block was.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::ops::Range;
 use std::path::{Component, Path, PathBuf};
 
@@ -33,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::ingest::slash_path;
 use crate::progress::Progress;
 use crate::report::Report;
+use crate::util::write_atomically;
 
 /// Which copy of a cluster is kept.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -498,18 +498,10 @@ fn refuse_symlink(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write `bytes` to `path` atomically, with `permissions` when given.
+/// Write `bytes` to `path` atomically ([`write_atomically`]), with `permissions` when given.
 fn write_file(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permissions>) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let fail = |e| Error::io(path, "write", e);
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    tmp.write_all(bytes).map_err(fail)?;
-    if let Some(p) = permissions {
-        tmp.as_file().set_permissions(p).map_err(fail)?;
-    }
-    tmp.as_file().sync_all().map_err(fail)?;
-    tmp.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    write_atomically(path, permissions, |w| w.write_all(bytes))
+        .map_err(|e| Error::io(path, "write", e))
 }
 
 /// The byte ranges to delete from one file, sorted and merged.

@@ -20,13 +20,14 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::cluster::UnionFind;
 use crate::config::Params;
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId};
-use crate::normalize::normalize;
 use crate::report::Report;
 use crate::shingle;
+use crate::sketch::Sketcher;
+use crate::synth::{EditKind, Labels, LABELS_SCHEMA};
+use crate::util::UnionFind;
 
 /// A paragraph, as `(path, ordinal)`.
 pub type Place = (String, u32);
@@ -93,45 +94,34 @@ pub struct MissedPair {
     pub similarity: f64,
 }
 
-/// Read labels (`groups[].members[].{path, paragraph[, edit_kind]}`), as written by the
-/// generator or for the sample corpus.
+/// Read labels ([`Labels`], schema `neardup.labels/1`: `groups[].members[].{path,
+/// paragraph[, edit_kind]}`), as written by the generator or for the sample corpus.
 pub fn read_labels(path: &Path) -> Result<Vec<TruthGroup>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, "read labels", e))?;
-    let bad = |what: &str| {
+    let labels = Labels::parse(&text).map_err(|what| {
         Error::InvalidParameter(format!(
-            "{}: not a neardup.labels/1 file: {what}",
+            "{}: not a {LABELS_SCHEMA} file: {what}",
             path.display()
         ))
-    };
-    let value: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| bad(&format!("invalid JSON ({e})")))?;
-    let groups = value["groups"]
-        .as_array()
-        .ok_or_else(|| bad("no `groups` array"))?;
-    let mut out = Vec::with_capacity(groups.len());
-    for g in groups {
-        let members = g["members"]
-            .as_array()
-            .ok_or_else(|| bad("a group without `members`"))?;
-        let mut group = TruthGroup {
-            members: Vec::new(),
-            edit_kinds: Vec::new(),
-        };
-        for m in members {
-            let p = m["path"]
-                .as_str()
-                .ok_or_else(|| bad("a member without `path`"))?;
-            let o = m["paragraph"]
-                .as_u64()
-                .ok_or_else(|| bad("a member without `paragraph`"))?;
-            group.members.push((p.to_string(), o as u32));
-            group
-                .edit_kinds
-                .push(m["edit_kind"].as_str().map(str::to_string));
-        }
-        out.push(group);
-    }
-    Ok(out)
+    })?;
+    // The edit kind by its name in the file (`substitute`, `format`…), as reports show it.
+    let name = |k: EditKind| serde_json::to_value(k).ok()?.as_str().map(str::to_string);
+    Ok(labels
+        .groups
+        .into_iter()
+        .map(|g| TruthGroup {
+            edit_kinds: g
+                .members
+                .iter()
+                .map(|m| m.edit_kind.and_then(name))
+                .collect(),
+            members: g
+                .members
+                .into_iter()
+                .map(|m| (m.path, m.paragraph as u32))
+                .collect(),
+        })
+        .collect())
 }
 
 /// Σ C(n, 2).
@@ -162,25 +152,26 @@ pub fn corpus_sets(
     };
     let files = ingest::discover_with(roots, &options, &mut skipped)?;
     let docs = ingest::load_all_with(&files, &options, &mut skipped)?;
+    let sketcher = Sketcher::new(params);
     let per_doc: Vec<(Vec<Place>, Vec<Vec<u64>>)> = docs
         .par_iter()
         .enumerate()
-        .map(|(i, d)| {
-            let mut paragraphs = Vec::new();
-            ingest::split_paragraphs(DocId(i as u32), &d.bytes, params.split, &mut paragraphs);
-            let mut places = Vec::new();
-            let mut sets = Vec::new();
-            for p in paragraphs {
-                let norm = normalize(&d.text(p.span.clone())).into_owned();
-                places.push((d.path.clone(), p.ordinal));
-                sets.push(if !shingle::has_words(&norm, params.min_words.max(1)) {
-                    Vec::new()
-                } else {
-                    shingle::shingles(&norm, params.shingle)
-                });
-            }
-            (places, sets)
-        })
+        .map_init(
+            || sketcher.clone(),
+            |sketcher, (i, d)| {
+                let mut paragraphs = Vec::new();
+                ingest::split_paragraphs(DocId(i as u32), &d.bytes, params.split, &mut paragraphs);
+                let mut places = Vec::new();
+                let mut sets = Vec::new();
+                for p in paragraphs {
+                    places.push((d.path.clone(), p.ordinal));
+                    let mut set = Vec::new();
+                    sketcher.shingle_set_into(&d.text(p.span.clone()), &mut set);
+                    sets.push(set);
+                }
+                (places, sets)
+            },
+        )
         .collect();
     let mut out = CorpusSets {
         places: Vec::new(),
@@ -462,6 +453,48 @@ pub fn evaluate_exact(report: &Report, corpus: &CorpusSets) -> Evaluation {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn labels_file(json: &str) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("labels.json");
+        std::fs::write(&path, json).unwrap();
+        (dir, path)
+    }
+
+    /// The `schema` field was never checked: a report or any JSON with `groups` was taken as
+    /// labels.
+    #[test]
+    fn labels_of_another_schema_are_refused_naming_file_and_schema() {
+        let groups = r#""groups": [{"kind": "exact", "members": [{"path": "a", "paragraph": 0}]}]"#;
+        for (json, says) in [
+            (
+                format!(r#"{{"schema": "neardup.report/1", "split": "lines", {groups}}}"#),
+                "neardup.report/1",
+            ),
+            (format!(r#"{{"split": "lines", {groups}}}"#), "no `schema`"),
+        ] {
+            let (_dir, path) = labels_file(&json);
+            let err = read_labels(&path).unwrap_err().to_string();
+            assert!(err.contains("labels.json") && err.contains(says), "{err}");
+        }
+        let (_dir, path) = labels_file(&format!(
+            r#"{{"schema": "neardup.labels/1", "split": "lines", {groups}}}"#
+        ));
+        let got = read_labels(&path).unwrap();
+        assert_eq!(got[0].members, vec![("a".to_string(), 0)]);
+        assert_eq!(got[0].edit_kinds, vec![None]);
+    }
+
+    /// Generated labels read back with their edit kinds named as in the file.
+    #[test]
+    fn generated_labels_read_back_with_edit_kind_names() {
+        let corpus = crate::synth::generate(&crate::synth::SynthConfig::default());
+        let json = serde_json::to_string(&corpus.labels).unwrap();
+        let (_dir, path) = labels_file(&json);
+        let got = read_labels(&path).unwrap();
+        assert_eq!(got.len(), corpus.labels.groups.len());
+        assert_eq!(got[0].edit_kinds[0].as_deref(), Some("source"));
+    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(48))]

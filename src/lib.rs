@@ -60,11 +60,13 @@ pub mod progress;
 pub mod report;
 pub mod scan;
 pub mod shingle;
+pub mod sketch;
 pub mod synth;
+mod util;
 
 pub use config::{Config, Params, SplitMode, VerifyMode};
 pub use error::{Error, Result};
 pub use index::{Index, IndexWriter};
 pub use ingest::Document;
 pub use report::{Cluster, Format, Member, Report};
-pub use scan::Scanner;
+pub use scan::{ScanOptions, Scanner};

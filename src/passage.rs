@@ -46,10 +46,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::cluster::{Scope, UnionFind};
+use crate::cluster::Scope;
 use crate::error::{Error, Result};
 use crate::ingest::{Document, Paragraph};
 use crate::normalize::{normalize, separates_words, NORMALIZER_VERSION};
+use crate::util::UnionFind;
 
 /// Default minimum number of shared normalised words for a passage (`--min-passage-words`).
 ///
@@ -1008,7 +1009,7 @@ fn locate(doc: &Document, paras: &[Paragraph], at: usize) -> (Option<usize>, u32
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::SplitMode;
+    use crate::ingest::SplitMode;
     use crate::ingest::{split_paragraphs, DocId};
 
     fn run(texts: &[(&str, &str)], config: &PassageConfig) -> PassageReport {

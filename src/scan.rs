@@ -16,30 +16,53 @@ use std::borrow::Cow;
 use std::path::Path;
 
 use rayon::prelude::*;
-use xxhash_rust::xxh3::xxh3_128;
 
-use crate::cluster::{self, ClusterKind, Scope, SimilarityMethod, UnionFind};
+use crate::cluster::{ClusterKind, Scope, SimilarityMethod};
 use crate::config::{Config, Params, VerifyMode};
 use crate::error::{Error, Result};
 use crate::ingest::{self, DocId, Document, Paragraph, Skipped};
 use crate::lsh;
-use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::normalize::normalize_into;
+use crate::minhash::estimate_jaccard;
 use crate::passage::{self, PassageParams};
 use crate::progress::Progress;
 use crate::report::{
     Cluster, DocumentStats, Link, LinkMethod, Member, Report, Stats, REPORT_SCHEMA,
 };
-use crate::shingle::{self, ShingleScratch};
+use crate::sketch::Sketcher;
+use crate::util::UnionFind;
 
 /// Runs scans with one validated configuration.
 #[derive(Clone, Debug)]
 pub struct Scanner {
-    config: Config,
+    options: ScanOptions,
     params: Params,
-    hasher: MinHasher,
+    /// Cloned by each worker: the one sketch path (`crate::sketch`).
+    sketcher: Sketcher,
     progress: Progress,
     passage_params: Option<PassageParams>,
+}
+
+/// What a scan reads and how its report labels clusters, beside the matching parameters of
+/// its [`Config`]. Set with [`Scanner::with_options`].
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct ScanOptions {
+    /// How [`Scanner::scan_paths`] reads its inputs (JSONL fields, globs, size limit, standard
+    /// input's format, `lossy`, `keep_going`). In-memory documents are not read, so
+    /// [`Scanner::scan_documents`] does not use them.
+    pub input: ingest::InputOptions,
+    /// Clusters spanning at least this many distinct documents are labelled boilerplate
+    /// (0: never). A labelling choice, not a matching one, so it is not part of [`Params`].
+    pub boilerplate_min_docs: usize,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        ScanOptions {
+            input: ingest::InputOptions::default(),
+            boilerplate_min_docs: crate::config::DEFAULT_BOILERPLATE_MIN_DOCS,
+        }
+    }
 }
 
 /// Documents in memory and their paragraphs, in (document order, ordinal).
@@ -87,16 +110,6 @@ pub(crate) struct Rows<'a> {
     pub(crate) signature: &'a (dyn Fn(usize) -> &'a [u32] + Sync),
 }
 
-/// Buffers reused by exact verification, one set per worker: the hot loop of `--verify auto`
-/// re-shingles thousands of texts and should not allocate for each.
-#[derive(Default)]
-struct ExactScratch {
-    norm: String,
-    shingle: ShingleScratch,
-    a: Vec<u64>,
-    b: Vec<u64>,
-}
-
 /// The distinct normalised texts of a scan ("units"), ordered by first paragraph, each with
 /// the paragraphs that have it, ascending. Stored flat (one allocation, not one per unit) so
 /// that walking units in order walks memory in order: LSH reads every unit's first paragraph
@@ -126,15 +139,21 @@ impl Scanner {
     /// Validate `config` and prepare the MinHash permutations.
     pub fn new(config: Config) -> Result<Self> {
         let params = config.params()?;
-        let hasher = MinHasher::new(params.num_perm, params.seed);
+        let sketcher = Sketcher::new(&params);
         let passage_params = config.passages.as_ref().map(|p| p.params()).transpose()?;
         Ok(Scanner {
-            config,
+            options: ScanOptions::default(),
             params,
-            hasher,
+            sketcher,
             progress: Progress::hidden(),
             passage_params,
         })
+    }
+
+    /// Read inputs and label reports with `options` (default: [`ScanOptions::default`]).
+    pub fn with_options(mut self, options: ScanOptions) -> Self {
+        self.options = options;
+        self
     }
 
     /// Report progress and stage timings to `progress` (hidden by default).
@@ -153,14 +172,10 @@ impl Scanner {
         &self.progress
     }
 
-    /// Scan files, directories and `-` (standard input) with input options beyond the
-    /// configuration's (JSONL fields, globs, size limit, standard input's format). The
-    /// options' `lossy` and `keep_going` are used, not the configuration's.
-    pub fn scan_inputs<P: AsRef<Path>>(
-        &self,
-        paths: &[P],
-        options: &ingest::InputOptions,
-    ) -> Result<Report> {
+    /// Scan files, directories (every input format [`ingest`] reads, found recursively) and
+    /// `-` (standard input), read with [`ScanOptions::input`].
+    pub fn scan_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report> {
+        let options = &self.options.input;
         let roots: Vec<_> = paths.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
         let stage = self.progress.stage("discover", "files", None);
@@ -176,17 +191,6 @@ impl Scanner {
         // Reading has its boundary per document (ingest); this one keeps a bug in a later
         // stage from aborting the caller (the CLI, the Python package).
         Error::catch_panic("scan", || self.scan_loaded(docs, skipped))
-    }
-
-    /// Scan files and directories (every input format [`ingest`] reads, found recursively),
-    /// with the configuration's `lossy` and `keep_going` and default input options.
-    pub fn scan_paths<P: AsRef<Path>>(&self, paths: &[P]) -> Result<Report> {
-        let options = ingest::InputOptions {
-            lossy: self.config.lossy,
-            keep_going: self.config.keep_going,
-            ..ingest::InputOptions::default()
-        };
-        self.scan_inputs(paths, &options)
     }
 
     /// Scan in-memory documents. They are ordered by path; two documents may not share one.
@@ -242,7 +246,6 @@ impl Scanner {
         let units = exact_units(hashes);
         stage.inc(hashes.len() as u64);
         drop(stage);
-        let k = self.params.num_perm;
         // A unit's signature is its first paragraph's: looked up, not copied, since a copy of
         // every distinct text's signature would double the scan's largest allocation.
         let unit_sig = |u: u32| (rows.signature)(units.first(u) as usize);
@@ -262,21 +265,21 @@ impl Scanner {
             .stage("verify", "pairs", Some(candidates.len() as u64));
         let verified: Vec<VerifiedPair> = candidates
             .par_iter()
-            .map_init(ExactScratch::default, |scratch, &(a, b)| {
-                stage.inc(1);
-                let est = estimate_jaccard(unit_sig(a), unit_sig(b));
-                let (similarity, method) =
-                    cluster::verify(self.params.verify, self.params.threshold, k, est, || {
-                        self.exact_similarity(corpus, &units, (a, b), scratch)
-                            .unwrap_or(est)
+            .map_init(
+                || self.sketcher.clone(),
+                |sketcher, &(a, b)| {
+                    stage.inc(1);
+                    let (similarity, method) = sketcher.verify(unit_sig(a), unit_sig(b), || {
+                        Some((corpus.text(units.first(a))?, corpus.text(units.first(b))?))
                     })?;
-                Some(VerifiedPair {
-                    a,
-                    b,
-                    similarity,
-                    method,
-                })
-            })
+                    Some(VerifiedPair {
+                        a,
+                        b,
+                        similarity,
+                        method,
+                    })
+                },
+            )
             .flatten()
             .collect();
 
@@ -338,7 +341,7 @@ impl Scanner {
             documents: Vec::new(),
             passages: None,
         };
-        report.label_boilerplate(self.config.boilerplate_min_docs);
+        report.label_boilerplate(self.options.boilerplate_min_docs);
         report
     }
 
@@ -377,35 +380,14 @@ impl Scanner {
             .zip(corpus.paragraphs.par_iter())
             .with_min_len(64)
             .map_init(
-                || (ShingleScratch::default(), Vec::new(), String::new()),
-                |(scratch, shingles, norm), (sig, p)| {
+                || self.sketcher.clone(),
+                |sketcher, (sig, p)| {
                     stage.inc(1);
-                    normalize_into(&corpus.text(p), norm);
-                    if norm.is_empty() || !shingle::has_words(norm, self.params.min_words) {
-                        sig.fill(u32::MAX);
-                        return None;
-                    }
-                    shingle::shingle_hashes_into(norm, self.params.shingle, scratch, shingles);
-                    self.hasher.sign_into(shingles, sig);
-                    Some(xxh3_128(norm.as_bytes()))
+                    sketcher.sketch(&corpus.text(p), sig)
                 },
             )
             .collect();
         (hashes, signatures)
-    }
-
-    /// The shingle set of a paragraph into `out`, or `None` when its text is not available.
-    fn shingles_into(
-        &self,
-        corpus: &Texts<'_>,
-        paragraph: u32,
-        (norm, scratch): (&mut String, &mut ShingleScratch),
-        out: &mut Vec<u64>,
-    ) -> Option<()> {
-        let text = corpus.text(paragraph)?;
-        normalize_into(&text, norm);
-        shingle::shingle_into(norm, self.params.shingle, scratch, out);
-        Some(())
     }
 
     /// Exact Jaccard similarity of two units, or `None` when a text is not available.
@@ -414,22 +396,14 @@ impl Scanner {
         corpus: &Texts<'_>,
         units: &Units,
         (a, b): (u32, u32),
-        scratch: &mut ExactScratch,
     ) -> Option<f64> {
-        let ExactScratch {
-            norm,
-            shingle: buffers,
-            a: set_a,
-            b: set_b,
-        } = scratch;
-        self.shingles_into(corpus, units.first(a), (norm, buffers), set_a)?;
-        self.shingles_into(corpus, units.first(b), (norm, buffers), set_b)?;
-        Some(shingle::jaccard(set_a, set_b))
+        let (a, b) = (corpus.text(units.first(a))?, corpus.text(units.first(b))?);
+        Some(self.sketcher.clone().jaccard(&a, &b))
     }
 
-    /// The MinHash permutations of these parameters.
-    pub(crate) fn hasher(&self) -> &MinHasher {
-        &self.hasher
+    /// The sketch path of these parameters (clone it for each worker).
+    pub(crate) fn sketcher(&self) -> &Sketcher {
+        &self.sketcher
     }
 
     /// Stage 5: one cluster from a component of units and the verified pairs inside it.
@@ -466,8 +440,7 @@ impl Scanner {
             } else {
                 let estimate = || estimate_jaccard(unit_sig(rep_unit), unit_sig(u));
                 if method == SimilarityMethod::Exact {
-                    let mut scratch = ExactScratch::default();
-                    self.exact_similarity(corpus, units, (rep_unit, u), &mut scratch)
+                    self.exact_similarity(corpus, units, (rep_unit, u))
                         .unwrap_or_else(estimate)
                 } else {
                     estimate()

@@ -135,20 +135,45 @@ pub struct SynthCorpus {
     pub labels: Labels,
 }
 
-/// Ground truth of a synthetic corpus, written as `labels.json`.
+/// Ground truth of a synthetic corpus, written as `labels.json`; also the type `neardup eval
+/// --labels` reads (hand-written labels such as `corpora/sample-labels.json` may leave out
+/// `seed`, `hard_negatives`, `edit_kind` and `edit_rate`; unknown fields are ignored).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Labels {
-    /// Format identifier, [`LABELS_SCHEMA`].
+    /// Format identifier, [`LABELS_SCHEMA`] ([`Labels::parse`] refuses any other).
     pub schema: String,
     /// How paragraphs are counted: `"lines"`, i.e. paragraph `i` is the `i`-th non-empty line
     /// (0-based) of the article file.
     pub split: String,
-    /// [`SynthConfig::seed`] of the corpus.
-    pub seed: u64,
+    /// [`SynthConfig::seed`] of the corpus (absent from hand-written labels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
     /// Duplicate groups, pairwise disjoint, sorted by (path, paragraph) of their first member.
     pub groups: Vec<LabelGroup>,
     /// Pairs of paragraphs that overlap partially but are not duplicates, sorted.
+    #[serde(default)]
     pub hard_negatives: Vec<HardNegative>,
+}
+
+impl Labels {
+    /// Parse labels JSON, refusing a `schema` other than [`LABELS_SCHEMA`]; the error says what
+    /// is wrong (`Err` holds the message, without the file name).
+    pub fn parse(text: &str) -> Result<Labels, String> {
+        #[derive(Deserialize)]
+        struct Schema {
+            schema: Option<String>,
+        }
+        // The schema first, so that a file of another kind is named as such rather than by
+        // its first missing field.
+        let schema: Schema =
+            serde_json::from_str(text).map_err(|e| format!("invalid JSON ({e})"))?;
+        match schema.schema.as_deref() {
+            Some(LABELS_SCHEMA) => {}
+            Some(other) => return Err(format!("schema is {other:?}, expected {LABELS_SCHEMA:?}")),
+            None => return Err(format!("no `schema` field (expected {LABELS_SCHEMA:?})")),
+        }
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
 }
 
 /// Kind of a duplicate group.
@@ -204,11 +229,13 @@ pub struct LabelMember {
     pub path: String,
     /// 0-based index among the article's non-empty lines.
     pub paragraph: usize,
-    /// How this member was derived from the source.
-    pub edit_kind: EditKind,
+    /// How this member was derived from the source (absent from hand-written labels).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edit_kind: Option<EditKind>,
     /// Number of word edits divided by the source's word count; 0 for source, verbatim and
     /// format members. Lies in [`SynthConfig::edit_rate`] whenever that range contains a
     /// multiple of 1 / (source word count). Rounded to 4 decimals.
+    #[serde(default)]
     pub edit_rate: f64,
 }
 
@@ -1350,10 +1377,10 @@ impl Generator {
                 if g.kind != GroupKind::LeadRepeat {
                     let verbatim = g.members[1..]
                         .iter()
-                        .all(|m| m.edit_kind == EditKind::Verbatim);
-                    let format = g.members[1..]
-                        .iter()
-                        .all(|m| matches!(m.edit_kind, EditKind::Verbatim | EditKind::Format));
+                        .all(|m| m.edit_kind == Some(EditKind::Verbatim));
+                    let format = g.members[1..].iter().all(|m| {
+                        matches!(m.edit_kind, Some(EditKind::Verbatim | EditKind::Format))
+                    });
                     g.kind = if verbatim {
                         GroupKind::Exact
                     } else if format {
@@ -1385,7 +1412,7 @@ impl Generator {
             labels: Labels {
                 schema: LABELS_SCHEMA.to_owned(),
                 split: "lines".to_owned(),
-                seed: self.cfg.seed,
+                seed: Some(self.cfg.seed),
                 groups,
                 hard_negatives,
             },
@@ -1397,7 +1424,7 @@ fn member(path: &str, paragraph: usize, edit_kind: EditKind, edit_rate: f64) -> 
     LabelMember {
         path: path.to_owned(),
         paragraph,
-        edit_kind,
+        edit_kind: Some(edit_kind),
         edit_rate,
     }
 }
@@ -1549,7 +1576,7 @@ mod tests {
         for g in &corpus.labels.groups {
             kinds.insert(format!("{:?}", g.kind));
             assert!(g.members.len() >= 2);
-            assert_eq!(g.members[0].edit_kind, EditKind::Source);
+            assert_eq!(g.members[0].edit_kind, Some(EditKind::Source));
             let first = get(&g.members[0].path, g.members[0].paragraph);
             for m in &g.members {
                 assert!(!get(&m.path, m.paragraph).trim().is_empty());
@@ -1558,7 +1585,7 @@ mod tests {
                     "groups overlap at {m:?}"
                 );
                 let text = get(&m.path, m.paragraph);
-                match m.edit_kind {
+                match m.edit_kind.expect("generated labels name every edit") {
                     EditKind::Source | EditKind::Verbatim => assert_eq!(text, first),
                     EditKind::Format => assert_eq!(fold_words(text), fold_words(first)),
                     _ => assert_ne!(fold_words(text), fold_words(first)),
@@ -1589,7 +1616,7 @@ mod tests {
         let corpus = generate(&config);
         let mut edited = 0;
         for m in corpus.labels.groups.iter().flat_map(|g| &g.members) {
-            match m.edit_kind {
+            match m.edit_kind.expect("generated labels name every edit") {
                 EditKind::Substitute | EditKind::Insert | EditKind::Delete | EditKind::Mixed => {
                     edited += 1;
                     assert!(
@@ -1610,7 +1637,11 @@ mod tests {
         let mut checked = [0usize; 2];
         for g in &corpus.labels.groups {
             let first = lines[g.members[0].path.as_str()][g.members[0].paragraph];
-            for m in g.members.iter().filter(|m| m.edit_kind == EditKind::Format) {
+            for m in g
+                .members
+                .iter()
+                .filter(|m| m.edit_kind == Some(EditKind::Format))
+            {
                 let text = lines[m.path.as_str()][m.paragraph];
                 assert_ne!(text, first);
                 assert_eq!(fold_words(text), fold_words(first), "{first}\n{text}");

@@ -6,7 +6,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use neardup::index::lock::WriterLock;
-use neardup::index::{AddOptions, Index, IndexWriter};
+use neardup::index::{AddOptions, Index, IndexScanOptions, IndexWriter};
 use neardup::synth::{generate, SynthConfig};
 use neardup::Config;
 use proptest::prelude::*;
@@ -444,7 +444,7 @@ pub(crate) fn segment_files(idx: &Path) -> Vec<PathBuf> {
 fn exercise(idx: &Path) -> Result<(), neardup::Error> {
     let index = Index::open(idx)?;
     let _ = index.query_text(STORY);
-    let _ = index.scan(None);
+    let _ = index.scan(IndexScanOptions::default());
     let _ = index.stats();
     index.verify()
 }
@@ -654,7 +654,7 @@ fn the_format_1_fixture_still_reads() {
         .iter()
         .any(|m| m.path == "tests/fixtures/index-v1/corpus/b.txt"));
     // scan --index reads the texts through the paths stored relative to the index.
-    let report = index.scan(None).unwrap();
+    let report = index.scan(IndexScanOptions::default()).unwrap();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     let expected = neardup::Scanner::new(Config::default())
         .unwrap()

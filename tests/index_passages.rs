@@ -366,7 +366,7 @@ fn damaged_passage_sections_give_errors_naming_the_file() {
 fn exercise(idx: &Path) -> Result<(), neardup::Error> {
     let index = Index::open(idx)?;
     index.query_passages(&format!("they said {QUOTE} again"))?;
-    index.scan_with_passages(None, neardup::progress::Progress::hidden())?;
+    index.scan(passages_options())?;
     index.verify()
 }
 
@@ -600,9 +600,7 @@ fn the_format_2_fixture_still_reads() {
     assert_eq!(arabic.clusters[0].spans.len(), 3);
 
     // scan --index --passages gives the passages a scan of the files gives.
-    let report = index
-        .scan_with_passages(None, neardup::progress::Progress::hidden())
-        .unwrap();
+    let report = index.scan(passages_options()).unwrap();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
     let mut config = neardup::Config::default();
     config.passages = Some(neardup::passage::PassageConfig::default());
@@ -623,4 +621,11 @@ fn the_format_2_fixture_still_reads() {
     };
     assert_eq!(shape(&report), shape(&expected));
     assert_eq!(shape(&report).len(), 2);
+}
+
+/// What `scan --index --passages` asks of the library.
+fn passages_options() -> neardup::index::IndexScanOptions {
+    let mut options = neardup::index::IndexScanOptions::default();
+    options.passages = true;
+    options
 }

@@ -409,15 +409,14 @@ fn symlink_loops_and_fifos_are_skipped_with_a_warning() {
 
 #[test]
 fn library_reads_every_format_with_input_options() {
-    let scanner = neardup::Scanner::new(neardup::Config::default()).unwrap();
-    let mut options = neardup::ingest::InputOptions::default();
-    options.text_field = "article.body".into();
-    options.keep_going = true;
+    let mut options = neardup::ScanOptions::default();
+    options.input.text_field = "article.body".into();
+    options.input.keep_going = true;
+    let scanner = neardup::Scanner::new(neardup::Config::default())
+        .unwrap()
+        .with_options(options);
     let report = scanner
-        .scan_inputs(
-            &[fixture("dataset.jsonl"), fixture("article-ar-cp1256.html")],
-            &options,
-        )
+        .scan_paths(&[fixture("dataset.jsonl"), fixture("article-ar-cp1256.html")])
         .unwrap();
     assert_eq!(report.stats.documents, 3);
     assert_eq!(report.clusters.len(), 2);

@@ -2,7 +2,7 @@
 //! and escaping, boilerplate labels, determinism across thread counts.
 
 use neardup::report::Format;
-use neardup::{Config, Document, Report, Scanner};
+use neardup::{Config, Document, Report, ScanOptions, Scanner};
 use scraper::{Html, Selector};
 
 use crate::util::{corpus, neardup};
@@ -46,10 +46,11 @@ fn documents() -> Vec<Document> {
 }
 
 fn report() -> Report {
-    let mut config = Config::default();
-    config.boilerplate_min_docs = 3;
-    Scanner::new(config)
+    let mut options = ScanOptions::default();
+    options.boilerplate_min_docs = 3;
+    Scanner::new(Config::default())
         .unwrap()
+        .with_options(options)
         .scan_documents(documents())
         .unwrap()
 }

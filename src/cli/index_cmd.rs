@@ -21,7 +21,7 @@ use crate::config::{Config, Params};
 use crate::error::Error;
 use crate::index::reader::config_of;
 use crate::index::writer::{check_params, check_passage_params};
-use crate::index::{AddOptions, AddSummary, Index, IndexWriter, QueryOptions};
+use crate::index::{AddOptions, AddSummary, Index, IndexScanOptions, IndexWriter, QueryOptions};
 
 /// Subcommands of `neardup index`.
 #[derive(Subcommand, Debug)]
@@ -257,7 +257,7 @@ fn write(args: WriteArgs, given: &Given, create: bool) -> Result<ExitCode, CliEr
     let progress = run.progress();
     let summary = with_threads(args.threads, || -> Result<AddSummary, Error> {
         let writer = if create {
-            let mut config = args.matching.config(&args.input, &run);
+            let mut config = args.matching.config();
             config.passages = args.passage.config();
             IndexWriter::create(&args.index, &config)?
         } else {
@@ -414,13 +414,12 @@ pub(super) fn scan_index(args: ScanArgs, given: &Given) -> Result<ExitCode, CliE
         }
     }
     let progress = args.run.progress();
-    let report = with_threads(args.run.threads, || {
-        if passages {
-            index.scan_with_passages(verify, progress.clone())
-        } else {
-            index.scan_with_progress(verify, progress.clone())
-        }
-    });
+    let options = IndexScanOptions {
+        verify,
+        passages,
+        progress: progress.clone(),
+    };
+    let report = with_threads(args.run.threads, || index.scan(options));
     let mut report = args.run.finish_on_error(report, &progress)?;
     report.label_boilerplate(args.run.boilerplate_min_docs);
     if !args.run.quiet {

@@ -6,8 +6,7 @@
 //! directory, followed by an fsync of the directory, so a reader or a crash sees either the
 //! previous manifest or the new one; its own checksum field makes damage detectable.
 
-use std::fs::File;
-use std::io::{self, Write};
+use std::io;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -270,32 +269,21 @@ impl Manifest {
         self.checksum = self.compute_checksum();
         let path = dir.join(MANIFEST_FILE);
         let fail = |e: io::Error| Error::io(&path, "write index manifest", e);
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".manifest-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(fail)?;
         let mut text = serde_json::to_vec_pretty(self).map_err(|e| fail(io::Error::other(e)))?;
         text.push(b'\n');
+        // 0644 whatever the file it replaces: a manifest is as readable as the segments beside it.
         #[cfg(unix)]
-        {
-            // tempfile creates 0600; a manifest is as readable as the segments beside it.
+        let permissions = {
             use std::os::unix::fs::PermissionsExt;
-            tmp.as_file()
-                .set_permissions(std::fs::Permissions::from_mode(0o644))
-                .map_err(fail)?;
-        }
-        tmp.write_all(&text).map_err(fail)?;
-        tmp.as_file().sync_all().map_err(fail)?;
-        tmp.persist(&path).map_err(|e| fail(e.error))?;
-        sync_dir(dir)?;
-        Ok(())
+            Some(std::fs::Permissions::from_mode(0o644))
+        };
+        #[cfg(not(unix))]
+        let permissions = None;
+        crate::util::write_atomically(&path, permissions, |w| w.write_all(&text)).map_err(fail)
     }
 }
 
 /// fsync a directory, so that renames and new files in it are durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, "sync index directory", e))
+    crate::util::sync_dir(dir).map_err(|e| Error::io(dir, "sync index directory", e))
 }

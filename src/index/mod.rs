@@ -40,6 +40,6 @@ pub mod writer;
 
 pub use manifest::Manifest;
 pub use query::{Match, QueryOptions, QueryParagraph, QueryReport};
-pub use reader::{Index, IndexPassageStats, IndexStats};
+pub use reader::{Index, IndexPassageStats, IndexScanOptions, IndexStats};
 pub use segment::Segment;
 pub use writer::{AddOptions, AddSummary, IndexWriter, SourceDocument};

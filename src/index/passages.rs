@@ -258,7 +258,7 @@ fn checked_words(index: &Index, r: DocRef, bytes: &[u8]) -> Result<Words> {
 }
 
 impl Index {
-    /// The passage section of [`Index::scan_with_passages`]: the stored fingerprints of the
+    /// The passage section of [`Index::scan`] with passages: the stored fingerprints of the
     /// live documents `docs` (in scan order) stand for the ones a scan computes, so seeds,
     /// the boilerplate cap, alignments and clusters are the scan's; only documents that share
     /// an anchor are re-read. A source that changed or vanished loses its passages (and is

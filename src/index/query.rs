@@ -11,20 +11,15 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::{self, Write};
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_128;
 
-use crate::cluster;
 use crate::config::{Params, VerifyMode};
 use crate::error::Result;
 use crate::index::format::COMPARED;
 use crate::index::reader::{DocRef, Index, STALE_REASON};
 use crate::ingest::{self, DocId, Skipped};
 use crate::lsh::band_key;
-use crate::minhash::estimate_jaccard;
-use crate::normalize::normalize;
 use crate::passage::PassageReport;
 use crate::report::LinkMethod;
-use crate::shingle;
 
 /// Schema identifier of query results in JSON.
 pub const QUERY_SCHEMA: &str = "neardup.query/1";
@@ -123,16 +118,14 @@ impl Index {
         let mut texts = SourceCache::default();
         let mut out = Vec::with_capacity(spans.len());
         let mut sig = vec![0u32; k];
+        let mut sketcher = scanner.sketcher().clone();
         let mut candidates = Vec::new();
         for para in spans {
             let text = String::from_utf8_lossy(&bytes[para.span.clone()]).into_owned();
-            let norm = normalize(&text);
-            let compared = !norm.is_empty() && shingle::has_words(&norm, params.min_words);
+            let hash = sketcher.sketch(&text, &mut sig);
+            let compared = hash.is_some();
             let mut matches = Vec::new();
-            if compared {
-                let shingles = shingle::shingles(&norm, params.shingle);
-                scanner.hasher().sign_into(&shingles, &mut sig);
-                let hash = xxh3_128(norm.as_bytes());
+            if let Some(hash) = hash {
                 for (s, seg) in self.segments().iter().enumerate() {
                     candidates.clear();
                     for band in 0..params.bands {
@@ -151,23 +144,16 @@ impl Index {
                         let decided = if stored_hash == Some(hash) {
                             Some((1.0, LinkMethod::Identical))
                         } else {
-                            let est = estimate_jaccard(&sig, seg.signature(p));
-                            cluster::verify(params.verify, params.threshold, k, est, || {
-                                let doc = DocRef {
-                                    segment: s,
-                                    doc: rec.doc,
-                                };
-                                texts
-                                    .text(self, doc, rec.start..rec.end)
-                                    .map(|t| {
-                                        shingle::jaccard(
-                                            &shingles,
-                                            &shingle::shingles(&normalize(&t), params.shingle),
-                                        )
-                                    })
-                                    .unwrap_or(est)
-                            })
-                            .map(|(sim, m)| (sim, m.into()))
+                            let doc = DocRef {
+                                segment: s,
+                                doc: rec.doc,
+                            };
+                            sketcher
+                                .verify(&sig, seg.signature(p), || {
+                                    let stored = texts.text(self, doc, rec.start..rec.end)?;
+                                    Some((text.as_str(), stored))
+                                })
+                                .map(|(sim, m)| (sim, m.into()))
                         };
                         let Some((similarity, method)) = decided else {
                             continue;

@@ -81,6 +81,18 @@ pub(crate) struct DocRef {
     pub doc: u32,
 }
 
+/// Options of [`Index::scan`]; the default is the scan `scan --index` runs without flags.
+#[derive(Clone, Default)]
+#[non_exhaustive]
+pub struct IndexScanOptions {
+    /// Verification mode instead of the index's.
+    pub verify: Option<VerifyMode>,
+    /// Also report passages (the index must have been built with `--passages`).
+    pub passages: bool,
+    /// Observer of the stages (a bar on stderr, stage timings); hidden by default.
+    pub progress: crate::progress::Progress,
+}
+
 impl Index {
     /// Open the index at `dir` as of its last commit. Checks the manifest and every segment's
     /// header, bounds and checksum of its table, but reads no array: O(1) in the index size.
@@ -297,30 +309,21 @@ impl Index {
     /// from the source files; a source that changed or vanished since it was indexed is listed
     /// in the report's `skipped` (not an error), its texts are empty and its similarities come
     /// from the signatures.
-    pub fn scan(&self, verify: Option<VerifyMode>) -> Result<Report> {
-        self.scan_with_progress(verify, crate::progress::Progress::hidden())
-    }
-
-    /// [`Index::scan`], showing its stages on `progress` (a bar on stderr, stage timings).
-    pub fn scan_with_progress(
-        &self,
-        verify: Option<VerifyMode>,
-        progress: crate::progress::Progress,
-    ) -> Result<Report> {
-        self.scan_inner(verify, false, progress)
-    }
-
-    /// [`Index::scan_with_progress`] with the passage section too: the report `scan
+    ///
+    /// With [`IndexScanOptions::passages`], the passage section too: the report `scan
     /// --passages` gives over the indexed files, from the stored passage fingerprints (texts
-    /// of the documents sharing anchors are re-read from their sources). Fails with
+    /// of the documents sharing anchors are re-read from their sources); this fails with
     /// [`Error::IndexUsage`] when the index was built without passage fingerprints.
-    pub fn scan_with_passages(
-        &self,
-        verify: Option<VerifyMode>,
-        progress: crate::progress::Progress,
-    ) -> Result<Report> {
-        self.usable_passage_params()?;
-        self.scan_inner(verify, true, progress)
+    pub fn scan(&self, options: IndexScanOptions) -> Result<Report> {
+        let IndexScanOptions {
+            verify,
+            passages,
+            progress,
+        } = options;
+        if passages {
+            self.usable_passage_params()?;
+        }
+        self.scan_inner(verify, passages, progress)
     }
 
     fn scan_inner(
@@ -387,9 +390,6 @@ pub(crate) fn config_of(p: &Params) -> Config {
         verify: p.verify,
         seed: p.seed,
         min_words: p.min_words,
-        lossy: false,
-        keep_going: false,
-        boilerplate_min_docs: crate::config::DEFAULT_BOILERPLATE_MIN_DOCS,
         passages: None,
     }
 }

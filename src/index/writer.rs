@@ -608,7 +608,9 @@ fn remove_strays(dir: &Path, manifest: Option<&Manifest>) -> Result<()> {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
         let segment = name.starts_with("seg-") && name.ends_with(".ndx") && !named.contains(&name);
-        let temp = name.starts_with(".manifest-") && name.ends_with(".tmp");
+        // `.manifest-` is the prefix of versions before `util::write_atomically`.
+        let temp = (name.starts_with(crate::util::TEMP_PREFIX) || name.starts_with(".manifest-"))
+            && name.ends_with(".tmp");
         if segment || temp {
             std::fs::remove_file(entry.path())
                 .map_err(|e| Error::io(entry.path(), "remove stray index file", e))?;

@@ -31,7 +31,6 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::config::SplitMode;
 use crate::error::{Error, Result};
 
 pub mod compress;
@@ -44,6 +43,17 @@ mod proptests;
 pub mod warc;
 
 use compress::Compression;
+
+/// How a file is cut into paragraphs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum SplitMode {
+    /// Every non-empty line is a paragraph (scraped news dumps are written this way).
+    #[default]
+    Lines,
+    /// Blocks of non-blank lines separated by blank lines are paragraphs.
+    Blank,
+}
 
 /// Index of a document in scan order (sorted by display path).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
