@@ -18,7 +18,8 @@
 //! What is deleted for a removed paragraph: with `--split lines`, its line including the line
 //! end; with `--split blank`, the lines of its block and the blank lines that follow it (or,
 //! for the last block of a file, the blank lines before it), so no run of blank lines is left
-//! where a block was.
+//! where a block was. With `--split document` the unit is the whole file: a removed duplicate
+//! file is not written to the output at all (in mark mode it is copied and listed).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -474,6 +475,21 @@ fn copy_one(
         paragraphs_removed = rs.len();
         bytes_removed = ranges.iter().map(|r| r.len() as u64).sum::<u64>();
         if options.mode == DedupMode::Remove {
+            if split == SplitMode::Document {
+                // The whole file is the duplicate: leave it out rather than write it empty, and
+                // drop a copy a previous run (--force) left there.
+                match std::fs::remove_file(target) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(target, "remove stale copy", e))
+                    }
+                    _ => {}
+                }
+                return Ok(FileOutcome::Written {
+                    bytes_in: bytes.len() as u64,
+                    paragraphs_removed,
+                    bytes_removed,
+                });
+            }
             edited = apply(&bytes, &ranges);
             written = &edited;
         }
@@ -534,6 +550,8 @@ fn deletion_ranges(
         let end = line_end(bytes, e);
         let range = match split {
             SplitMode::Lines => start..end,
+            // The document is all of the file's text: everything after the BOM goes.
+            SplitMode::Document => bom..bytes.len(),
             SplitMode::Blank => {
                 // Swallow the blank lines after the block (see below for the last block).
                 let mut after = end;

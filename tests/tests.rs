@@ -7,6 +7,7 @@ mod arabic;
 mod cli;
 mod dedup;
 mod determinism;
+mod document_split;
 mod eval;
 mod hostile;
 mod index;
