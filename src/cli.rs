@@ -540,6 +540,7 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
+    refuse_binary_to_stdout(args.format, args.output.as_deref())?;
     let progress = args.run.progress();
     let mut config = args.matching.config();
     config.passages = args.passage.config();
@@ -626,7 +627,20 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
 /// Write to `path` atomically (temporary file in the same directory, then rename), or to
 /// stdout.
 fn write_report(report: &Report, format: Format, path: Option<&Path>) -> Result<(), CliError> {
+    refuse_binary_to_stdout(format, path)?;
     write_out(path.map(Path::to_path_buf), |w| report.write(format, w))
+}
+
+/// A binary report (Parquet) goes to a file: refuse it before a scan when `-o` is missing.
+fn refuse_binary_to_stdout(format: Format, path: Option<&Path>) -> Result<(), CliError> {
+    if format.is_binary() && path.is_none() {
+        return Err(Error::Refused(format!(
+            "--format {} writes a binary file: give it with -o FILE (e.g. -o members.parquet)",
+            format!("{format:?}").to_lowercase()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// [`write_report`] timed as the `write` stage (`-v`): a large JSON report is a visible share

@@ -13,6 +13,8 @@ mod hostile;
 mod index;
 mod index_passages;
 mod inputs;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod passages;
 mod regressions;
 mod report;

@@ -18,8 +18,10 @@
 //! | `.gz` / `.zst` of any of these | the decompressed bytes | the decompressed file |
 //! | `.html`, `.htm`, WARC records | the extracted text, UTF-8, one paragraph per line, paragraphs separated by blank lines | the extracted text ([`html`]) |
 //! | `.jsonl` records | the text field's string, UTF-8 | that string |
+//! | `.parquet` rows | the text column's string (a `list<string>` column: its items joined by blank lines) | that text |
 //!
 //! Submodules: [`compress`] (gzip/zstd by name and magic), [`jsonl`] (streamed records),
+//! `parquet` (streamed row groups, feature `parquet`),
 //! `html` (encoding detection and main-text extraction) and `warc` (crawl records), the last
 //! two behind the default `html` feature.
 
@@ -37,6 +39,8 @@ pub mod compress;
 #[cfg(feature = "html")]
 pub mod html;
 pub mod jsonl;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 #[cfg(all(test, feature = "html"))]
 mod proptests;
 #[cfg(feature = "html")]
@@ -160,6 +164,8 @@ pub enum InputFormat {
     Jsonl,
     /// A WARC crawl: one document per HTML response record.
     Warc,
+    /// A Parquet dataset: one document per row (a file on disk, never standard input).
+    Parquet,
 }
 
 impl InputFormat {
@@ -176,6 +182,7 @@ impl InputFormat {
             "html" | "htm" | "xhtml" => InputFormat::Html,
             "jsonl" | "ndjson" => InputFormat::Jsonl,
             "warc" => InputFormat::Warc,
+            "parquet" => InputFormat::Parquet,
             _ => InputFormat::Auto,
         };
         (format, compression)
@@ -191,6 +198,9 @@ impl InputFormat {
         let head = &head[start..head.len().min(start + 1024)];
         if head.starts_with(b"WARC/") {
             return InputFormat::Warc;
+        }
+        if head.starts_with(b"PAR1") {
+            return InputFormat::Parquet;
         }
         let lower = head.to_ascii_lowercase();
         let find = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
@@ -521,11 +531,17 @@ fn has_input_extension(path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let (_, inner) = Compression::from_name(&name);
-    Path::new(inner)
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
+    let (compression, inner) = Compression::from_name(&name);
+    let ext = Path::new(inner).extension().and_then(|e| e.to_str());
+    // Parquet compresses its own pages: a walk takes `.parquet` files, not `.parquet.gz`.
+    #[cfg(feature = "parquet")]
+    if compression == Compression::None
+        && ext.is_some_and(|e| e.eq_ignore_ascii_case(parquet::EXTENSION))
+    {
+        return true;
+    }
+    let _ = compression;
+    ext.is_some_and(|e| INPUT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
 }
 
 fn build_globs(globs: &[String], flag: &str) -> Result<globset::GlobSet> {
@@ -774,6 +790,24 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
     };
     match format {
         InputFormat::Jsonl => jsonl::read(reader, &err_path, &file.display, options),
+        // Parquet is read by seeking in the file, not from the stream opened above.
+        InputFormat::Parquet if is_stdin || found != Compression::None => failed(Error::BadInput {
+            path: err_path,
+            line: None,
+            message: "Parquet is read from a file on disk, uncompressed (it compresses its own \
+                      pages): give the .parquet file itself, not standard input or a .gz/.zst"
+                .into(),
+        }),
+        #[cfg(feature = "parquet")]
+        InputFormat::Parquet => parquet::read(&file.path, &file.display, options).or_else(failed),
+        #[cfg(not(feature = "parquet"))]
+        InputFormat::Parquet => failed(Error::BadInput {
+            path: err_path,
+            line: None,
+            message: "Parquet input needs neardup built with the `parquet` feature \
+                      (cargo build --features parquet)"
+                .into(),
+        }),
         #[cfg(feature = "html")]
         InputFormat::Warc => warc::read(reader, &err_path, &file.display, options),
         #[cfg(feature = "html")]
