@@ -231,6 +231,7 @@ impl InputArgs {
             },
             stdin_format: self.stdin_format,
             text_only: false,
+            datasets: false,
         }
     }
 }
@@ -381,6 +382,9 @@ struct DedupArgs {
     /// Write into a non-empty output directory (files of the same name are replaced).
     #[arg(long)]
     force: bool,
+    /// Datasets (JSONL): drop a record whose text is left blank by paragraph removals.
+    #[arg(long)]
+    drop_empty: bool,
     #[command(flatten)]
     matching: MatchArgs,
     #[command(flatten)]
@@ -574,15 +578,19 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
         drop_boilerplate: args.drop_boilerplate,
         force: args.force,
         keep_going: args.input_flags.keep_going,
+        drop_empty: args.drop_empty,
+        input: args.input_flags.options(),
     };
     // Refuse a bad output before the (possibly long) scan.
     dedup::check_paths(&args.input, &args.out, options.force)?;
     let progress = args.run.progress();
     let config = args.matching.config();
     let split = config.split;
-    // dedup rewrites files by byte span: plain text only, other files are copied as they are.
+    // dedup rewrites files by byte span (plain text) or record (JSONL datasets); other files
+    // are copied as they are.
     let inputs = InputOptions {
         text_only: true,
+        datasets: true,
         ..args.input_flags.options()
     };
     let scanner = Scanner::new(config)?
@@ -595,6 +603,7 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
             &args.input,
             &args.out,
             split,
+            &report,
             &removals,
             &options,
             &progress,

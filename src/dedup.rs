@@ -5,7 +5,9 @@
 //! the others removed ([`DedupMode::Remove`]), or every file copied unchanged plus a sidecar
 //! listing what would be removed ([`DedupMode::Mark`]). Invariants:
 //! - directory structure and file names are kept; every file without a removal (including
-//!   files neardup does not read) is a byte-identical copy;
+//!   files neardup does not read) is a byte-identical copy, except that mark mode adds two
+//!   fields to every record of a JSONL dataset ([`crate::dataset`], which rewrites datasets
+//!   record by record);
 //! - nothing is written outside the output directory: relative paths are checked component by
 //!   component, and a symbolic link inside the output is never written through;
 //! - the output may be neither inside the input nor contain it, and a non-empty output needs
@@ -85,6 +87,10 @@ pub struct DedupOptions {
     pub force: bool,
     /// Skip unreadable files with a warning instead of failing.
     pub keep_going: bool,
+    /// Datasets: drop a record whose text a paragraph removal leaves blank.
+    pub drop_empty: bool,
+    /// How dataset records were read (text and id fields), to find them again.
+    pub input: crate::ingest::InputOptions,
 }
 
 /// Name of the sidecar written by [`DedupMode::Mark`] at the root of the output: JSONL, one
@@ -316,6 +322,7 @@ pub fn write_corpus(
     input: &Path,
     out: &Path,
     split: SplitMode,
+    report: &Report,
     removals: &[Removal],
     options: &DedupOptions,
     progress: &Progress,
@@ -324,9 +331,15 @@ pub fn write_corpus(
     for r in removals {
         by_path.entry(r.path.as_str()).or_default().push(r);
     }
+    // Mark mode names each dataset record's cluster, kept copies included.
+    let mut clusters: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    for c in &report.clusters {
+        for m in &c.members {
+            clusters.entry(m.path.as_str()).or_insert(c.id);
+        }
+    }
     let mut summary = DedupSummary::default();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, "create directory", e))?;
-    let mut seen = 0usize;
     let mut jobs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     for entry in walkdir::WalkDir::new(input)
         .follow_links(true)
@@ -378,9 +391,6 @@ pub fn write_corpus(
                 entry.path().display()
             )));
         }
-        if by_path.contains_key(display.as_str()) {
-            seen += 1;
-        }
         jobs.push((entry.into_path(), display, target));
     }
     // Files are independent: read, edit and write them in parallel (the fsync of each atomic
@@ -390,8 +400,16 @@ pub fn write_corpus(
     let outcomes: Vec<Result<FileOutcome>> = jobs
         .par_iter()
         .map(|(src, display, target)| {
-            let removals = by_path.get(display.as_str()).map(Vec::as_slice);
-            let outcome = copy_one(src, target, split, removals, options);
+            let name = display.rsplit('/').next().unwrap_or(display);
+            let outcome = match crate::dataset::jsonl_compression(name) {
+                Some(c) => {
+                    rewrite_dataset(src, target, display, c, split, &by_path, &clusters, options)
+                }
+                None => {
+                    let removals = by_path.get(display.as_str()).map(Vec::as_slice);
+                    copy_one(src, target, split, removals, options)
+                }
+            };
             stage.inc(1);
             outcome
         })
@@ -414,12 +432,16 @@ pub fn write_corpus(
             FileOutcome::Unreadable(warning) => summary.warnings.push(warning),
         }
     }
-    if seen != by_path.len() {
-        let missing: Vec<&str> = by_path
-            .keys()
-            .copied()
-            .filter(|p| !input.join(p).is_file())
-            .collect();
+    // Every removal must belong to a file written: `PATH` (a file) or `PATH#RECORD`.
+    let written: std::collections::HashSet<&str> = jobs.iter().map(|j| j.1.as_str()).collect();
+    let missing: Vec<&str> = by_path
+        .keys()
+        .copied()
+        .filter(|k| {
+            !written.contains(k) && !k.match_indices('#').any(|(i, _)| written.contains(&k[..i]))
+        })
+        .collect();
+    if !missing.is_empty() {
         return Err(Error::Refused(format!(
             "{}: files of the report are missing from the input ({}); was the corpus changed \
              during the run?",
@@ -440,7 +462,7 @@ pub fn write_corpus(
     Ok(summary)
 }
 
-enum FileOutcome {
+pub(crate) enum FileOutcome {
     Written {
         bytes_in: u64,
         paragraphs_removed: usize,
@@ -503,6 +525,36 @@ fn copy_one(
     })
 }
 
+/// Rewrite one JSONL dataset ([`crate::dataset`]) to `target`.
+#[allow(clippy::too_many_arguments)]
+fn rewrite_dataset(
+    src: &Path,
+    target: &Path,
+    display: &str,
+    compression: crate::ingest::compress::Compression,
+    split: SplitMode,
+    by_path: &BTreeMap<&str, Vec<&Removal>>,
+    clusters: &std::collections::HashMap<&str, u32>,
+    options: &DedupOptions,
+) -> Result<FileOutcome> {
+    let done = crate::dataset::rewrite_jsonl(
+        src,
+        display,
+        compression,
+        split,
+        by_path,
+        clusters,
+        options,
+    )?;
+    let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
+    write_file(target, &done.bytes, permissions)?;
+    Ok(FileOutcome::Written {
+        bytes_in: done.bytes_in,
+        paragraphs_removed: done.removed,
+        bytes_removed: done.bytes_removed,
+    })
+}
+
 fn refuse_symlink(path: &Path) -> Result<()> {
     let meta = std::fs::symlink_metadata(path).map_err(|e| Error::io(path, "access", e))?;
     if meta.file_type().is_symlink() {
@@ -521,7 +573,7 @@ fn write_file(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permission
 }
 
 /// The byte ranges to delete from one file, sorted and merged.
-fn deletion_ranges(
+pub(crate) fn deletion_ranges(
     file: &Path,
     bytes: &[u8],
     split: SplitMode,
@@ -622,7 +674,7 @@ fn is_blank_line(bytes: &[u8], start: usize) -> bool {
     }
 }
 
-fn apply(bytes: &[u8], ranges: &[Range<usize>]) -> Vec<u8> {
+pub(crate) fn apply(bytes: &[u8], ranges: &[Range<usize>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut pos = 0;
     for r in ranges {

@@ -47,6 +47,7 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod dataset;
 pub mod dedup;
 pub mod error;
 pub mod eval;

@@ -5,6 +5,7 @@ mod util;
 mod accuracy;
 mod arabic;
 mod cli;
+mod dataset_dedup;
 mod dedup;
 mod determinism;
 mod document_split;

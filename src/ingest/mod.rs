@@ -279,6 +279,9 @@ pub struct InputOptions {
     /// commands that re-read or rewrite files by byte span (`dedup`, the index), where a span
     /// into extracted or decompressed text would not fit the file.
     pub text_only: bool,
+    /// With `text_only`, also take JSONL datasets (plain, `.gz`, `.zst`), whose records
+    /// `dedup` rewrites one by one.
+    pub datasets: bool,
 }
 
 impl Default for InputOptions {
@@ -295,6 +298,7 @@ impl Default for InputOptions {
             html_limits: HtmlLimits::default(),
             stdin_format: InputFormat::Auto,
             text_only: false,
+            datasets: false,
         }
     }
 }
@@ -490,7 +494,11 @@ pub fn discover_with(
     }
     if options.text_only {
         files.retain(|f| {
-            let plain = f.display != STDIN_NAME && has_text_extension(&f.path);
+            let dataset = options.datasets
+                && f.path.file_name().is_some_and(|n| {
+                    InputFormat::from_name(&n.to_string_lossy()).0 == InputFormat::Jsonl
+                });
+            let plain = f.display != STDIN_NAME && (has_text_extension(&f.path) || dataset);
             if !plain {
                 skipped.push(Skipped {
                     path: f.display.clone(),
@@ -693,7 +701,7 @@ pub fn load_all_with(
     Ok(docs)
 }
 
-fn make_names_unique(docs: &mut [Document]) {
+pub(crate) fn make_names_unique(docs: &mut [Document]) {
     let mut seen: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
     seen.reserve(docs.len());
     for d in docs.iter() {
