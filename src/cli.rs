@@ -382,7 +382,7 @@ struct DedupArgs {
     /// Write into a non-empty output directory (files of the same name are replaced).
     #[arg(long)]
     force: bool,
-    /// Datasets (JSONL): drop a record whose text is left blank by paragraph removals.
+    /// Datasets (JSONL, Parquet): drop a record whose text is left blank by paragraph removals.
     #[arg(long)]
     drop_empty: bool,
     #[command(flatten)]

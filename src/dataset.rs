@@ -17,7 +17,7 @@
 //!   `"neardup_duplicate"` (whether remove mode would drop or edit it), appended before its
 //!   closing brace; nothing else changes.
 //!
-//! Parquet datasets are not rewritten yet: `dedup` copies them unchanged with a warning.
+//! Parquet datasets are rewritten by `crate::dataset_parquet` (feature `parquet`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{Read, Write};
@@ -32,10 +32,22 @@ use crate::error::{Error, Result};
 use crate::ingest::compress::{self, Compression};
 use crate::ingest::{jsonl, Document, InputFormat};
 
-/// Whether `name` is a JSONL dataset `dedup` rewrites record by record, and its compression.
-pub fn jsonl_compression(name: &str) -> Option<Compression> {
+/// A dataset file `dedup` rewrites record by record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatasetKind {
+    /// JSONL, with its compression.
+    Jsonl(Compression),
+    /// Parquet (feature `parquet`).
+    Parquet,
+}
+
+/// Whether the file `name` is a dataset `dedup` rewrites record by record.
+pub fn dataset_kind(name: &str) -> Option<DatasetKind> {
     match InputFormat::from_name(name) {
-        (InputFormat::Jsonl, c) => Some(c),
+        (InputFormat::Jsonl, c) => Some(DatasetKind::Jsonl(c)),
+        (InputFormat::Parquet, Compression::None) if cfg!(feature = "parquet") => {
+            Some(DatasetKind::Parquet)
+        }
         _ => None,
     }
 }

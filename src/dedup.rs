@@ -401,10 +401,10 @@ pub fn write_corpus(
         .par_iter()
         .map(|(src, display, target)| {
             let name = display.rsplit('/').next().unwrap_or(display);
-            let outcome = match crate::dataset::jsonl_compression(name) {
-                Some(c) => {
-                    rewrite_dataset(src, target, display, c, split, &by_path, &clusters, options)
-                }
+            let outcome = match crate::dataset::dataset_kind(name) {
+                Some(kind) => rewrite_dataset(
+                    src, target, display, kind, split, &by_path, &clusters, options,
+                ),
                 None => {
                     let removals = by_path.get(display.as_str()).map(Vec::as_slice);
                     copy_one(src, target, split, removals, options)
@@ -531,21 +531,34 @@ fn rewrite_dataset(
     src: &Path,
     target: &Path,
     display: &str,
-    compression: crate::ingest::compress::Compression,
+    kind: crate::dataset::DatasetKind,
     split: SplitMode,
     by_path: &BTreeMap<&str, Vec<&Removal>>,
     clusters: &std::collections::HashMap<&str, u32>,
     options: &DedupOptions,
 ) -> Result<FileOutcome> {
-    let done = crate::dataset::rewrite_jsonl(
-        src,
-        display,
-        compression,
-        split,
-        by_path,
-        clusters,
-        options,
-    )?;
+    let done = match kind {
+        crate::dataset::DatasetKind::Jsonl(compression) => crate::dataset::rewrite_jsonl(
+            src,
+            display,
+            compression,
+            split,
+            by_path,
+            clusters,
+            options,
+        )?,
+        #[cfg(feature = "parquet")]
+        crate::dataset::DatasetKind::Parquet => {
+            crate::dataset_parquet::rewrite(src, display, split, by_path, clusters, options)?
+        }
+        #[cfg(not(feature = "parquet"))]
+        crate::dataset::DatasetKind::Parquet => {
+            return Err(Error::Refused(format!(
+                "{}: Parquet needs neardup built with the `parquet` feature",
+                src.display()
+            )))
+        }
+    };
     let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
     write_file(target, &done.bytes, permissions)?;
     Ok(FileOutcome::Written {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arrow_array::{
     builder::{ListBuilder, StringBuilder},
-    ArrayRef, Int64Array, RecordBatch, StringArray, StructArray,
+    Array, ArrayRef, Int64Array, RecordBatch, StringArray, StructArray,
 };
 use arrow_schema::{DataType, Field};
 use parquet::arrow::ArrowWriter;
@@ -257,4 +257,125 @@ fn parquet_report_has_the_csv_rows_typed_and_is_refused_on_stdout() {
     assert_eq!(paths.value(1), "data.parquet#2");
     let err = fail_in(d, &["scan", "data.parquet", "--format", "parquet"]);
     assert!(err.contains("-o FILE"), "{err}");
+}
+
+/// A table with metadata on the schema and a field, a struct column and an int column.
+fn rich_table(texts: &[Option<&str>]) -> RecordBatch {
+    let n = texts.len();
+    let mut field_meta = std::collections::HashMap::new();
+    field_meta.insert("unit".to_string(), "words".to_string());
+    let text_field = Field::new("text", DataType::Utf8, true).with_metadata(field_meta);
+    let meta = StructArray::from(vec![(
+        Arc::new(Field::new("src", DataType::Utf8, false)),
+        strings(&vec![Some("wire"); n]),
+    )]);
+    let schema = arrow_schema::Schema::new(vec![
+        Field::new("n", DataType::Int64, false),
+        text_field,
+        Field::new("meta", meta.data_type().clone(), false),
+    ])
+    .with_metadata([("origin".to_string(), "test".to_string())].into());
+    RecordBatch::try_new(
+        Arc::new(schema),
+        vec![
+            Arc::new(Int64Array::from((0..n as i64).collect::<Vec<_>>())),
+            strings(texts),
+            Arc::new(meta),
+        ],
+    )
+    .unwrap()
+}
+
+fn read_back(path: &Path) -> (arrow_schema::SchemaRef, Vec<RecordBatch>) {
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    let b = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(path).unwrap()).unwrap();
+    let schema = b.schema().clone();
+    (schema, b.build().unwrap().map(|b| b.unwrap()).collect())
+}
+
+#[test]
+fn dedup_rewrites_parquet_keeping_schema_metadata_and_row_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("in")).unwrap();
+    let t = texts();
+    let dup = t[0].clone();
+    let rows = [
+        Some(t[0].as_str()),
+        Some(t[1].as_str()),
+        None,
+        Some(dup.as_str()),
+        Some(t[2].as_str()),
+    ];
+    let input = rich_table(&rows);
+    write_parquet(&d.join("in/data.parquet"), &input, 2);
+    crate::index::run_in(d, &["dedup", "in", "--out", "doc", "--split", "document"]);
+    let (schema, batches) = read_back(&d.join("doc/data.parquet"));
+    assert_eq!(
+        schema.as_ref(),
+        input.schema().as_ref(),
+        "schema and metadata kept"
+    );
+    let n: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column(0)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    assert_eq!(
+        n,
+        [0, 1, 2, 4],
+        "the duplicate row 3 dropped, the null-text row and order kept"
+    );
+    let report = scan_json(&[d.join("doc").to_str().unwrap(), "--split", "document"]);
+    assert!(report.clusters.is_empty());
+    // Paragraph split: the repeated lead goes from rows 3 and 4; no cluster is left.
+    crate::index::run_in(d, &["dedup", "in", "--out", "para"]);
+    let (schema, batches) = read_back(&d.join("para/data.parquet"));
+    assert_eq!(schema.as_ref(), input.schema().as_ref());
+    let report = scan_json(&[d.join("para").to_str().unwrap()]);
+    assert!(report.clusters.is_empty(), "{:?}", report.clusters);
+    let texts: Vec<Option<String>> = batches
+        .iter()
+        .flat_map(|b| {
+            let a = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
+            (0..a.len())
+                .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(texts[0].as_deref(), Some(t[0].as_str()));
+    assert_eq!(texts[2], None);
+    assert_eq!(texts[3].as_deref(), Some(""));
+    assert_eq!(
+        texts[4].as_deref(),
+        Some("a third article that quotes the same lead paragraph")
+    );
+    // Mark mode: every row, two more columns.
+    crate::index::run_in(
+        d,
+        &[
+            "dedup", "in", "--out", "mark", "--split", "document", "--mode", "mark",
+        ],
+    );
+    let (schema, batches) = read_back(&d.join("mark/data.parquet"));
+    assert_eq!(schema.fields().len(), 5);
+    assert_eq!(schema.metadata(), input.schema().metadata());
+    let dup: Vec<bool> = batches
+        .iter()
+        .flat_map(|b| {
+            let a = b
+                .column(4)
+                .as_any()
+                .downcast_ref::<arrow_array::BooleanArray>()
+                .unwrap();
+            (0..a.len()).map(|i| a.value(i)).collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(dup, [false, false, false, true, false]);
 }

@@ -279,8 +279,8 @@ pub struct InputOptions {
     /// commands that re-read or rewrite files by byte span (`dedup`, the index), where a span
     /// into extracted or decompressed text would not fit the file.
     pub text_only: bool,
-    /// With `text_only`, also take JSONL datasets (plain, `.gz`, `.zst`), whose records
-    /// `dedup` rewrites one by one.
+    /// With `text_only`, also take JSONL (plain, `.gz`, `.zst`) and Parquet datasets, whose
+    /// records `dedup` rewrites one by one.
     pub datasets: bool,
 }
 
@@ -496,7 +496,11 @@ pub fn discover_with(
         files.retain(|f| {
             let dataset = options.datasets
                 && f.path.file_name().is_some_and(|n| {
-                    InputFormat::from_name(&n.to_string_lossy()).0 == InputFormat::Jsonl
+                    let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
+                    format == InputFormat::Jsonl
+                        || (cfg!(feature = "parquet")
+                            && format == InputFormat::Parquet
+                            && compression == Compression::None)
                 });
             let plain = f.display != STDIN_NAME && (has_text_extension(&f.path) || dataset);
             if !plain {

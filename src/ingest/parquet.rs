@@ -51,10 +51,35 @@ enum TextShape {
 pub fn read(path: &Path, display: &str, options: &InputOptions) -> Result<Vec<Loaded>> {
     // The decoder parses bytes from the file (page headers, encodings, codecs): a bug there on a
     // corrupt file must be an error naming it, not a panic, whoever calls this.
-    Error::catch_panic(display, || read_file(path, display, options))
+    Error::catch_panic(display, || {
+        let (records, skips) = read_records(path, display, options)?;
+        let mut out: Vec<Loaded> = skips.into_iter().map(Loaded::Skipped).collect();
+        out.extend(records.into_iter().map(|r| {
+            Loaded::Document(Document {
+                path: r.name,
+                bytes: r.text.into_bytes(),
+            })
+        }));
+        Ok(out)
+    })
 }
 
-fn read_file(path: &Path, display: &str, options: &InputOptions) -> Result<Vec<Loaded>> {
+/// One row read as a document.
+pub(crate) struct Record {
+    /// 0-based row number in the file.
+    pub row: u64,
+    /// The document's name, `FILE#ID` or `FILE#ROW`.
+    pub name: String,
+    /// Its text.
+    pub text: String,
+}
+
+/// The file's documents with their row numbers, and the warnings and skips of reading it.
+pub(crate) fn read_records(
+    path: &Path,
+    display: &str,
+    options: &InputOptions,
+) -> Result<(Vec<Record>, Vec<Skipped>)> {
     let bad = |message: String| Error::BadInput {
         path: path.to_path_buf(),
         line: None,
@@ -169,8 +194,6 @@ fn read_file(path: &Path, display: &str, options: &InputOptions) -> Result<Vec<L
         }
     }
 
-    let mut out: Vec<Loaded> = skips.into_iter().map(Loaded::Skipped).collect();
-    out.reserve(records.len() + 2);
     let mut by_row = false;
     if id.is_some() {
         let mut seen = HashSet::with_capacity(records.len());
@@ -189,32 +212,36 @@ fn read_file(path: &Path, display: &str, options: &InputOptions) -> Result<Vec<L
                      records by row number)"
                 )));
             }
-            out.push(Loaded::Skipped(Skipped {
+            skips.push(Skipped {
                 path: display.to_string(),
                 reason: format!("{message}; its records are named by row number"),
                 error: false,
-            }));
+            });
             by_row = true;
         }
     }
     if nulls > 0 {
-        out.push(Loaded::Skipped(Skipped {
+        skips.push(Skipped {
             path: display.to_string(),
             reason: format!("{nulls} rows with a null {text_field:?} skipped"),
             error: false,
-        }));
+        });
     }
-    for (row, id, text) in records {
-        let name = match id {
-            Some(id) if !by_row => id,
-            _ => row.to_string(),
-        };
-        out.push(Loaded::Document(Document {
-            path: format!("{display}#{name}"),
-            bytes: text.into_bytes(),
-        }));
-    }
-    Ok(out)
+    let records = records
+        .into_iter()
+        .map(|(row, id, text)| {
+            let name = match id {
+                Some(id) if !by_row => id,
+                _ => row.to_string(),
+            };
+            Record {
+                row,
+                name: format!("{display}#{name}"),
+                text,
+            }
+        })
+        .collect();
+    Ok((records, skips))
 }
 
 /// The field a (possibly dotted) name designates: the top-level column of that whole name,
