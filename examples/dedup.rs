@@ -20,9 +20,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     dedup::check_paths(&corpus, &out, options.force)?;
     let config = Config::default();
     let split = config.split;
-    // Files are rewritten by byte span: plain text only (other files are copied as they are).
+    // Files are rewritten by byte span (plain text) or record by record (JSONL and Parquet
+    // datasets); other files are copied as they are.
     let mut scan = ScanOptions::default();
     scan.input.text_only = true;
+    scan.input.datasets = true;
     let report = Scanner::new(config)?
         .with_options(scan)
         .scan_paths(std::slice::from_ref(&corpus))?;
@@ -31,6 +33,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         &corpus,
         &out,
         split,
+        &report,
         &removals,
         &options,
         &Default::default(),

@@ -240,6 +240,7 @@ impl InputArgs {
             },
             stdin_format: self.stdin_format,
             text_only: false,
+            datasets: false,
         }
     }
 }
@@ -390,6 +391,9 @@ struct DedupArgs {
     /// Write into a non-empty output directory (files of the same name are replaced).
     #[arg(long)]
     force: bool,
+    /// Datasets (JSONL, Parquet): drop a record whose text is left blank by paragraph removals.
+    #[arg(long)]
+    drop_empty: bool,
     #[command(flatten)]
     matching: MatchArgs,
     #[command(flatten)]
@@ -556,6 +560,7 @@ fn with_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> Result
 }
 
 fn scan(args: ScanArgs) -> Result<ExitCode, CliError> {
+    refuse_binary_to_stdout(args.format, args.output.as_deref())?;
     let progress = args.run.progress();
     let mut config = args.matching.config();
     config.passages = args.passage.config();
@@ -589,15 +594,19 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
         drop_boilerplate: args.drop_boilerplate,
         force: args.force,
         keep_going: args.input_flags.keep_going,
+        drop_empty: args.drop_empty,
+        input: args.input_flags.options(),
     };
     // Refuse a bad output before the (possibly long) scan.
     dedup::check_paths(&args.input, &args.out, options.force)?;
     let progress = args.run.progress();
     let config = args.matching.config();
     let split = config.split;
-    // dedup rewrites files by byte span: plain text only, other files are copied as they are.
+    // dedup rewrites files by byte span (plain text) or record (JSONL datasets); other files
+    // are copied as they are.
     let inputs = InputOptions {
         text_only: true,
+        datasets: true,
         ..args.input_flags.options()
     };
     let scanner = Scanner::new(config)?
@@ -610,6 +619,7 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
             &args.input,
             &args.out,
             split,
+            &report,
             &removals,
             &options,
             &progress,
@@ -642,7 +652,20 @@ fn dedup_cmd(args: DedupArgs) -> Result<ExitCode, CliError> {
 /// Write to `path` atomically (temporary file in the same directory, then rename), or to
 /// stdout.
 fn write_report(report: &Report, format: Format, path: Option<&Path>) -> Result<(), CliError> {
+    refuse_binary_to_stdout(format, path)?;
     write_out(path.map(Path::to_path_buf), |w| report.write(format, w))
+}
+
+/// A binary report (Parquet) goes to a file: refuse it before a scan when `-o` is missing.
+fn refuse_binary_to_stdout(format: Format, path: Option<&Path>) -> Result<(), CliError> {
+    if format.is_binary() && path.is_none() {
+        return Err(Error::Refused(format!(
+            "--format {} writes a binary file: give it with -o FILE (e.g. -o members.parquet)",
+            format!("{format:?}").to_lowercase()
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// [`write_report`] timed as the `write` stage (`-v`): a large JSON report is a visible share

@@ -5,7 +5,9 @@
 //! the others removed ([`DedupMode::Remove`]), or every file copied unchanged plus a sidecar
 //! listing what would be removed ([`DedupMode::Mark`]). Invariants:
 //! - directory structure and file names are kept; every file without a removal (including
-//!   files neardup does not read) is a byte-identical copy;
+//!   files neardup does not read) is a byte-identical copy, except that mark mode adds two
+//!   fields to every record of a JSONL dataset ([`crate::dataset`], which rewrites datasets
+//!   record by record);
 //! - nothing is written outside the output directory: relative paths are checked component by
 //!   component, and a symbolic link inside the output is never written through;
 //! - the output may be neither inside the input nor contain it, and a non-empty output needs
@@ -18,7 +20,8 @@
 //! What is deleted for a removed paragraph: with `--split lines`, its line including the line
 //! end; with `--split blank`, the lines of its block and the blank lines that follow it (or,
 //! for the last block of a file, the blank lines before it), so no run of blank lines is left
-//! where a block was.
+//! where a block was. With `--split document` the unit is the whole file: a removed duplicate
+//! file is not written to the output at all (in mark mode it is copied and listed).
 
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -84,6 +87,10 @@ pub struct DedupOptions {
     pub force: bool,
     /// Skip unreadable files with a warning instead of failing.
     pub keep_going: bool,
+    /// Datasets: drop a record whose text a paragraph removal leaves blank.
+    pub drop_empty: bool,
+    /// How dataset records were read (text and id fields), to find them again.
+    pub input: crate::ingest::InputOptions,
 }
 
 /// Name of the sidecar written by [`DedupMode::Mark`] at the root of the output: JSONL, one
@@ -316,6 +323,7 @@ pub fn write_corpus(
     input: &Path,
     out: &Path,
     split: SplitMode,
+    report: &Report,
     removals: &[Removal],
     options: &DedupOptions,
     progress: &Progress,
@@ -324,9 +332,15 @@ pub fn write_corpus(
     for r in removals {
         by_path.entry(r.path.as_str()).or_default().push(r);
     }
+    // Mark mode names each dataset record's cluster, kept copies included.
+    let mut clusters: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    for c in &report.clusters {
+        for m in &c.members {
+            clusters.entry(m.path.as_str()).or_insert(c.id);
+        }
+    }
     let mut summary = DedupSummary::default();
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, "create directory", e))?;
-    let mut seen = 0usize;
     let mut jobs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     for entry in walkdir::WalkDir::new(input)
         .follow_links(true)
@@ -381,9 +395,6 @@ pub fn write_corpus(
                 entry.path().display()
             )));
         }
-        if by_path.contains_key(display.as_str()) {
-            seen += 1;
-        }
         jobs.push((entry.into_path(), display, target));
     }
     // Files are independent: read, edit and write them in parallel (the fsync of each atomic
@@ -393,8 +404,16 @@ pub fn write_corpus(
     let outcomes: Vec<Result<FileOutcome>> = jobs
         .par_iter()
         .map(|(src, display, target)| {
-            let removals = by_path.get(display.as_str()).map(Vec::as_slice);
-            let outcome = copy_one(src, target, split, removals, options);
+            let name = display.rsplit('/').next().unwrap_or(display);
+            let outcome = match crate::dataset::dataset_kind(name) {
+                Some(kind) => rewrite_dataset(
+                    src, target, display, kind, split, &by_path, &clusters, options,
+                ),
+                None => {
+                    let removals = by_path.get(display.as_str()).map(Vec::as_slice);
+                    copy_one(src, target, split, removals, options)
+                }
+            };
             stage.inc(1);
             outcome
         })
@@ -417,12 +436,16 @@ pub fn write_corpus(
             FileOutcome::Unreadable(warning) => summary.warnings.push(warning),
         }
     }
-    if seen != by_path.len() {
-        let missing: Vec<&str> = by_path
-            .keys()
-            .copied()
-            .filter(|p| !Path::new(p).is_file())
-            .collect();
+    // Every removal must belong to a file written: `PATH` (a file) or `PATH#RECORD`.
+    let written: std::collections::HashSet<&str> = jobs.iter().map(|j| j.1.as_str()).collect();
+    let missing: Vec<&str> = by_path
+        .keys()
+        .copied()
+        .filter(|k| {
+            !written.contains(k) && !k.match_indices('#').any(|(i, _)| written.contains(&k[..i]))
+        })
+        .collect();
+    if !missing.is_empty() {
         return Err(Error::Refused(format!(
             "{}: files of the report are missing from the input ({}); was the corpus changed \
              during the run?",
@@ -463,7 +486,7 @@ fn relative_name<'a>(name: &'a str, root: &str) -> &'a str {
     }
 }
 
-enum FileOutcome {
+pub(crate) enum FileOutcome {
     Written {
         bytes_in: u64,
         paragraphs_removed: usize,
@@ -498,6 +521,21 @@ fn copy_one(
         paragraphs_removed = rs.len();
         bytes_removed = ranges.iter().map(|r| r.len() as u64).sum::<u64>();
         if options.mode == DedupMode::Remove {
+            if split == SplitMode::Document {
+                // The whole file is the duplicate: leave it out rather than write it empty, and
+                // drop a copy a previous run (--force) left there.
+                match std::fs::remove_file(target) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(target, "remove stale copy", e))
+                    }
+                    _ => {}
+                }
+                return Ok(FileOutcome::Written {
+                    bytes_in: bytes.len() as u64,
+                    paragraphs_removed,
+                    bytes_removed,
+                });
+            }
             edited = apply(&bytes, &ranges);
             written = &edited;
         }
@@ -508,6 +546,49 @@ fn copy_one(
         bytes_in: bytes.len() as u64,
         paragraphs_removed,
         bytes_removed,
+    })
+}
+
+/// Rewrite one JSONL dataset ([`crate::dataset`]) to `target`.
+#[allow(clippy::too_many_arguments)]
+fn rewrite_dataset(
+    src: &Path,
+    target: &Path,
+    display: &str,
+    kind: crate::dataset::DatasetKind,
+    split: SplitMode,
+    by_path: &BTreeMap<&str, Vec<&Removal>>,
+    clusters: &std::collections::HashMap<&str, u32>,
+    options: &DedupOptions,
+) -> Result<FileOutcome> {
+    let done = match kind {
+        crate::dataset::DatasetKind::Jsonl(compression) => crate::dataset::rewrite_jsonl(
+            src,
+            display,
+            compression,
+            split,
+            by_path,
+            clusters,
+            options,
+        )?,
+        #[cfg(feature = "parquet")]
+        crate::dataset::DatasetKind::Parquet => {
+            crate::dataset_parquet::rewrite(src, display, split, by_path, clusters, options)?
+        }
+        #[cfg(not(feature = "parquet"))]
+        crate::dataset::DatasetKind::Parquet => {
+            return Err(Error::Refused(format!(
+                "{}: Parquet needs neardup built with the `parquet` feature",
+                src.display()
+            )))
+        }
+    };
+    let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
+    write_file(target, &done.bytes, permissions)?;
+    Ok(FileOutcome::Written {
+        bytes_in: done.bytes_in,
+        paragraphs_removed: done.removed,
+        bytes_removed: done.bytes_removed,
     })
 }
 
@@ -529,7 +610,7 @@ fn write_file(path: &Path, bytes: &[u8], permissions: Option<std::fs::Permission
 }
 
 /// The byte ranges to delete from one file, sorted and merged.
-fn deletion_ranges(
+pub(crate) fn deletion_ranges(
     file: &Path,
     bytes: &[u8],
     split: SplitMode,
@@ -558,6 +639,8 @@ fn deletion_ranges(
         let end = line_end(bytes, e);
         let range = match split {
             SplitMode::Lines => start..end,
+            // The document is all of the file's text: everything after the BOM goes.
+            SplitMode::Document => bom..bytes.len(),
             SplitMode::Blank => {
                 // Swallow the blank lines after the block (see below for the last block).
                 let mut after = end;
@@ -628,7 +711,7 @@ fn is_blank_line(bytes: &[u8], start: usize) -> bool {
     }
 }
 
-fn apply(bytes: &[u8], ranges: &[Range<usize>]) -> Vec<u8> {
+pub(crate) fn apply(bytes: &[u8], ranges: &[Range<usize>]) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len());
     let mut pos = 0;
     for r in ranges {

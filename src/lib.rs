@@ -47,6 +47,9 @@
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod dataset;
+#[cfg(feature = "parquet")]
+pub mod dataset_parquet;
 pub mod dedup;
 pub mod error;
 pub mod eval;

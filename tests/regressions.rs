@@ -23,8 +23,8 @@ fn dedup_with_html_and_jsonl_files_copies_them_unchanged_instead_of_failing() {
         .assert()
         .success()
         .stderr(predicate::str::contains("page.html"))
-        .stdout(predicate::str::contains("removed 1 paragraph"));
-    for f in ["page.html", "d.jsonl", "a.txt"] {
+        .stdout(predicate::str::contains("removed 2 paragraphs"));
+    for f in ["page.html", "a.txt"] {
         assert_eq!(
             std::fs::read(out.join(f)).unwrap(),
             std::fs::read(dir.path().join("in").join(f)).unwrap(),
@@ -32,6 +32,11 @@ fn dedup_with_html_and_jsonl_files_copies_them_unchanged_instead_of_failing() {
         );
     }
     assert_eq!(std::fs::read(out.join("b.txt")).unwrap(), b"");
+    // Since issue 15, JSONL is a dataset dedup rewrites: its repeated text field is emptied.
+    assert_eq!(
+        std::fs::read(out.join("d.jsonl")).unwrap(),
+        b"{\"text\": \"\"}\n"
+    );
 }
 
 #[test]

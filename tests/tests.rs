@@ -6,13 +6,17 @@ mod accuracy;
 mod arabic;
 mod cli;
 mod cli_docs;
+mod dataset_dedup;
 mod dedup;
 mod determinism;
+mod document_split;
 mod eval;
 mod hostile;
 mod index;
 mod index_passages;
 mod inputs;
+#[cfg(feature = "parquet")]
+mod parquet;
 mod passages;
 mod regressions;
 mod report;

@@ -110,6 +110,7 @@ fn canonical_scan_params(p: &Params) -> String {
         match p.split {
             crate::config::SplitMode::Lines => "lines",
             crate::config::SplitMode::Blank => "blank",
+            crate::config::SplitMode::Document => "document",
         },
         p.min_words,
         p.threshold.to_bits()

@@ -8,6 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use super::compress::Compression;
+use super::InputFormat;
 use super::{
     slash_path, InputFile, InputOptions, Skipped, INPUT_EXTENSIONS, STDIN_NAME, TEXT_EXTENSIONS,
 };
@@ -193,7 +194,15 @@ pub fn discover_with(
     }
     if options.text_only {
         files.retain(|f| {
-            let plain = f.display != STDIN_NAME && has_text_extension(&f.path);
+            let dataset = options.datasets
+                && f.path.file_name().is_some_and(|n| {
+                    let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
+                    format == InputFormat::Jsonl
+                        || (cfg!(feature = "parquet")
+                            && format == InputFormat::Parquet
+                            && compression == Compression::None)
+                });
+            let plain = f.display != STDIN_NAME && (has_text_extension(&f.path) || dataset);
             if !plain {
                 skipped.push(Skipped {
                     path: f.display.clone(),
@@ -234,11 +243,17 @@ fn has_input_extension(path: &Path) -> bool {
         .file_name()
         .map(|n| n.to_string_lossy())
         .unwrap_or_default();
-    let (_, inner) = Compression::from_name(&name);
-    Path::new(inner)
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| INPUT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
+    let (compression, inner) = Compression::from_name(&name);
+    let ext = Path::new(inner).extension().and_then(|e| e.to_str());
+    // Parquet compresses its own pages: a walk takes `.parquet` files, not `.parquet.gz`.
+    #[cfg(feature = "parquet")]
+    if compression == Compression::None
+        && ext.is_some_and(|e| e.eq_ignore_ascii_case(super::parquet::EXTENSION))
+    {
+        return true;
+    }
+    let _ = compression;
+    ext.is_some_and(|e| INPUT_EXTENSIONS.iter().any(|t| e.eq_ignore_ascii_case(t)))
 }
 
 fn build_globs(globs: &[String], flag: &str) -> Result<globset::GlobSet> {

@@ -152,7 +152,7 @@ fn read_line(
 }
 
 /// One line → `(id, text)`, `None` for a blank line, or what is wrong with it.
-fn record(
+pub(crate) fn record(
     line: &[u8],
     line_no: u64,
     options: &InputOptions,

@@ -134,7 +134,7 @@ pub fn load_all_with(
     Ok(docs)
 }
 
-fn make_names_unique(docs: &mut [Document]) {
+pub(crate) fn make_names_unique(docs: &mut [Document]) {
     let mut seen: rustc_hash::FxHashMap<String, u32> = rustc_hash::FxHashMap::default();
     seen.reserve(docs.len());
     for d in docs.iter() {
@@ -231,6 +231,26 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
     };
     match format {
         InputFormat::Jsonl => jsonl::read(reader, &err_path, &file.display, options),
+        // Parquet is read by seeking in the file, not from the stream opened above.
+        InputFormat::Parquet if is_stdin || found != Compression::None => failed(Error::BadInput {
+            path: err_path,
+            line: None,
+            message: "Parquet is read from a file on disk, uncompressed (it compresses its own \
+                      pages): give the .parquet file itself, not standard input or a .gz/.zst"
+                .into(),
+        }),
+        #[cfg(feature = "parquet")]
+        InputFormat::Parquet => {
+            super::parquet::read(&file.path, &file.display, options).or_else(failed)
+        }
+        #[cfg(not(feature = "parquet"))]
+        InputFormat::Parquet => failed(Error::BadInput {
+            path: err_path,
+            line: None,
+            message: "Parquet input needs neardup built with the `parquet` feature \
+                      (cargo build --features parquet)"
+                .into(),
+        }),
         #[cfg(feature = "html")]
         InputFormat::Warc => warc::read(reader, &err_path, &file.display, options),
         #[cfg(feature = "html")]

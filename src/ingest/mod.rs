@@ -19,8 +19,10 @@
 //! | `.gz` / `.zst` of any of these | the decompressed bytes | the decompressed file |
 //! | `.html`, `.htm`, WARC records | the extracted text, UTF-8, one paragraph per line, paragraphs separated by blank lines | the extracted text ([`html`]) |
 //! | `.jsonl` records | the text field's string, UTF-8 | that string |
+//! | `.parquet` rows | the text column's string (a `list<string>` column: its items joined by blank lines) | that text |
 //!
 //! Submodules: [`compress`] (gzip/zstd by name and magic), [`jsonl`] (streamed records),
+//! `parquet` (streamed row groups, feature `parquet`),
 //! `html` (encoding detection and main-text extraction) and `warc` (crawl records), the last
 //! two behind the default `html` feature.
 
@@ -36,6 +38,8 @@ mod discover;
 pub mod html;
 pub mod jsonl;
 mod load;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 #[cfg(all(test, feature = "html"))]
 mod proptests;
 mod split;
@@ -44,6 +48,7 @@ pub mod warc;
 
 use compress::Compression;
 pub use discover::{discover, discover_with};
+pub(crate) use load::make_names_unique;
 pub use load::{load, load_all, load_all_with, load_documents, Loaded};
 pub use split::split_paragraphs;
 
@@ -56,6 +61,9 @@ pub enum SplitMode {
     Lines,
     /// Blocks of non-blank lines separated by blank lines are paragraphs.
     Blank,
+    /// The whole document (a file, a JSONL or Parquet record, a WARC record) is one unit,
+    /// normalised and shingled as one text: near-duplicate documents rather than paragraphs.
+    Document,
 }
 
 /// Index of a document in scan order (sorted by display path).
@@ -160,6 +168,8 @@ pub enum InputFormat {
     Jsonl,
     /// A WARC crawl: one document per HTML response record.
     Warc,
+    /// A Parquet dataset: one document per row (a file on disk, never standard input).
+    Parquet,
 }
 
 impl InputFormat {
@@ -176,6 +186,7 @@ impl InputFormat {
             "html" | "htm" | "xhtml" => InputFormat::Html,
             "jsonl" | "ndjson" => InputFormat::Jsonl,
             "warc" => InputFormat::Warc,
+            "parquet" => InputFormat::Parquet,
             _ => InputFormat::Auto,
         };
         (format, compression)
@@ -191,6 +202,9 @@ impl InputFormat {
         let head = &head[start..head.len().min(start + 1024)];
         if head.starts_with(b"WARC/") {
             return InputFormat::Warc;
+        }
+        if head.starts_with(b"PAR1") {
+            return InputFormat::Parquet;
         }
         let lower = head.to_ascii_lowercase();
         let find = |needle: &[u8]| lower.windows(needle.len()).any(|w| w == needle);
@@ -269,6 +283,9 @@ pub struct InputOptions {
     /// commands that re-read or rewrite files by byte span (`dedup`, the index), where a span
     /// into extracted or decompressed text would not fit the file.
     pub text_only: bool,
+    /// With `text_only`, also take JSONL (plain, `.gz`, `.zst`) and Parquet datasets, whose
+    /// records `dedup` rewrites one by one.
+    pub datasets: bool,
 }
 
 impl Default for InputOptions {
@@ -285,6 +302,7 @@ impl Default for InputOptions {
             html_limits: HtmlLimits::default(),
             stdin_format: InputFormat::Auto,
             text_only: false,
+            datasets: false,
         }
     }
 }

@@ -26,7 +26,7 @@ pub fn split_paragraphs(doc: DocId, bytes: &[u8], mode: SplitMode, out: &mut Vec
         });
         ordinal += 1;
     };
-    // Current block for `Blank` mode: (first line number, span so far).
+    // Current block for `Blank` and `Document` modes: (first line number, span so far).
     let mut block: Option<(u32, Range<usize>)> = None;
     for (index, line) in lines(bytes, start).enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
@@ -43,6 +43,16 @@ pub fn split_paragraphs(doc: DocId, bytes: &[u8], mode: SplitMode, out: &mut Vec
                         push(span, first);
                     }
                 } else {
+                    match &mut block {
+                        Some((_, span)) => span.end = trimmed.end,
+                        None => block = Some((line_no, trimmed)),
+                    }
+                }
+            }
+            // One block from the first non-blank line to the last: blank lines inside the
+            // document are part of its text (whitespace to the normaliser).
+            SplitMode::Document => {
+                if !trimmed.is_empty() {
                     match &mut block {
                         Some((_, span)) => span.end = trimmed.end,
                         None => block = Some((line_no, trimmed)),
@@ -163,6 +173,21 @@ mod tests {
     fn blank_mode_joins_lines_of_a_block() {
         let got = split("a\nb\n\n\nc\r\n", SplitMode::Blank);
         assert_eq!(got, vec![(0, 1, "a\nb".into()), (1, 5, "c".into())]);
+    }
+
+    #[test]
+    fn document_mode_is_one_unit_from_first_to_last_text() {
+        let got = split("\n  title\n\nlead\r\n\n body \n\n", SplitMode::Document);
+        assert_eq!(got, vec![(0, 2, "title\n\nlead\r\n\n body".into())]);
+        assert!(split(" \n\t\n", SplitMode::Document).is_empty());
+        let mut out = Vec::new();
+        split_paragraphs(
+            DocId(0),
+            "\u{FEFF}doc".as_bytes(),
+            SplitMode::Document,
+            &mut out,
+        );
+        assert_eq!(out[0].span, 3..6);
     }
 
     #[test]

@@ -19,6 +19,8 @@ pub mod markdown;
 
 mod csv;
 mod pairs;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 
 use serde::{Deserialize, Serialize};
 
@@ -223,6 +225,15 @@ pub enum Format {
     Csv,
     /// JSONL, one line per verified pair (both sides, similarity, method).
     Pairs,
+    /// Parquet, one row per cluster member, the CSV columns typed (to a file: `-o`).
+    Parquet,
+}
+
+impl Format {
+    /// Whether the format is binary, so never written to a terminal or pipe by default.
+    pub fn is_binary(self) -> bool {
+        self == Format::Parquet
+    }
 }
 
 impl Report {
@@ -259,6 +270,12 @@ impl Report {
             Format::Md => markdown::write(self, &markdown::Limits::default(), out),
             Format::Csv => csv::write(self, out),
             Format::Pairs => pairs::write(self, out),
+            #[cfg(feature = "parquet")]
+            Format::Parquet => parquet::write(self, out),
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => Err(io::Error::other(
+                "the Parquet report needs neardup built with the `parquet` feature",
+            )),
         }
     }
 

@@ -1,0 +1,124 @@
+//! `neardup dedup` on JSONL datasets: records dropped or edited in place, every other byte kept,
+//! compression kept, and the round trips of issue 15.
+
+use std::io::{Read, Write};
+use std::path::Path;
+
+use crate::index::run_in;
+use crate::util::scan_json;
+
+const LEAD: &str = "the committee met on tuesday to discuss the annual budget for the regional \
+                    water authority and its plans for the coming winter season";
+
+/// Records with odd but valid JSON: key order, unknown fields, escaped Unicode, numbers as
+/// written. Record 2 repeats record 1's text; record 3 shares its first paragraph.
+fn dataset() -> String {
+    let lead_json =
+        serde_json::to_string(&format!("{LEAD}\nfirst record's own second line")).unwrap();
+    let own = serde_json::to_string(&format!("{LEAD}\nthird record keeps this line")).unwrap();
+    [
+        format!(r#"{{"z": 1.50, "text": {lead_json}, "a": "caf\u00e9", "n": null}}"#),
+        format!(r#"{{"text":{lead_json},"extra":[1,2,{{"k":true}}]}}"#),
+        format!(r#"{{"meta": {{"src": "x"}}, "text": {own}, "score": 1e3}}"#),
+        r#"{"text": "an unrelated record with words of its own and nothing shared", "id": 4}"#
+            .to_string(),
+    ]
+    .join("\n")
+        + "\n"
+}
+
+fn lines(path: &Path) -> Vec<String> {
+    let mut s = String::new();
+    let bytes = std::fs::read(path).unwrap();
+    if path.extension().is_some_and(|e| e == "gz") {
+        flate2::read::GzDecoder::new(&bytes[..])
+            .read_to_string(&mut s)
+            .unwrap();
+    } else {
+        s = String::from_utf8(bytes).unwrap();
+    }
+    s.lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn document_split_drops_duplicate_records_and_keeps_the_others_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("in")).unwrap();
+    let data = dataset();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(data.as_bytes()).unwrap();
+    std::fs::write(d.join("in/data.jsonl.gz"), gz.finish().unwrap()).unwrap();
+    run_in(d, &["dedup", "in", "--out", "out", "--split", "document"]);
+    let got = lines(&d.join("out/data.jsonl.gz"));
+    let want: Vec<String> = data.lines().map(str::to_owned).collect();
+    assert_eq!(got, [want[0].clone(), want[2].clone(), want[3].clone()]);
+    let report = scan_json(&[d.join("out").to_str().unwrap(), "--split", "document"]);
+    assert!(report.clusters.is_empty());
+}
+
+#[test]
+fn paragraph_split_edits_only_the_text_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("in")).unwrap();
+    let data = dataset();
+    std::fs::write(d.join("in/data.jsonl"), &data).unwrap();
+    run_in(d, &["dedup", "in", "--out", "out"]);
+    let got = lines(&d.join("out/data.jsonl"));
+    let want: Vec<&str> = data.lines().collect();
+    assert_eq!(got[0], want[0], "the kept record is the same bytes");
+    assert_eq!(got[3], want[3]);
+    assert_eq!(
+        got[1], r#"{"text":"","extra":[1,2,{"k":true}]}"#,
+        "all of record 2 repeats record 1"
+    );
+    assert_eq!(
+        got[2],
+        r#"{"meta": {"src": "x"}, "text": "third record keeps this line", "score": 1e3}"#
+    );
+    // No cross-record cluster remains.
+    let report = scan_json(&[d.join("out").to_str().unwrap()]);
+    assert!(report.clusters.is_empty(), "{:?}", report.clusters);
+    // --drop-empty drops a record whose text is all duplicate.
+    std::fs::write(
+        d.join("in/data.jsonl"),
+        format!("{{\"text\":\"{LEAD}\"}}\n{{\"text\":\"{LEAD}\"}}\n"),
+    )
+    .unwrap();
+    run_in(d, &["dedup", "in", "--out", "out2", "--drop-empty"]);
+    assert_eq!(lines(&d.join("out2/data.jsonl")).len(), 1);
+    run_in(d, &["dedup", "in", "--out", "out3"]);
+    assert_eq!(lines(&d.join("out3/data.jsonl"))[1], r#"{"text":""}"#);
+}
+
+#[test]
+fn mark_mode_adds_the_cluster_and_duplicate_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir_all(d.join("in")).unwrap();
+    std::fs::write(d.join("in/data.jsonl"), dataset()).unwrap();
+    run_in(
+        d,
+        &[
+            "dedup", "in", "--out", "out", "--split", "document", "--mode", "mark",
+        ],
+    );
+    let got = lines(&d.join("out/data.jsonl"));
+    let values: Vec<serde_json::Value> = got
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(values[0]["neardup_cluster"], values[1]["neardup_cluster"]);
+    assert!(values[0]["neardup_cluster"].is_u64());
+    assert_eq!(values[0]["neardup_duplicate"], false);
+    assert_eq!(values[1]["neardup_duplicate"], true);
+    assert!(values[3]["neardup_cluster"].is_null());
+    assert_eq!(values[3]["neardup_duplicate"], false);
+    assert!(
+        got[0].contains(r#""n": null,"neardup_cluster":"#)
+            && got[0].ends_with(r#","neardup_duplicate":false}"#),
+        "{}",
+        got[0]
+    );
+}
