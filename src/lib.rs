@@ -44,7 +44,6 @@
 // (`index::segment::map_file`) and the run-time CPU dispatch of MinHash kernels (`minhash::x86`).
 #![deny(unsafe_code)]
 
-pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod dedup;
@@ -70,3 +69,4 @@ pub use index::{Index, IndexWriter};
 pub use ingest::Document;
 pub use report::{Cluster, Format, Member, Report};
 pub use scan::{ScanOptions, Scanner};
+pub use util::write_atomically;

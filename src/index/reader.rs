@@ -180,6 +180,32 @@ impl Index {
         self.manifest.passages.as_ref()
     }
 
+    /// The [`Config`] whose parameters are this index's (bands and rows explicit): the base
+    /// a caller changes a few matching choices of before [`Index::check_params`].
+    pub fn config(&self) -> Config {
+        config_of(self.params())
+    }
+
+    /// Error (naming each flag and the index's value) if `given` differs from the index's
+    /// parameters; the verification mode aside, which does not change what is stored.
+    pub fn check_params(&self, given: &Params) -> Result<()> {
+        crate::index::writer::check_params(&self.dir, self.params(), given)
+    }
+
+    /// Error if the index stores no passage fingerprints, or stores them with other
+    /// parameters than `given`.
+    pub fn check_passage_params(&self, given: &PassageParams) -> Result<()> {
+        crate::index::writer::check_passage_params(&self.dir, self.passage_params(), given)
+    }
+
+    /// Error (saying how to rebuild) if the index stores no passage fingerprints.
+    pub fn require_passages(&self) -> Result<()> {
+        match self.passage_params() {
+            Some(_) => Ok(()),
+            None => Err(crate::index::writer::no_passages(&self.dir)),
+        }
+    }
+
     /// The open segments, oldest first.
     pub fn segments(&self) -> &[Segment] {
         &self.segments
