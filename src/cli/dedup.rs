@@ -25,7 +25,8 @@ pub(super) fn run(args: DedupArgs) -> Result<ExitCode, CliError> {
     options.keep_going = args.input_flags.keep_going;
     // Refuse a bad output before the (possibly long) scan.
     dedup::check_paths(&args.input, &args.out, options.force)?;
-    let progress = args.run.progress();
+    let display = args.run.display();
+    let progress = display.progress();
     let config = args.matching.config();
     let split = config.split;
     // dedup rewrites files by byte span: plain text only, other files are copied as they are.
@@ -47,7 +48,7 @@ pub(super) fn run(args: DedupArgs) -> Result<ExitCode, CliError> {
         )?;
         Ok((report, summary))
     });
-    args.run.finish(&progress);
+    args.run.finish(&display);
     let (report, summary) = result??;
     warn_skipped(&report.skipped, "skipped ", args.run.quiet);
     if !args.run.quiet {

@@ -63,7 +63,8 @@ fn write(args: WriteArgs, add: Option<AddFlags>) -> Result<ExitCode, CliError> {
         quiet: args.quiet,
         verbose: args.verbose,
     };
-    let progress = run.progress();
+    let display = run.display();
+    let progress = display.progress();
     let summary = with_threads(args.threads, || -> Result<AddSummary, Error> {
         let writer = match &add {
             None => {
@@ -90,7 +91,7 @@ fn write(args: WriteArgs, add: Option<AddFlags>) -> Result<ExitCode, CliError> {
             .with_progress(progress.clone())
             .add_paths(&args.paths, options)
     });
-    run.finish(&progress);
+    run.finish(&display);
     let summary: AddSummary = summary??;
     warn_skipped(&summary.skipped, "skipped ", args.quiet);
     if !args.quiet {

@@ -4,7 +4,7 @@
 //! turned into library types there, so the CLI and the library cannot disagree on a default;
 //! the library knows nothing of clap. One module per command (`scan`, `dedup`, `index`,
 //! `query`, `paragraphs`, `normalize`, `params`, `eval`, `docs`); [`output`] writes what they
-//! produce.
+//! produce and [`progress`] draws the bar the library reports to.
 //! Exit codes: 0 success, 1 duplicates found with `--fail-on-duplicates`, 2 error (including a
 //! file skipped under `--keep-going`). A closed stdout (e.g. `| head`) is not an error.
 
@@ -25,6 +25,7 @@ mod normalize;
 mod output;
 mod paragraphs;
 mod params;
+mod progress;
 mod query;
 mod scan;
 

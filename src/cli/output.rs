@@ -7,12 +7,14 @@
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use neardup::progress::Progress;
 use neardup::report::Format;
 use neardup::{Error, Report};
 
 use super::args::RunArgs;
+use super::progress::Display;
 use super::CliError;
 
 /// Buffer of report output: reports run to tens of megabytes, and one `write` per 8 KiB (the
@@ -63,15 +65,15 @@ pub(super) fn warn_skipped(skipped: &[neardup::ingest::Skipped], prefix: &str, q
 
 impl RunArgs {
     /// The progress display: a bar on stderr unless `--quiet`.
-    pub(super) fn progress(&self) -> Progress {
-        Progress::new(!self.quiet)
+    pub(super) fn display(&self) -> Arc<Display> {
+        Display::new(!self.quiet)
     }
 
     /// Clear the bar; print stage timings with `--verbose`.
-    pub(super) fn finish(&self, progress: &Progress) {
-        progress.finish();
+    pub(super) fn finish(&self, display: &Display) {
+        display.finish();
         if self.verbose {
-            let _ = progress.write_timings(&mut io::stderr());
+            let _ = display.write_timings(&mut io::stderr());
         }
     }
 
@@ -80,12 +82,12 @@ impl RunArgs {
     pub(super) fn finish_on_error<T>(
         &self,
         result: Result<Result<T, Error>, CliError>,
-        progress: &Progress,
+        display: &Display,
     ) -> Result<T, CliError> {
         match result {
             Ok(Ok(value)) => Ok(value),
             failed => {
-                self.finish(progress);
+                self.finish(display);
                 Ok(failed??)
             }
         }

@@ -8,27 +8,29 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use neardup::index::{Index, IndexScanOptions};
-use neardup::progress::Progress;
 use neardup::{Report, Scanner};
 
 use super::args::{MatchFlags, ScanArgs};
 use super::output::{warn_skipped, write_report_timed};
+use super::progress::Display;
 use super::{exit_code, with_threads, CliError};
 
 /// `scan PATHS`.
 pub(super) fn run(args: ScanArgs) -> Result<ExitCode, CliError> {
-    let progress = args.run.progress();
+    let display = args.run.display();
+    let progress = display.progress();
     let mut config = args.matching.config();
     config.passages = args.passage.config();
     let scanner = Scanner::new(config)?
         .with_options(args.run.scan_options(args.input.options()))
         .with_progress(progress.clone());
     let report = with_threads(args.run.threads, || scanner.scan_paths(&args.paths));
-    let report = args.run.finish_on_error(report, &progress)?;
+    let report = args.run.finish_on_error(report, &display)?;
     warn_skipped(&report.skipped, "skipped ", args.run.quiet);
-    write(&args, &report, &progress)?;
+    write(&args, &report, &display)?;
     Ok(exit_code(
         report.skipped.iter().any(|s| s.error),
         duplicates_code(args.fail_on_duplicates && report.has_duplicates()),
@@ -52,16 +54,16 @@ pub(super) fn run_index(
             index.check_passage_params(&p.params()?)?;
         }
     }
-    let progress = args.run.progress();
+    let display = args.run.display();
     let mut options = IndexScanOptions::default();
     options.verify = verify;
     options.passages = passages;
-    options.progress = progress.clone();
+    options.progress = display.progress();
     let report = with_threads(args.run.threads, || index.scan(options));
-    let mut report = args.run.finish_on_error(report, &progress)?;
+    let mut report = args.run.finish_on_error(report, &display)?;
     report.label_boilerplate(args.run.boilerplate_min_docs);
     warn_skipped(&report.skipped, "", args.run.quiet);
-    write(&args, &report, &progress)?;
+    write(&args, &report, &display)?;
     Ok(duplicates_code(
         args.fail_on_duplicates && report.has_duplicates(),
     ))
@@ -69,9 +71,15 @@ pub(super) fn run_index(
 
 /// Write the report as `--format` and `--output` ask, then end the progress display (the
 /// write is timed too).
-fn write(args: &ScanArgs, report: &Report, progress: &Progress) -> Result<(), CliError> {
-    let written = write_report_timed(report, args.format.into(), args.output.as_deref(), progress);
-    args.run.finish(progress);
+fn write(args: &ScanArgs, report: &Report, display: &Arc<Display>) -> Result<(), CliError> {
+    let progress = display.progress();
+    let written = write_report_timed(
+        report,
+        args.format.into(),
+        args.output.as_deref(),
+        &progress,
+    );
+    args.run.finish(display);
     written
 }
 
