@@ -93,6 +93,10 @@ pub struct IndexScanOptions {
     pub progress: crate::progress::Progress,
 }
 
+/// Document paths, paragraph ordinals and signatures (`num_perm` values per row, row after
+/// row) of the stored paragraphs ([`Index::stored_signatures`]).
+pub type StoredSignatures = (Vec<String>, Vec<u32>, Vec<u32>);
+
 impl Index {
     /// Open the index at `dir` as of its last commit. Checks the manifest and every segment's
     /// header, bounds and checksum of its table, but reads no array: O(1) in the index size.
@@ -206,8 +210,31 @@ impl Index {
         }
     }
 
+    /// The signatures of all live compared paragraphs, in segment then document order: what
+    /// the Python layer hands to numpy.
+    pub fn stored_signatures(&self) -> Result<StoredSignatures> {
+        let (mut paths, mut ordinals, mut sigs) = (Vec::new(), Vec::new(), Vec::new());
+        for seg in self.segments() {
+            for d in 0..seg.documents().len() as u32 {
+                if seg.is_deleted(d) {
+                    continue;
+                }
+                let (path, _) = seg.doc_strings(d)?;
+                for p in seg.doc_paragraphs(d)? {
+                    let rec = &seg.paragraphs()[p as usize];
+                    if rec.flags & COMPARED != 0 {
+                        paths.push(path.to_owned());
+                        ordinals.push(rec.ordinal);
+                        sigs.extend_from_slice(seg.signature(p));
+                    }
+                }
+            }
+        }
+        Ok((paths, ordinals, sigs))
+    }
+
     /// The open segments, oldest first.
-    pub fn segments(&self) -> &[Segment] {
+    pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
     }
 
