@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::util::UnionFind;
 
 /// How a candidate pair from LSH is confirmed before it may join a cluster.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum VerifyMode {
     /// Jaccard similarity estimated from the full MinHash signatures must reach the threshold.

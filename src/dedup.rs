@@ -38,7 +38,7 @@ use crate::report::Report;
 use crate::util::write_atomically;
 
 /// Which copy of a cluster is kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Keep {
     /// The first member by path, then paragraph (the cluster's representative).
@@ -49,7 +49,7 @@ pub enum Keep {
 }
 
 /// What happens to the copies that are not kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DedupMode {
     /// Delete them from the written corpus.
@@ -60,7 +60,7 @@ pub enum DedupMode {
 }
 
 /// Which copies are removed.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DedupScope {
     /// Every copy but the kept one.

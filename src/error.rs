@@ -138,7 +138,8 @@ impl Error {
         }
     }
 
-    pub(crate) fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Self {
+    /// An [`Error::Io`]: `action` (e.g. "read file") on `path` failed with `source`.
+    pub fn io(path: impl Into<PathBuf>, action: &'static str, source: io::Error) -> Self {
         Error::Io {
             path: path.into(),
             action,
@@ -147,8 +148,9 @@ impl Error {
     }
 }
 
-/// The text a panic carried (`panic!("…")` gives a `&str` or a `String`).
-pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+/// The text a panic carried (`panic!("…")` gives a `&str` or a `String`): what a panic hook
+/// prints, as [`Error::Internal`] does.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     if let Some(s) = payload.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = payload.downcast_ref::<String>() {

@@ -9,12 +9,28 @@
 //!
 //! The pipeline, one module per stage:
 //! [`ingest`] → [`normalize`] → [`shingle`] → [`minhash`] → [`lsh`] → [`cluster`] → [`report`],
-//! run together by [`scan::Scanner`]. With [`Config::passages`] set, [`passage`] then finds
+//! run together by [`Scanner`]. With [`Config::passages`] set, [`passage`] then finds
 //! passages (quotes, leads) shared inside paragraphs of any length, with word-exact byte spans.
 //! [`index`] keeps the sketches on disk (memory-mapped, incremental, crash-safe) for queries
 //! and clusters without re-reading the corpus.
 //!
-//! # Example
+//! The library has three layers; most users need only the first.
+//!
+//! 1. **Scan**: [`Config`] (matching parameters, validated into [`Params`]) → [`Scanner`] →
+//!    [`Report`] (clusters of [`Member`]s, written with [`Report::write`] as one of the
+//!    [`Format`]s). [`ScanOptions`] says how files are read.
+//! 2. **Index**: [`IndexWriter`] builds and extends an index directory; [`Index`] opens a
+//!    snapshot that answers [`Index::query`] and clusters everything with [`Index::scan`].
+//! 3. **Stages**, the low-level layer for benchmarks, bindings and batch kernels (Arrow):
+//!    [`sketch::Sketcher`] (one paragraph's text → compared?, exact hash, MinHash signature;
+//!    exact Jaccard; the verification rule), and under it [`normalize::normalize`],
+//!    [`shingle`], [`minhash::MinHasher`], [`lsh`] band keys and candidates, and
+//!    [`cluster::verify`] with [`cluster::UnionFind`].
+//!
+//! Everything else ([`progress`], [`dedup`], [`eval`], [`synth`] …) serves those layers and
+//! the `neardup` binary, whose command-line interface is not part of the library.
+//!
+//! # Scan documents
 //!
 //! ```
 //! use neardup::{Config, Document, Scanner};
@@ -39,12 +55,63 @@
 //! assert!(cluster.members[1].similarity >= 0.8);
 //! # Ok::<(), neardup::Error>(())
 //! ```
+//!
+//! # Scan files and directories
+//!
+//! [`Scanner::scan_paths`] walks directories in sorted order and reads text, Markdown, HTML,
+//! JSONL and WARC files (also gzip or zstd compressed); [`ScanOptions::input`] says how.
+//!
+//! ```no_run
+//! use neardup::{report::Format, Config, Scanner};
+//!
+//! let report = Scanner::new(Config::default())?.scan_paths(&["corpus/"])?;
+//! report.write(Format::Json, &mut std::io::stdout())?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Build and query an index
+//!
+//! ```
+//! use neardup::index::{AddOptions, QueryOptions};
+//! use neardup::{Config, Index, IndexWriter};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let corpus = dir.path().join("corpus");
+//! std::fs::create_dir(&corpus)?;
+//! let story = "The harbour authority said on Sunday that the northern port would reopen to \
+//!     cargo ships within a week.";
+//! std::fs::write(corpus.join("a.txt"), format!("Port reopens\n{story}\n"))?;
+//!
+//! let index_dir = dir.path().join("index");
+//! let mut writer = IndexWriter::create(&index_dir, &Config::default())?;
+//! writer.add_paths(&[&corpus], AddOptions::default())?;
+//!
+//! let index = Index::open(&index_dir)?;
+//! let found = index.query("new.txt", story.as_bytes(), QueryOptions::default())?;
+//! assert!(found.paragraphs[0].matches[0].path.ends_with("a.txt"));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The stages, one paragraph at a time
+//!
+//! ```
+//! use neardup::sketch::Sketcher;
+//! use neardup::Config;
+//!
+//! let params = Config::default().params()?;
+//! let mut sketcher = Sketcher::new(&params);
+//! let mut signature = vec![0u32; sketcher.num_perm()];
+//! let exact = sketcher.sketch("Rain is expected across the region.", &mut signature);
+//! assert!(exact.is_some()); // compared: long enough, with words
+//! let j = sketcher.jaccard("rain is expected today", "rain is expected tomorrow");
+//! assert!(j > 0.0 && j < 1.0);
+//! # Ok::<(), neardup::Error>(())
+//! ```
 #![warn(missing_docs)]
 // `unsafe` is allowed in two places only: the memory map of index files
 // (`index::segment::map_file`) and the run-time CPU dispatch of MinHash kernels (`minhash::x86`).
 #![deny(unsafe_code)]
 
-pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod dataset;
@@ -77,3 +144,4 @@ pub use index::{Index, IndexWriter};
 pub use ingest::Document;
 pub use report::{Cluster, Format, Member, Report};
 pub use scan::{ScanOptions, Scanner};
+pub use util::write_atomically;

@@ -100,7 +100,7 @@ const OUTPUT_BUFFER: usize = 1 << 20;
 /// Only a regular file (or a new one) is replaced by renaming: `/dev/null`, `/dev/stdout` or a
 /// named pipe is written in place, since renaming over a device or pipe would replace it with
 /// a regular file (as root, that breaks `/dev/null` for the whole machine).
-pub(crate) fn write_atomically(
+pub fn write_atomically(
     path: &Path,
     permissions: Option<Permissions>,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
-use neardup::index::lock::WriterLock;
+use neardup::index::WriterLock;
 use neardup::index::{AddOptions, Index, IndexScanOptions, IndexWriter};
 use neardup::synth::{generate, SynthConfig};
 use neardup::Config;

@@ -9,7 +9,6 @@
 use std::path::{Path, PathBuf};
 
 use neardup::config::{SplitMode, VerifyMode, DEFAULT_BOILERPLATE_MIN_DOCS, DEFAULT_SEED};
-use neardup::index::format::COMPARED;
 use neardup::index::{AddOptions, AddSummary, QueryOptions};
 use neardup::ingest::InputOptions;
 use neardup::passage::{PassageConfig, DEFAULT_MIN_PASSAGE_WORDS};
@@ -380,30 +379,12 @@ pub fn scan_index(
     Ok(report)
 }
 
+pub use neardup::index::StoredSignatures;
+
 /// Path, paragraph ordinal and signature of every compared paragraph of live documents, in
 /// segment order (for tests: the signatures the index stores).
-/// Paths, paragraph ordinals and signatures (row after row) of stored paragraphs.
-pub type StoredSignatures = (Vec<String>, Vec<u32>, Vec<u32>);
-
 pub fn stored_signatures(index: &Index) -> Result<StoredSignatures, Error> {
-    let (mut paths, mut ordinals, mut sigs) = (Vec::new(), Vec::new(), Vec::new());
-    for seg in index.segments() {
-        for d in 0..seg.documents().len() as u32 {
-            if seg.is_deleted(d) {
-                continue;
-            }
-            let (path, _) = seg.doc_strings(d)?;
-            for p in seg.doc_paragraphs(d)? {
-                let rec = &seg.paragraphs()[p as usize];
-                if rec.flags & COMPARED != 0 {
-                    paths.push(path.to_owned());
-                    ordinals.push(rec.ordinal);
-                    sigs.extend_from_slice(seg.signature(p));
-                }
-            }
-        }
-    }
-    Ok((paths, ordinals, sigs))
+    index.stored_signatures()
 }
 
 /// `neardup index build`'s writer: a new index with these options' parameters.

@@ -25,10 +25,10 @@ pub const MANIFEST_FORMAT: &str = "neardup.index";
 /// What an index holds, as of its last commit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
-    /// Always [`MANIFEST_FORMAT`].
+    /// Always `MANIFEST_FORMAT`.
     pub format: String,
-    /// Format version of the index (manifest and segments): [`FORMAT_VERSION`] with passage
-    /// fingerprints, [`FORMAT_VERSION_PLAIN`] without.
+    /// Format version of the index (manifest and segments): `FORMAT_VERSION` with passage
+    /// fingerprints, `FORMAT_VERSION_PLAIN` without.
     pub format_version: u32,
     /// Incremented by every commit.
     pub generation: u64,
@@ -40,7 +40,7 @@ pub struct Manifest {
     /// --passages`); every segment then has them. Absent (not `null`) otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub passages: Option<PassageParams>,
-    /// [`fingerprint`] of `params`, as 16 hexadecimal digits; also in every segment header.
+    /// `fingerprint` of `params`, as 16 hexadecimal digits; also in every segment header.
     pub params_fingerprint: String,
     /// Segments, oldest first.
     pub segments: Vec<SegmentMeta>,

@@ -29,17 +29,19 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-pub mod format;
-pub mod lock;
-pub mod manifest;
+// The file format, segments, manifest and lock are the index's own business: the public
+// surface is the writer, the reader and what they take and give (re-exported below).
+pub(crate) mod format;
+mod lock;
+pub(crate) mod manifest;
 mod passages;
-pub mod query;
-pub mod reader;
-pub mod segment;
-pub mod writer;
+mod query;
+pub(crate) mod reader;
+pub(crate) mod segment;
+pub(crate) mod writer;
 
+pub use lock::WriterLock;
 pub use manifest::Manifest;
 pub use query::{Match, QueryOptions, QueryParagraph, QueryReport};
-pub use reader::{Index, IndexPassageStats, IndexScanOptions, IndexStats};
-pub use segment::Segment;
+pub use reader::{Index, IndexPassageStats, IndexScanOptions, IndexStats, StoredSignatures};
 pub use writer::{AddOptions, AddSummary, IndexWriter, SourceDocument};

@@ -67,7 +67,7 @@ pub struct QueryParagraph {
 /// The result of a query (`neardup query --format json`; schema in `docs/FORMAT.md`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct QueryReport {
-    /// Always [`QUERY_SCHEMA`].
+    /// Always `QUERY_SCHEMA`.
     pub schema: String,
     /// The index's parameters (with the verification mode used).
     pub params: Params,

@@ -93,6 +93,10 @@ pub struct IndexScanOptions {
     pub progress: crate::progress::Progress,
 }
 
+/// Document paths, paragraph ordinals and signatures (`num_perm` values per row, row after
+/// row) of the stored paragraphs ([`Index::stored_signatures`]).
+pub type StoredSignatures = (Vec<String>, Vec<u32>, Vec<u32>);
+
 impl Index {
     /// Open the index at `dir` as of its last commit. Checks the manifest and every segment's
     /// header, bounds and checksum of its table, but reads no array: O(1) in the index size.
@@ -180,8 +184,57 @@ impl Index {
         self.manifest.passages.as_ref()
     }
 
+    /// The [`Config`] whose parameters are this index's (bands and rows explicit): the base
+    /// a caller changes a few matching choices of before [`Index::check_params`].
+    pub fn config(&self) -> Config {
+        config_of(self.params())
+    }
+
+    /// Error (naming each flag and the index's value) if `given` differs from the index's
+    /// parameters; the verification mode aside, which does not change what is stored.
+    pub fn check_params(&self, given: &Params) -> Result<()> {
+        crate::index::writer::check_params(&self.dir, self.params(), given)
+    }
+
+    /// Error if the index stores no passage fingerprints, or stores them with other
+    /// parameters than `given`.
+    pub fn check_passage_params(&self, given: &PassageParams) -> Result<()> {
+        crate::index::writer::check_passage_params(&self.dir, self.passage_params(), given)
+    }
+
+    /// Error (saying how to rebuild) if the index stores no passage fingerprints.
+    pub fn require_passages(&self) -> Result<()> {
+        match self.passage_params() {
+            Some(_) => Ok(()),
+            None => Err(crate::index::writer::no_passages(&self.dir)),
+        }
+    }
+
+    /// The signatures of all live compared paragraphs, in segment then document order: what
+    /// the Python layer hands to numpy.
+    pub fn stored_signatures(&self) -> Result<StoredSignatures> {
+        let (mut paths, mut ordinals, mut sigs) = (Vec::new(), Vec::new(), Vec::new());
+        for seg in self.segments() {
+            for d in 0..seg.documents().len() as u32 {
+                if seg.is_deleted(d) {
+                    continue;
+                }
+                let (path, _) = seg.doc_strings(d)?;
+                for p in seg.doc_paragraphs(d)? {
+                    let rec = &seg.paragraphs()[p as usize];
+                    if rec.flags & COMPARED != 0 {
+                        paths.push(path.to_owned());
+                        ordinals.push(rec.ordinal);
+                        sigs.extend_from_slice(seg.signature(p));
+                    }
+                }
+            }
+        }
+        Ok((paths, ordinals, sigs))
+    }
+
     /// The open segments, oldest first.
-    pub fn segments(&self) -> &[Segment] {
+    pub(crate) fn segments(&self) -> &[Segment] {
         &self.segments
     }
 

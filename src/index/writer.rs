@@ -487,7 +487,7 @@ fn doc_passage_prints(docs: &[Document], p: &PassageParams) -> Vec<(usize, Vec<(
 /// old segment documents are in path order, as in the new one, so the renumbered entries
 /// stay sorted.
 fn renumbered_prints<'a>(
-    seg: &'a crate::index::Segment,
+    seg: &'a crate::index::segment::Segment,
     firsts: &'a [Option<u32>],
 ) -> PrintRun<'a> {
     let mut last: Option<(u64, u32)> = None;

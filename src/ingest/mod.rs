@@ -53,7 +53,7 @@ pub use load::{load, load_all, load_all_with, load_documents, Loaded};
 pub use split::split_paragraphs;
 
 /// How a file is cut into paragraphs.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum SplitMode {
     /// Every non-empty line is a paragraph (scraped news dumps are written this way).
@@ -153,7 +153,7 @@ const SNIFF_LEN: usize = 1024;
 pub const STDIN_NAME: &str = "<stdin>";
 
 /// What kind of input a file holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum InputFormat {
     /// Decided from the name, else from the content: WARC and HTML are recognised by their

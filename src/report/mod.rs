@@ -208,7 +208,7 @@ pub struct Member {
 }
 
 /// Output formats.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Format {
     /// Human-readable summary for a terminal.
     #[default]

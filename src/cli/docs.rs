@@ -1,6 +1,6 @@
 //! `completions SHELL` and `man`: the shell completion scripts and the roff manual page.
 //!
-//! Input: the CLI definition itself ([`super::Cli`]), so neither can fall behind a flag.
+//! Input: the CLI definition itself ([`super::args::Cli`]), so neither can fall behind a flag.
 //! Output: a completion script for one shell (clap_complete), or one man page (clap_mangen)
 //! on standard output. Invariants: the man page covers every subcommand at every depth
 //! (`neardup index build` included), each under its own heading with its synopsis,
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use clap::{Command, CommandFactory};
 use clap_complete::Shell;
 
-use super::Cli;
+use super::args::Cli;
 
 /// Print the completion script for `shell`.
 pub(super) fn completions(shell: Shell, out: &mut dyn Write) -> io::Result<ExitCode> {
