@@ -89,8 +89,9 @@ fn split_mode(name: &str) -> Result<SplitMode, Error> {
     match name {
         "lines" => Ok(SplitMode::Lines),
         "blank" => Ok(SplitMode::Blank),
+        "document" => Ok(SplitMode::Document),
         _ => Err(bad(format!(
-            "split must be \"lines\" or \"blank\", got {name:?}"
+            "split must be \"lines\", \"blank\" or \"document\", got {name:?}"
         ))),
     }
 }

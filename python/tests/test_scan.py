@@ -66,6 +66,18 @@ def test_every_cli_format_and_options(cli: Path) -> None:
         assert got.encode() == expected, fmt
 
 
+def test_document_split_is_the_clis(cli: Path) -> None:
+    # Whole documents as units (`--split document`), for files and for texts in memory.
+    expected = run(cli, "scan", str(SAMPLE), "--format", "json", "--split", "document")
+    assert neardup.scan(SAMPLE, split="document").to_json().encode() == expected
+    story = "the port reopens to cargo ships within a week once divers clear the wreck"
+    report = neardup.scan_texts([f"{story}\nsecond line", f"{story}\nsecond line", "other"],
+                                split="document")
+    assert [[(m.path, m.paragraph) for m in c.members] for c in report.clusters] == [
+        [("0", 0), ("1", 0)]
+    ]
+
+
 def test_report_objects_arrow_and_pandas(cli: Path) -> None:
     report = neardup.scan([SAMPLE])
     rows = list(csv.reader(io.StringIO(run(cli, "scan", str(SAMPLE), "--format", "csv").decode())))
