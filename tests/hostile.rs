@@ -265,6 +265,51 @@ fn a_panic_on_one_document_is_an_error_naming_it_never_an_abort() {
     assert!(stderr.contains("scan: internal error"), "{stderr}");
 }
 
+/// The index reads files through the same boundary: a panic on one file fails `index build`
+/// with nothing written (or, with --keep-going, skips that file and indexes the others).
+#[test]
+fn a_panic_while_indexing_names_the_file_and_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.txt", "b.txt", "panics.txt"] {
+        std::fs::write(dir.path().join(name), format!("{SHARED}\n")).unwrap();
+    }
+    let build = |index: &str, args: &[&str]| {
+        neardup()
+            .env("NEARDUP_INJECT_PANIC", "panics.txt")
+            .current_dir(dir.path())
+            .args(["index", "build", ".", "--index", index])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let out = build("strict", &[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("panics.txt: internal error"), "{stderr}");
+    assert!(!stderr.contains("thread '"), "{stderr}");
+    // `build` commits the empty index first; the failed add committed nothing after it.
+    let scan_index = |index: &str| -> Report {
+        let out = neardup()
+            .current_dir(dir.path())
+            .args(["scan", "--index", index, "--format", "json"])
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout).unwrap()
+    };
+    assert_eq!(scan_index("strict").stats.documents, 0);
+
+    let out = build("lenient", &["--keep-going", "-q"]);
+    assert_eq!(out.status.code(), Some(2));
+    let report = scan_index("lenient");
+    assert_eq!(report.stats.documents, 2);
+    let paths: BTreeSet<&str> = report.clusters[0]
+        .members
+        .iter()
+        .map(|m| m.path.as_str())
+        .collect();
+    assert_eq!(paths, BTreeSet::from(["a.txt", "b.txt"]));
+}
+
 #[test]
 fn library_turns_a_panic_into_an_error() {
     // A name no other test uses, since the variable is process-wide.

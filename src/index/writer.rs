@@ -225,18 +225,26 @@ impl IndexWriter {
         options: AddOptions,
         summary: &mut AddSummary,
     ) -> Result<()> {
-        let loaded: Vec<Result<Loaded>> = files
+        // The document boundary of the scan (`ingest::guarded`): a panic reading one file is an
+        // error naming it (nothing committed), or a skip under keep_going.
+        let loaded: Vec<Result<Vec<Loaded>>> = files
             .par_iter()
-            .map(|f| ingest::load(f, options.lossy, options.keep_going))
+            .map(|f| {
+                ingest::guarded(f, options.keep_going, || {
+                    ingest::load(f, options.lossy, options.keep_going).map(|one| vec![one])
+                })
+            })
             .collect();
         let mut docs = Vec::new();
         for (f, item) in files.iter().zip(loaded) {
-            match item? {
-                Loaded::Document(d) => docs.push(SourceDocument {
-                    document: d,
-                    source: Some(relative_to(index_abs, &absolute(&f.path))),
-                }),
-                Loaded::Skipped(s) => summary.skipped.push(s),
+            for one in item? {
+                match one {
+                    Loaded::Document(d) => docs.push(SourceDocument {
+                        document: d,
+                        source: Some(relative_to(index_abs, &absolute(&f.path))),
+                    }),
+                    Loaded::Skipped(s) => summary.skipped.push(s),
+                }
             }
         }
         self.add_to_session(session, docs, summary)

@@ -27,6 +27,27 @@ pub enum Loaded {
     Skipped(Skipped),
 }
 
+/// The document boundary: `read` loads `file`; a panic inside it (a parser bug on hostile
+/// input) becomes an error naming the file, or a skip under `keep_going`, so the other files
+/// are read all the same. Every reader of files (the scan, the index) calls it.
+pub(crate) fn guarded(
+    file: &InputFile,
+    keep_going: bool,
+    read: impl FnOnce() -> Result<Vec<Loaded>>,
+) -> Result<Vec<Loaded>> {
+    match Error::catch_panic(&file.display, || {
+        crate::error::injected_panic(&file.display);
+        read()
+    }) {
+        Err(e @ Error::Internal { .. }) if keep_going => Ok(vec![Loaded::Skipped(Skipped {
+            path: file.display.clone(),
+            reason: e.reason(),
+            error: true,
+        })]),
+        other => other,
+    }
+}
+
 /// Read and check one file as one plain-text document, whatever its name. Binary files (with a
 /// NUL byte) are skipped with a warning; invalid UTF-8 is an error unless `lossy`; read and
 /// decode errors become skips under `keep_going`. [`load_documents`] reads every input format.
@@ -101,25 +122,9 @@ pub fn load_all_with(
     options: &InputOptions,
     skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<Document>> {
-    // The document boundary: a panic reading one file (a parser bug on hostile input) is
-    // an error naming it, or a skip under keep_going; the other files are read all the same.
     let loaded: Vec<Result<Vec<Loaded>>> = files
         .par_iter()
-        .map(|f| {
-            match Error::catch_panic(&f.display, || {
-                crate::error::injected_panic(&f.display);
-                load_documents(f, options)
-            }) {
-                Err(e @ Error::Internal { .. }) if options.keep_going => {
-                    Ok(vec![Loaded::Skipped(Skipped {
-                        path: f.display.clone(),
-                        reason: e.reason(),
-                        error: true,
-                    })])
-                }
-                other => other,
-            }
-        })
+        .map(|f| guarded(f, options.keep_going, || load_documents(f, options)))
         .collect();
     let mut docs = Vec::with_capacity(files.len());
     for item in loaded {

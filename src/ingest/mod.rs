@@ -48,7 +48,7 @@ pub mod warc;
 
 use compress::Compression;
 pub use discover::{discover, discover_with};
-pub(crate) use load::make_names_unique;
+pub(crate) use load::{guarded, make_names_unique};
 pub use load::{load, load_all, load_all_with, load_documents, Loaded};
 pub use split::split_paragraphs;
 
