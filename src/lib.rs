@@ -27,8 +27,9 @@
 //!    [`shingle`], [`minhash::MinHasher`], [`lsh`] band keys and candidates, and
 //!    [`cluster::verify`] with [`cluster::UnionFind`].
 //!
-//! Everything else ([`progress`], [`dedup`], [`eval`], [`synth`] …) serves those layers and
-//! the `neardup` binary, whose command-line interface is not part of the library.
+//! Everything else ([`progress`], [`dedup`], [`eval`], `synth` behind its feature, …) serves
+//! those layers and the `neardup` binary, whose command-line interface is not part of the
+//! library.
 //!
 //! # Scan documents
 //!
