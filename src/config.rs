@@ -60,11 +60,6 @@ impl Default for Config {
     }
 }
 
-/// Default of [`crate::scan::ScanOptions::boilerplate_min_docs`]. A wire story is typically republished by a
-/// handful of outlets, while a site's footer or share line is on every page it publishes; ten
-/// distinct articles separates the two in news corpora of a few hundred articles and more.
-pub const DEFAULT_BOILERPLATE_MIN_DOCS: usize = 10;
-
 /// Default MinHash seed (any fixed value works; this one is recorded in every report).
 pub const DEFAULT_SEED: u64 = 0x6e65_6172_6475_7031; // "neardup1"
 

@@ -60,10 +60,15 @@ impl Default for ScanOptions {
     fn default() -> Self {
         ScanOptions {
             input: ingest::InputOptions::default(),
-            boilerplate_min_docs: crate::config::DEFAULT_BOILERPLATE_MIN_DOCS,
+            boilerplate_min_docs: DEFAULT_BOILERPLATE_MIN_DOCS,
         }
     }
 }
+
+/// Default of [`ScanOptions::boilerplate_min_docs`]. A wire story is typically republished by
+/// a handful of outlets, while a site's footer or share line is on every page it publishes; ten
+/// distinct articles separates the two in news corpora of a few hundred articles and more.
+pub const DEFAULT_BOILERPLATE_MIN_DOCS: usize = 10;
 
 /// Documents in memory and their paragraphs, in (document order, ordinal).
 pub(crate) struct Corpus {

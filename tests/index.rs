@@ -462,7 +462,7 @@ fn an_add_stopped_between_batches_commits_nothing() {
     let mut calls = Vec::new();
     let mut writer = IndexWriter::open(d.join("idx"), None).unwrap();
     let err = writer
-        .add_paths_checked(&[d.join("d")], options, &mut |done, total| {
+        .add_paths_checked(&[d.join("d")], options.clone(), &mut |done, total| {
             calls.push((done, total));
             if done == 1 {
                 Err(neardup::Error::Interrupted)
@@ -487,6 +487,29 @@ fn an_add_stopped_between_batches_commits_nothing() {
         .unwrap();
     assert_eq!(summary.added, 2);
     assert_eq!(calls, [(0, 2), (1, 2), (2, 2), (2, 2)]);
+}
+
+#[test]
+fn an_add_refuses_input_options_it_cannot_honour_and_honours_lossy() {
+    let dir = corpus(&[("c/a.txt", b"Caf\xe9 au lait on the corner\n")]);
+    let d = dir.path();
+    let mut writer = IndexWriter::create(d.join("idx"), &Config::default()).unwrap();
+    // A filter of directory walks would be ignored by a reader of plain text: refused.
+    let mut options = AddOptions::default();
+    options.input.include = vec!["*.txt".into()];
+    let err = writer
+        .add_paths(&[d.join("c")], options.clone())
+        .unwrap_err();
+    assert!(matches!(err, neardup::Error::InvalidParameter(_)), "{err}");
+    assert!(err.to_string().contains("--include"), "{err}");
+    // Invalid UTF-8 fails the add, unless lossy (the option a scan takes, defined once).
+    assert!(writer
+        .add_paths(&[d.join("c")], AddOptions::default())
+        .is_err());
+    options.input = neardup::ingest::InputOptions::default();
+    options.input.lossy = true;
+    let summary = writer.add_paths(&[d.join("c")], options).unwrap();
+    assert_eq!(summary.added, 1);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,11 +8,12 @@
 
 use std::path::{Path, PathBuf};
 
-use neardup::config::{SplitMode, VerifyMode, DEFAULT_BOILERPLATE_MIN_DOCS, DEFAULT_SEED};
+use neardup::config::{SplitMode, VerifyMode, DEFAULT_SEED};
 use neardup::index::{AddOptions, AddSummary, QueryOptions};
 use neardup::ingest::InputOptions;
 use neardup::passage::{PassageConfig, DEFAULT_MIN_PASSAGE_WORDS};
 use neardup::report::Format;
+use neardup::scan::DEFAULT_BOILERPLATE_MIN_DOCS;
 use neardup::{Config, Document, Error, Index, IndexWriter, Report, Scanner};
 use rayon::prelude::*;
 
@@ -422,9 +423,11 @@ pub fn add_paths(
     batch_bytes: usize,
     check: &mut dyn FnMut(usize, usize) -> Result<(), Error>,
 ) -> Result<AddRow, Error> {
+    let mut input = InputOptions::default();
+    input.lossy = lossy;
+    input.keep_going = keep_going;
     let options = AddOptions {
-        lossy,
-        keep_going,
+        input,
         batch_bytes: batch_bytes.max(1),
     };
     writer.add_paths_checked(paths, options, check).map(add_row)

@@ -14,11 +14,12 @@ use std::path::PathBuf;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
 
-use neardup::config::{DEFAULT_BOILERPLATE_MIN_DOCS, DEFAULT_SEED};
+use neardup::config::DEFAULT_SEED;
 use neardup::dedup::{DedupMode, DedupScope, Keep};
 use neardup::ingest::{self, InputFormat, InputOptions};
 use neardup::passage::{PassageConfig, DEFAULT_MIN_PASSAGE_WORDS};
 use neardup::report::Format;
+use neardup::scan::DEFAULT_BOILERPLATE_MIN_DOCS;
 use neardup::{Config, Error, ScanOptions, SplitMode, VerifyMode};
 
 /// Find duplicate and near-duplicate paragraphs in collections of articles.
@@ -592,22 +593,7 @@ impl InputArgs {
     /// Refuse the flags that only a scan of files uses, for a command that cannot honour them
     /// (the index takes plain-text files only), rather than ignore them silently.
     pub(crate) fn only_lossy_and_keep_going(&self, command: &str) -> Result<(), Error> {
-        let o = self.options();
-        let d = InputOptions::default();
-        if o.text_field != d.text_field
-            || o.id_field.is_some()
-            || !o.include.is_empty()
-            || !o.exclude.is_empty()
-            || o.max_file_size.is_some()
-            || o.stdin_format != d.stdin_format
-        {
-            return Err(Error::InvalidParameter(format!(
-                "{command} reads plain-text files (.txt, .md) only, so --text-field, --id-field, \
-                 --include, --exclude, --max-file-size and --stdin-format do not apply: drop \
-                 them (scan without --index reads every format)"
-            )));
-        }
-        Ok(())
+        self.options().check_plain_text_only(command)
     }
 }
 

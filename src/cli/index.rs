@@ -52,8 +52,7 @@ type AddFlags = (super::args::MatchFlags, Option<usize>);
 fn write(args: WriteArgs, add: Option<AddFlags>) -> Result<ExitCode, CliError> {
     args.input.only_lossy_and_keep_going("index build/add")?;
     let options = AddOptions {
-        lossy: args.input.lossy,
-        keep_going: args.input.keep_going,
+        input: args.input.options(),
         batch_bytes: args.batch_mb.max(1) << 20,
     };
     let run = RunArgs {

@@ -27,7 +27,7 @@ use crate::index::lock::WriterLock;
 use crate::index::manifest::{fingerprint, segment_file_name, sync_dir, Manifest, SegmentMeta};
 use crate::index::reader::{DocRef, Index};
 use crate::index::segment::{DocPassages, PrintRun, RowIn, SegmentBuilder};
-use crate::ingest::{self, Document, InputFile, Loaded, Skipped};
+use crate::ingest::{self, Document, InputFile, InputOptions, Loaded, Skipped};
 use crate::passage::{self, PassageParams};
 use crate::scan::Scanner;
 
@@ -41,12 +41,13 @@ pub struct IndexWriter {
 }
 
 /// How [`IndexWriter::add_paths`] reads files.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AddOptions {
-    /// Replace invalid UTF-8 with U+FFFD instead of failing.
-    pub lossy: bool,
-    /// Skip unreadable or undecodable files with a warning instead of failing.
-    pub keep_going: bool,
+    /// How files are read, the options a scan takes. The index re-reads its sources by byte
+    /// span, so it reads plain-text files (`.txt`, `.md`) only: of these options it honours
+    /// `lossy` and `keep_going`, and refuses the ones for other formats and directory filters
+    /// ([`InputOptions::check_plain_text_only`]).
+    pub input: InputOptions,
     /// Bytes of file content read and sketched at a time: bounds memory.
     pub batch_bytes: usize,
 }
@@ -54,8 +55,7 @@ pub struct AddOptions {
 impl Default for AddOptions {
     fn default() -> Self {
         AddOptions {
-            lossy: false,
-            keep_going: false,
+            input: InputOptions::default(),
             batch_bytes: 64 << 20,
         }
     }
@@ -178,13 +178,14 @@ impl IndexWriter {
         options: AddOptions,
         between_batches: &mut dyn FnMut(usize, usize) -> Result<()>,
     ) -> Result<AddSummary> {
+        options.input.check_plain_text_only("index add")?;
         let roots: Vec<PathBuf> = roots.iter().map(|p| p.as_ref().to_path_buf()).collect();
         let mut skipped = Vec::new();
         // Sources are re-read by byte span for reports: plain text only.
-        let inputs = ingest::InputOptions {
-            keep_going: options.keep_going,
+        let inputs = InputOptions {
+            keep_going: options.input.keep_going,
             text_only: true,
-            ..ingest::InputOptions::default()
+            ..InputOptions::default()
         };
         // Names as given (`ingest::slash_path`), as `scan` names them: they do not depend on the
         // other roots of a batch, so batches compose.
@@ -195,6 +196,7 @@ impl IndexWriter {
         let mut session = self.session()?;
         let mut summary = AddSummary::default();
         let (total, mut done) = (files.len(), 0);
+        let input = &options.input;
         for f in files {
             batch_bytes += std::fs::metadata(&f.path)
                 .map(|m| m.len() as usize)
@@ -202,14 +204,14 @@ impl IndexWriter {
             batch.push(f);
             if batch_bytes >= options.batch_bytes {
                 between_batches(done, total)?;
-                self.add_batch(&mut session, &batch, &index_abs, options, &mut summary)?;
+                self.add_batch(&mut session, &batch, &index_abs, input, &mut summary)?;
                 done += batch.len();
                 batch.clear();
                 batch_bytes = 0;
             }
         }
         between_batches(done, total)?;
-        self.add_batch(&mut session, &batch, &index_abs, options, &mut summary)?;
+        self.add_batch(&mut session, &batch, &index_abs, input, &mut summary)?;
         between_batches(total, total)?;
         summary.skipped.extend(skipped);
         summary.skipped.sort_by(|a, b| a.path.cmp(&b.path));
@@ -222,7 +224,7 @@ impl IndexWriter {
         session: &mut Session,
         files: &[InputFile],
         index_abs: &Path,
-        options: AddOptions,
+        input: &InputOptions,
         summary: &mut AddSummary,
     ) -> Result<()> {
         // The document boundary of the scan (`ingest::guarded`): a panic reading one file is an
@@ -230,8 +232,8 @@ impl IndexWriter {
         let loaded: Vec<Result<Vec<Loaded>>> = files
             .par_iter()
             .map(|f| {
-                ingest::guarded(f, options.keep_going, || {
-                    ingest::load(f, options.lossy, options.keep_going).map(|one| vec![one])
+                ingest::guarded(f, input.keep_going, || {
+                    ingest::load(f, input.lossy, input.keep_going).map(|one| vec![one])
                 })
             })
             .collect();

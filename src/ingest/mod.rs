@@ -307,6 +307,30 @@ impl Default for InputOptions {
     }
 }
 
+impl InputOptions {
+    /// Refuse the options a reader of plain text only cannot honour (JSONL and Parquet fields,
+    /// directory filters, standard input's format), rather than ignore them silently: the index
+    /// re-reads its sources by byte span, so it takes `.txt` and `.md` files only, and of
+    /// these options `lossy` and `keep_going`. `command` names the caller in the error.
+    pub fn check_plain_text_only(&self, command: &str) -> crate::error::Result<()> {
+        let d = InputOptions::default();
+        if self.text_field != d.text_field
+            || self.id_field.is_some()
+            || !self.include.is_empty()
+            || !self.exclude.is_empty()
+            || self.max_file_size.is_some()
+            || self.stdin_format != d.stdin_format
+        {
+            return Err(crate::error::Error::InvalidParameter(format!(
+                "{command} reads plain-text files (.txt, .md) only, so --text-field, --id-field, \
+                 --include, --exclude, --max-file-size and --stdin-format do not apply: drop \
+                 them (scan without --index reads every format)"
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// A path as it appears in reports: the document-naming rule, one for scan, index, dedup, eval
 /// and reports.
 ///
