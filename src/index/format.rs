@@ -255,7 +255,30 @@ pub struct Layout {
 
 /// Check the file's structure in O(1): everything that later reads index by, so that no
 /// access can go out of bounds. Section contents are not read.
+///
+/// The checks run in a fixed order (header, lengths, footer and table, counts, sections,
+/// word table), so a damaged file always gets the same, first, error.
 pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
+    let header = read_header(path, bytes)?;
+    let sections = section_count(header.format_version);
+    let header_len = header_len(sections);
+    check_lengths(path, &header, bytes.len(), sections)?;
+    let (entries, table_checksum) = read_section_table(path, bytes, header_len)?;
+    check_counts(path, &header, sections)?;
+    let ranges = section_ranges(path, &header, &entries, header_len, bytes.len())?;
+    if sections == MAX_SECTIONS {
+        check_word_table(path, bytes, &header, &ranges)?;
+    }
+    Ok(Layout {
+        header,
+        entries,
+        ranges,
+        table_checksum,
+    })
+}
+
+/// The header, with its magic, byte-order check and format version checked.
+fn read_header(path: &Path, bytes: &[u8]) -> Result<Header> {
     let len = bytes.len();
     if len < HEADER_LEN + FOOTER_LEN {
         return Err(corrupt(
@@ -299,7 +322,11 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             ),
         ));
     }
-    let sections = section_count(header.format_version);
+    Ok(header)
+}
+
+/// The file is as long as the header says and long enough for its version's section table.
+fn check_lengths(path: &Path, header: &Header, len: usize, sections: usize) -> Result<()> {
     let header_len = header_len(sections);
     if len < header_len + FOOTER_LEN {
         return Err(corrupt(
@@ -329,6 +356,16 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             format!("{} sections, expected {sections}", header.section_count),
         ));
     }
+    Ok(())
+}
+
+/// The footer checked against the file and the table, then the section table's entries and
+/// the table checksum.
+fn read_section_table(
+    path: &Path,
+    bytes: &[u8],
+    header_len: usize,
+) -> Result<(Vec<SectionEntry>, u64)> {
     let (_, footer) = Footer::read_from_suffix(bytes)
         .map_err(|_| corrupt(path, "footer", "cannot read the footer"))?;
     if footer.magic != FOOTER_MAGIC {
@@ -338,7 +375,7 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
             "wrong magic: the file is truncated or damaged",
         ));
     }
-    if footer.file_len != len as u64 {
+    if footer.file_len != bytes.len() as u64 {
         return Err(corrupt(
             path,
             "footer",
@@ -359,20 +396,27 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
         .map(SectionEntry::read_from_bytes)
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| corrupt(path, "section table", "cannot read the section table"))?;
+    Ok((entries, table_checksum))
+}
 
+/// The header's counts agree with each other and with the version's sections.
+fn check_counts(path: &Path, header: &Header, sections: usize) -> Result<()> {
     let k = header.num_perm as u64;
-    let n = header.paragraphs as u64;
-    let c = header.compared as u64;
     let bands = header.bands as u64;
-    if k == 0 || header.rows == 0 || bands == 0 || bands * header.rows as u64 > k || c > n {
+    if k == 0
+        || header.rows == 0
+        || bands == 0
+        || bands * header.rows as u64 > k
+        || header.compared > header.paragraphs
+    {
         return Err(corrupt(
             path,
             "header",
             "inconsistent counts (num_perm, bands, rows, compared)",
         ));
     }
-    let f = header.passage_fingerprints;
-    if sections == SECTION_COUNT && (f != 0 || header.passage_words != 0) {
+    if sections == SECTION_COUNT && (header.passage_fingerprints != 0 || header.passage_words != 0)
+    {
         return Err(corrupt(
             path,
             "header",
@@ -383,7 +427,18 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
     if header.passage_words > u32::MAX as u64 {
         return Err(corrupt(path, "header", "passage word count out of range"));
     }
-    let expected: [Option<u64>; MAX_SECTIONS] = [
+    Ok(())
+}
+
+/// Each section's length as the header's counts give it (`None` for the strings section,
+/// whose length is free, and for a length beyond `u64`).
+fn expected_section_lens(header: &Header) -> [Option<u64>; MAX_SECTIONS] {
+    let k = header.num_perm as u64;
+    let n = header.paragraphs as u64;
+    let c = header.compared as u64;
+    let bands = header.bands as u64;
+    let f = header.passage_fingerprints;
+    [
         Some(header.documents as u64 * size_of::<DocRecord>() as u64),
         None,
         Some(n * size_of::<ParagraphRecord>() as u64),
@@ -394,8 +449,20 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
         Some((header.documents as u64 + 1) * 4),
         f.checked_mul(8),
         f.checked_mul(4),
-    ];
-    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(sections);
+    ]
+}
+
+/// The byte range of each section: kinds in order, aligned, in file order without overlap,
+/// inside the body, and as long as the header's counts need.
+fn section_ranges(
+    path: &Path,
+    header: &Header,
+    entries: &[SectionEntry],
+    header_len: usize,
+    len: usize,
+) -> Result<Vec<Range<usize>>> {
+    let expected = expected_section_lens(header);
+    let mut ranges: Vec<Range<usize>> = Vec::with_capacity(entries.len());
     let mut previous_end = header_len as u64;
     let body_end = (len - FOOTER_LEN) as u64;
     for (i, e) in entries.iter().enumerate() {
@@ -442,25 +509,25 @@ pub fn check_layout(path: &Path, bytes: &[u8]) -> Result<Layout> {
         }
         ranges.push(e.offset as usize..(e.offset + e.len) as usize);
     }
-    if sections == MAX_SECTIONS {
-        // The word table's ends, read in O(1): it starts at 0 and ends at W.
-        let words: &[u32] = cast(&bytes[ranges[S_WORDS].clone()]);
-        if words.first() != Some(&0)
-            || words.last().map(|&w| w as u64) != Some(header.passage_words)
-        {
-            return Err(corrupt(
-                path,
-                "section passage words",
-                "the word table does not run from 0 to the header's word count",
-            ));
-        }
+    Ok(ranges)
+}
+
+/// The word table's ends, read in O(1): it starts at 0 and ends at the header's word count.
+fn check_word_table(
+    path: &Path,
+    bytes: &[u8],
+    header: &Header,
+    ranges: &[Range<usize>],
+) -> Result<()> {
+    let words: &[u32] = cast(&bytes[ranges[S_WORDS].clone()]);
+    if words.first() != Some(&0) || words.last().map(|&w| w as u64) != Some(header.passage_words) {
+        return Err(corrupt(
+            path,
+            "section passage words",
+            "the word table does not run from 0 to the header's word count",
+        ));
     }
-    Ok(Layout {
-        header,
-        entries,
-        ranges,
-        table_checksum,
-    })
+    Ok(())
 }
 
 /// The full check: every section's checksum, and zero padding between sections (so that
