@@ -43,9 +43,11 @@ pub fn discover_with(
     options: &InputOptions,
     skipped: &mut Vec<Skipped>,
 ) -> Result<Vec<InputFile>> {
-    let keep_going = options.keep_going;
-    let include = build_globs(&options.include, "--include")?;
-    let exclude = build_globs(&options.exclude, "--exclude")?;
+    let filters = Filters {
+        include: build_globs(&options.include, "--include")?,
+        exclude: build_globs(&options.exclude, "--exclude")?,
+        max_file_size: options.max_file_size,
+    };
     let mut files = Vec::new();
     for root in roots {
         if root.as_os_str() == "-" {
@@ -55,169 +57,207 @@ pub fn discover_with(
             });
             continue;
         }
-        let meta = match std::fs::metadata(root) {
-            Ok(m) => m,
-            Err(e) if keep_going => {
-                skipped.push(Skipped {
-                    path: slash_path(root),
-                    reason: format!("cannot access: {e}"),
-                    error: true,
-                });
-                continue;
-            }
-            Err(e) => match dangling_link(root) {
-                Some(target) => {
-                    return Err(Error::BadInput {
-                        path: root.clone(),
-                        line: None,
-                        message: format!(
-                            "broken symbolic link to {} (no such file)",
-                            target.display()
-                        ),
-                    })
-                }
-                None => return Err(Error::io(root, "access", e)),
-            },
+        let Some(meta) = stat_root(root, options.keep_going, skipped)? else {
+            continue;
         };
-        if !meta.is_dir() {
+        if meta.is_dir() {
+            walk(root, &filters, &mut files, skipped);
+        } else {
             files.push(InputFile {
                 path: root.clone(),
                 display: slash_path(root),
             });
-            continue;
-        }
-        let walk = walkdir::WalkDir::new(root)
-            .follow_links(true)
-            .sort_by_file_name()
-            .into_iter()
-            // An excluded directory is not descended into.
-            .filter_entry(|e| {
-                e.depth() == 0
-                    || !e.file_type().is_dir()
-                    || !matches_globs(&exclude, e.path().strip_prefix(root).unwrap_or(e.path()))
-            });
-        for entry in walk {
-            let entry = match entry {
-                Ok(entry) => entry,
-                Err(e) => {
-                    let path = e.path().unwrap_or(root).to_path_buf();
-                    if let Some(target) = e.loop_ancestor() {
-                        // Following it would walk forever; by design, not an error.
-                        skipped.push(Skipped {
-                            path: slash_path(&path),
-                            reason: format!(
-                                "symbolic link loop (points back to {})",
-                                slash_path(target)
-                            ),
-                            error: false,
-                        });
-                        continue;
-                    }
-                    // A stale link or an entry we may not read loses nothing else: warn, list
-                    // it, go on (as ripgrep does). A dangling link is no error: there is no file.
-                    let (reason, error) = match dangling_link(&path) {
-                        Some(target) => (
-                            format!(
-                                "broken symbolic link to {} (no such file)",
-                                slash_path(&target)
-                            ),
-                            false,
-                        ),
-                        None => (
-                            format!(
-                                "cannot read: {}",
-                                e.io_error()
-                                    .map_or_else(|| e.to_string(), |io| io.to_string())
-                            ),
-                            true,
-                        ),
-                    };
-                    skipped.push(Skipped {
-                        path: slash_path(&path),
-                        reason,
-                        error,
-                    });
-                    continue;
-                }
-            };
-            let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
-            let file_type = entry.file_type();
-            if file_type.is_dir() {
-                continue;
-            }
-            let wanted = if include.is_empty() {
-                has_input_extension(entry.path())
-            } else {
-                matches_globs(&include, rel)
-            };
-            if !wanted || matches_globs(&exclude, rel) {
-                continue;
-            }
-            if !file_type.is_file() {
-                // Reading a FIFO would block and a device may never end.
-                let reason = match entry
-                    .path_is_symlink()
-                    .then(|| std::fs::read_link(entry.path()).ok())
-                    .flatten()
-                {
-                    Some(target) => format!(
-                        "symbolic link to {}, not a regular file (FIFO, socket or device)",
-                        slash_path(&target)
-                    ),
-                    None => "not a regular file (FIFO, socket or device)".into(),
-                };
-                skipped.push(Skipped {
-                    path: slash_path(entry.path()),
-                    reason,
-                    error: false,
-                });
-                continue;
-            }
-            if let Some(max) = options.max_file_size {
-                let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
-                if len > max {
-                    skipped.push(Skipped {
-                        path: slash_path(entry.path()),
-                        reason: format!("{len} bytes, over --max-file-size {max}"),
-                        error: false,
-                    });
-                    continue;
-                }
-            }
-            // The naming rule (see the module header of `ingest`): the root as given joined
-            // with the path below it; the walk's path is exactly that.
-            files.push(InputFile {
-                path: entry.path().to_path_buf(),
-                display: slash_path(entry.path()),
-            });
         }
     }
     if options.text_only {
-        files.retain(|f| {
-            let dataset = options.datasets
-                && f.path.file_name().is_some_and(|n| {
-                    let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
-                    format == InputFormat::Jsonl
-                        || (cfg!(feature = "parquet")
-                            && format == InputFormat::Parquet
-                            && compression == Compression::None)
-                });
-            let plain = f.display != STDIN_NAME && (has_text_extension(&f.path) || dataset);
-            if !plain {
-                skipped.push(Skipped {
-                    path: f.display.clone(),
-                    reason: "not a .txt or .md file: this command re-reads files by byte span, \
-                             so it takes plain text only (scan reads every format)"
-                        .into(),
-                    error: false,
-                });
-            }
-            plain
-        });
+        keep_text_only(&mut files, options.datasets, skipped);
     }
     files.sort_by(|a, b| a.display.cmp(&b.display));
     files.dedup_by(|a, b| a.display == b.display);
     Ok(files)
+}
+
+/// What a directory walk takes: `--include`, `--exclude`, `--max-file-size`.
+struct Filters {
+    include: globset::GlobSet,
+    exclude: globset::GlobSet,
+    max_file_size: Option<u64>,
+}
+
+/// A root's metadata; `None` when it cannot be accessed under `keep_going` (listed as a skip).
+fn stat_root(
+    root: &Path,
+    keep_going: bool,
+    skipped: &mut Vec<Skipped>,
+) -> Result<Option<std::fs::Metadata>> {
+    match std::fs::metadata(root) {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if keep_going => {
+            skipped.push(Skipped {
+                path: slash_path(root),
+                reason: format!("cannot access: {e}"),
+                error: true,
+            });
+            Ok(None)
+        }
+        Err(e) => match dangling_link(root) {
+            Some(target) => Err(Error::BadInput {
+                path: root.to_path_buf(),
+                line: None,
+                message: format!(
+                    "broken symbolic link to {} (no such file)",
+                    target.display()
+                ),
+            }),
+            None => Err(Error::io(root, "access", e)),
+        },
+    }
+}
+
+/// Walk the directory `root` in file-name order, following links: the files the filters take
+/// into `files`, what the walk meets but will not read into `skipped`.
+fn walk(root: &Path, filters: &Filters, files: &mut Vec<InputFile>, skipped: &mut Vec<Skipped>) {
+    let walk = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        // An excluded directory is not descended into.
+        .filter_entry(|e| {
+            e.depth() == 0
+                || !e.file_type().is_dir()
+                || !matches_globs(
+                    &filters.exclude,
+                    e.path().strip_prefix(root).unwrap_or(e.path()),
+                )
+        });
+    for entry in walk {
+        let entry = match entry {
+            Ok(entry) => entry,
+            Err(e) => {
+                skipped.push(walk_error(root, &e));
+                continue;
+            }
+        };
+        let rel = entry.path().strip_prefix(root).unwrap_or(entry.path());
+        let file_type = entry.file_type();
+        if file_type.is_dir() {
+            continue;
+        }
+        let wanted = if filters.include.is_empty() {
+            has_input_extension(entry.path())
+        } else {
+            matches_globs(&filters.include, rel)
+        };
+        if !wanted || matches_globs(&filters.exclude, rel) {
+            continue;
+        }
+        if !file_type.is_file() {
+            // Reading a FIFO would block and a device may never end.
+            skipped.push(special_file(&entry));
+            continue;
+        }
+        if let Some(max) = filters.max_file_size {
+            let len = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            if len > max {
+                skipped.push(Skipped {
+                    path: slash_path(entry.path()),
+                    reason: format!("{len} bytes, over --max-file-size {max}"),
+                    error: false,
+                });
+                continue;
+            }
+        }
+        // The naming rule (see the module header of `ingest`): the root as given joined
+        // with the path below it; the walk's path is exactly that.
+        files.push(InputFile {
+            path: entry.path().to_path_buf(),
+            display: slash_path(entry.path()),
+        });
+    }
+}
+
+/// The skip for an entry the walk could not take: a link loop, a broken link, an unreadable
+/// entry.
+fn walk_error(root: &Path, e: &walkdir::Error) -> Skipped {
+    let path = e.path().unwrap_or(root).to_path_buf();
+    if let Some(target) = e.loop_ancestor() {
+        // Following it would walk forever; by design, not an error.
+        return Skipped {
+            path: slash_path(&path),
+            reason: format!("symbolic link loop (points back to {})", slash_path(target)),
+            error: false,
+        };
+    }
+    // A stale link or an entry we may not read loses nothing else: warn, list it, go on (as
+    // ripgrep does). A dangling link is no error: there is no file.
+    let (reason, error) = match dangling_link(&path) {
+        Some(target) => (
+            format!(
+                "broken symbolic link to {} (no such file)",
+                slash_path(&target)
+            ),
+            false,
+        ),
+        None => (
+            format!(
+                "cannot read: {}",
+                e.io_error()
+                    .map_or_else(|| e.to_string(), |io| io.to_string())
+            ),
+            true,
+        ),
+    };
+    Skipped {
+        path: slash_path(&path),
+        reason,
+        error,
+    }
+}
+
+/// The skip for a FIFO, socket or device met in a walk (never opened).
+fn special_file(entry: &walkdir::DirEntry) -> Skipped {
+    let reason = match entry
+        .path_is_symlink()
+        .then(|| std::fs::read_link(entry.path()).ok())
+        .flatten()
+    {
+        Some(target) => format!(
+            "symbolic link to {}, not a regular file (FIFO, socket or device)",
+            slash_path(&target)
+        ),
+        None => "not a regular file (FIFO, socket or device)".into(),
+    };
+    Skipped {
+        path: slash_path(entry.path()),
+        reason,
+        error: false,
+    }
+}
+
+/// Keep plain-text files (and, with `datasets`, JSONL and Parquet datasets); list the others
+/// as skips, for commands that re-read files by byte span.
+fn keep_text_only(files: &mut Vec<InputFile>, datasets: bool, skipped: &mut Vec<Skipped>) {
+    files.retain(|f| {
+        let dataset = datasets
+            && f.path.file_name().is_some_and(|n| {
+                let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
+                format == InputFormat::Jsonl
+                    || (cfg!(feature = "parquet")
+                        && format == InputFormat::Parquet
+                        && compression == Compression::None)
+            });
+        let plain = f.display != STDIN_NAME && (has_text_extension(&f.path) || dataset);
+        if !plain {
+            skipped.push(Skipped {
+                path: f.display.clone(),
+                reason: "not a .txt or .md file: this command re-reads files by byte span, so \
+                         it takes plain text only (scan reads every format)"
+                    .into(),
+                error: false,
+            });
+        }
+        plain
+    });
 }
 
 /// The target of `path` when it is a symbolic link whose target does not exist.
