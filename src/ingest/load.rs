@@ -174,18 +174,39 @@ pub(crate) fn make_names_unique(docs: &mut [Document]) {
 /// ([`InputFormat::sniff`]); compression from the magic number, checked against the name.
 /// Errors name the file (and the line, for JSONL); under `keep_going` they become skips.
 pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Loaded>> {
-    let keep_going = options.keep_going;
-    let failed = |err: Error| -> Result<Vec<Loaded>> {
-        if keep_going {
-            Ok(vec![Loaded::Skipped(Skipped {
-                path: file.display.clone(),
-                reason: err.reason(),
-                error: true,
-            })])
-        } else {
-            Err(err)
-        }
-    };
+    match open_input(file, options) {
+        Ok(opened) => read_opened(file, opened, options),
+        Err(err) => fail_or_skip(file, options.keep_going, err),
+    }
+}
+
+/// An input opened for reading: decompressed, bounded, its format decided.
+struct Opened<'a> {
+    reader: compress::Reader<'a>,
+    format: InputFormat,
+    /// The compression the magic number showed.
+    found: Compression,
+    /// The path errors name ([`STDIN_NAME`] for standard input).
+    err_path: PathBuf,
+    is_stdin: bool,
+}
+
+/// `err` as the error it is, or as a skip of the whole file under `keep_going`.
+fn fail_or_skip(file: &InputFile, keep_going: bool, err: Error) -> Result<Vec<Loaded>> {
+    if keep_going {
+        Ok(vec![Loaded::Skipped(Skipped {
+            path: file.display.clone(),
+            reason: err.reason(),
+            error: true,
+        })])
+    } else {
+        Err(err)
+    }
+}
+
+/// Open `file` (or standard input), decompress it by its magic number, bound it by
+/// `--max-file-size`, and decide its format from its name, else from its first bytes.
+fn open_input<'a>(file: &InputFile, options: &InputOptions) -> Result<Opened<'a>> {
     let is_stdin = file.path.as_os_str() == "-";
     let (named_format, named_compression) = if is_stdin {
         (options.stdin_format, Compression::None)
@@ -205,18 +226,15 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
     let source: Box<dyn Read + Send> = if is_stdin {
         Box::new(std::io::stdin())
     } else {
-        match std::fs::File::open(&file.path) {
-            Ok(f) => Box::new(f),
-            Err(e) => return failed(Error::io(&file.path, "open file", e)),
-        }
+        std::fs::File::open(&file.path)
+            .map(Box::new)
+            .map_err(|e| Error::io(&file.path, "open file", e))?
     };
-    let (reader, found) = match compress::open_detected(source, named_compression) {
-        Ok(r) => r,
-        Err(e) => return failed(Error::io(&err_path, "read file", e)),
-    };
+    let (reader, found) = compress::open_detected(source, named_compression)
+        .map_err(|e| Error::io(&err_path, "read file", e))?;
     // What a compressed file decompresses to is bounded by --max-file-size, as the file on
     // disk is; each document, whatever its source, by --max-document-size.
-    let mut reader: compress::Reader<'_> = match (found, options.max_file_size) {
+    let mut reader: compress::Reader<'a> = match (found, options.max_file_size) {
         (Compression::None, _) | (_, None) => reader,
         (_, Some(max)) => Box::new(compress::Limited::new(reader, max, "--max-file-size")),
     };
@@ -225,15 +243,39 @@ pub fn load_documents(file: &InputFile, options: &InputOptions) -> Result<Vec<Lo
             // One fill_buf may return only a few bytes (the end of the magic-number peek, a
             // pipe's short read): read a full head, then put it back.
             let mut head = Vec::with_capacity(SNIFF_LEN);
-            if let Err(e) = (&mut reader).take(SNIFF_LEN as u64).read_to_end(&mut head) {
-                return failed(Error::io(&err_path, "read file", e));
-            }
+            (&mut reader)
+                .take(SNIFF_LEN as u64)
+                .read_to_end(&mut head)
+                .map_err(|e| Error::io(&err_path, "read file", e))?;
             let format = InputFormat::sniff(&head);
             reader = Box::new(std::io::Cursor::new(head).chain(reader));
             format
         }
         f => f,
     };
+    Ok(Opened {
+        reader,
+        format,
+        found,
+        err_path,
+        is_stdin,
+    })
+}
+
+/// Read an opened input by its format: its documents and skips in order.
+fn read_opened(
+    file: &InputFile,
+    opened: Opened<'_>,
+    options: &InputOptions,
+) -> Result<Vec<Loaded>> {
+    let failed = |err: Error| fail_or_skip(file, options.keep_going, err);
+    let Opened {
+        reader,
+        format,
+        found,
+        err_path,
+        is_stdin,
+    } = opened;
     match format {
         InputFormat::Jsonl => jsonl::read(reader, &err_path, &file.display, options),
         // Parquet is read by seeking in the file, not from the stream opened above.
