@@ -4,7 +4,7 @@
 //! Input: one dataset file of the corpus, the [`Removal`]s of its records (from
 //! [`crate::dedup::plan`]), the cluster each record belongs to, the split and [`DedupOptions`].
 //! Output: the file's bytes for the cleaned corpus, in the input's compression. Invariants:
-//! - records are named exactly as the scan named them ([`crate::ingest::jsonl`]: `FILE#ID` or
+//! - records are named exactly as the scan named them (`ingest::jsonl`: `FILE#ID` or
 //!   `FILE#LINE`, repeated names `~2`, `~3`), so removals find their record;
 //! - a record with nothing removed (and every blank or unreadable line) is written as the same
 //!   bytes, line end included;

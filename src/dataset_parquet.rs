@@ -2,7 +2,7 @@
 //! duplicates removed or marked.
 //!
 //! Input: one Parquet file of the corpus, the [`Removal`]s of its rows (named as
-//! [`crate::ingest::parquet`] names them), the cluster of each row, the split and
+//! `ingest::parquet` names them), the cluster of each row, the split and
 //! [`DedupOptions`]. Output: the file's new bytes. Invariants: the Arrow schema (types,
 //! nullability, field and schema metadata), the file's key-value metadata, the compression
 //! codec of its first column chunk and its row-group size are kept, and rows keep their order;

@@ -190,7 +190,7 @@ pub fn corpus_sets(
 /// first, and two sets reaching the threshold must share a token within their first
 /// `|x| − ⌈t·|x|⌉ + 1` tokens. Identical sets are grouped first so repeated boilerplate costs
 /// one record. Empty sets never match.
-pub fn exact_similarity_join(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32, f64)> {
+pub(crate) fn exact_similarity_join(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32, f64)> {
     // Identical sets → one record each.
     let mut order: Vec<u32> = (0..sets.len() as u32)
         .filter(|&i| !sets[i as usize].is_empty())

@@ -649,7 +649,7 @@ impl PairContext<'_> {
 
 /// Find shared passages in `docs` (in scan order) whose paragraphs are `paragraphs` (in
 /// document order, as the scan splits them).
-pub fn find_passages(
+pub(crate) fn find_passages(
     docs: &[Document],
     paragraphs: &[Paragraph],
     params: &PassageParams,

@@ -56,13 +56,15 @@ impl Compression {
 /// A decompressed, buffered byte stream.
 pub type Reader<'a> = Box<dyn BufRead + Send + 'a>;
 
-/// Wrap `source` in the decompressor its magic number calls for. `named` is what the file
-/// name promises: a mismatch with the magic is an error (an empty stream is never one).
+/// [`open_detected`] without the compression found (the property tests' entry point).
+#[cfg(all(test, feature = "html"))]
 pub fn open<'a, R: Read + Send + 'a>(source: R, named: Compression) -> io::Result<Reader<'a>> {
     open_detected(source, named).map(|(reader, _)| reader)
 }
 
-/// [`open`], also saying which compression the magic number showed.
+/// Wrap `source` in the decompressor its magic number calls for, and say which compression
+/// the magic number showed. `named` is what the file name promises: a mismatch with the magic
+/// is an error (an empty stream is never one).
 pub fn open_detected<'a, R: Read + Send + 'a>(
     mut source: R,
     named: Compression,

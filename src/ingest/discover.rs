@@ -14,24 +14,11 @@ use super::{
 };
 use crate::error::{Error, Result};
 
-/// Find the input files under `roots`, sorted by display path.
+/// Find the input files under `roots`, sorted by display path, with the filters of `options`.
 ///
 /// Files are named as given ([`slash_path`]): a directory's files by the directory as typed
 /// joined with their path below it, so names from different roots cannot collide and a name
 /// does not depend on the other roots of the call.
-pub fn discover(
-    roots: &[PathBuf],
-    keep_going: bool,
-    skipped: &mut Vec<Skipped>,
-) -> Result<Vec<InputFile>> {
-    let options = InputOptions {
-        keep_going,
-        ..InputOptions::default()
-    };
-    discover_with(roots, &options, skipped)
-}
-
-/// Find the input files under `roots`, sorted by display path, with the filters of `options`.
 ///
 /// `-` stands for standard input (named [`STDIN_NAME`]). Directories are walked following
 /// symbolic links; a link loop and a special file (FIFO, socket, device) inside a directory are

@@ -3,7 +3,7 @@
 //! Input: the raw bytes of a page and, when known, the charset an HTTP header declared.
 //! Output: the main text as paragraphs — the title first, then one paragraph per block element
 //! (`p`, headings, list items, blockquotes, table cells, and text loose in other blocks), with
-//! whitespace collapsed; [`page_text`] joins them into the text a [`super::Document`] holds (one
+//! whitespace collapsed; `page_text_with` joins them into the text a [`super::Document`] holds (one
 //! paragraph per line, blank lines between, so `--split lines` and `--split blank` cut it the
 //! same way). Spans and line numbers of HTML documents therefore refer to this extracted text,
 //! not to the file.
@@ -95,7 +95,7 @@ pub fn decode<'a>(bytes: &'a [u8], declared: Option<&str>) -> Decoded<'a> {
 /// The charset a `<meta charset=…>` or `<meta http-equiv content="…; charset=…">` declares in
 /// the first 4 KiB (the HTML standard's prescan looks at 1 KiB; real pages put long `<head>`s
 /// first).
-pub fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
+pub(crate) fn meta_charset(bytes: &[u8]) -> Option<&'static Encoding> {
     let head = bytes[..bytes.len().min(4096)].to_ascii_lowercase();
     let mut pos = 0;
     while let Some(i) = find(&head[pos..], b"<meta") {
@@ -138,13 +138,14 @@ fn trim_start(b: &[u8]) -> &[u8] {
 
 /// Decode and extract a page: the text of its paragraphs, one per line, separated by blank
 /// lines (what an HTML [`super::Document`] holds), within the default [`HtmlLimits`].
-pub fn page_text(bytes: &[u8], declared: Option<&str>) -> String {
+#[cfg(test)]
+pub(crate) fn page_text(bytes: &[u8], declared: Option<&str>) -> String {
     page_text_with(bytes, declared, &HtmlLimits::default()).0
 }
 
 /// [`page_text`] within `limits`, with one message per limit the page hit (its text is then
 /// extracted up to the limit).
-pub fn page_text_with(
+pub(crate) fn page_text_with(
     bytes: &[u8],
     declared: Option<&str>,
     limits: &HtmlLimits,
@@ -155,7 +156,7 @@ pub fn page_text_with(
 }
 
 /// The article's paragraphs: the title, then the main content's block elements. The page is
-/// first bounded by [`bound_markup`] with the default limits.
+/// first bounded by `bound_markup` with the default limits.
 pub fn extract_paragraphs(html: &str) -> Vec<String> {
     extract_bounded(&bound_markup(html, &HtmlLimits::default()).0)
 }
@@ -311,7 +312,7 @@ struct Open {
 /// model errs towards counting too deep (flattening sooner), never too shallow, so the parser's
 /// tree — and with it the parser's own quadratic scope checks and the recursion of what walks
 /// the tree afterwards (readability, serialisation) — stays within the limit.
-pub fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, str>, Vec<String>) {
+pub(crate) fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, str>, Vec<String>) {
     let mut warnings = Vec::new();
     let mut html = html;
     if html.len() > limits.max_bytes {

@@ -97,22 +97,7 @@ pub fn load(file: &InputFile, lossy: bool, keep_going: bool) -> Result<Loaded> {
     }))
 }
 
-/// Read all files in parallel, keeping their order.
-pub fn load_all(
-    files: &[InputFile],
-    lossy: bool,
-    keep_going: bool,
-    skipped: &mut Vec<Skipped>,
-) -> Result<Vec<Document>> {
-    let options = InputOptions {
-        lossy,
-        keep_going,
-        ..InputOptions::default()
-    };
-    load_all_with(files, &options, skipped)
-}
-
-/// Read all files in parallel with [`load_documents`], keeping their order (files in the order
+/// Read all files in parallel with `load_documents`, keeping their order (files in the order
 /// given, documents in their order within a file).
 ///
 /// Names are made unique: the second document called `N` (two WARC records of one URI, two

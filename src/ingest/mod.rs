@@ -21,10 +21,13 @@
 //! | `.jsonl` records | the text field's string, UTF-8 | that string |
 //! | `.parquet` rows | the text column's string (a `list<string>` column: its items joined by blank lines) | that text |
 //!
-//! Submodules: [`compress`] (gzip/zstd by name and magic), [`jsonl`] (streamed records),
-//! `parquet` (streamed row groups, feature `parquet`),
-//! `html` (encoding detection and main-text extraction) and `warc` (crawl records), the last
-//! two behind the default `html` feature.
+//! Entry points: [`InputOptions`] (how inputs are found and read), [`discover_with`] (paths →
+//! [`InputFile`]s), [`load_all_with`] (files → [`Document`]s), [`split_paragraphs`]
+//! (a document → [`Paragraph`]s) and [`slash_path`] (the naming rule). The submodules are
+//! crate-private except `html`: `compress` (gzip/zstd by name and magic), `jsonl` (streamed
+//! records), `parquet` (streamed row groups, feature `parquet`), `html` (encoding detection and
+//! main-text extraction) and `warc` (crawl records), the last two behind the default `html`
+//! feature.
 
 use std::borrow::Cow;
 use std::ops::Range;
@@ -32,24 +35,24 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-pub mod compress;
+pub(crate) mod compress;
 mod discover;
 #[cfg(feature = "html")]
 pub mod html;
-pub mod jsonl;
+pub(crate) mod jsonl;
 mod load;
 #[cfg(feature = "parquet")]
-pub mod parquet;
+pub(crate) mod parquet;
 #[cfg(all(test, feature = "html"))]
 mod proptests;
 mod split;
 #[cfg(feature = "html")]
-pub mod warc;
+pub(crate) mod warc;
 
 use compress::Compression;
-pub use discover::{discover, discover_with};
-pub(crate) use load::{guarded, make_names_unique};
-pub use load::{load, load_all, load_all_with, load_documents, Loaded};
+pub use discover::discover_with;
+pub use load::load_all_with;
+pub(crate) use load::{guarded, load, make_names_unique, Loaded};
 pub use split::split_paragraphs;
 
 /// How a file is cut into paragraphs.
@@ -174,7 +177,7 @@ pub enum InputFormat {
 
 impl InputFormat {
     /// The format and compression a file name says (`Auto` when the name says nothing).
-    pub fn from_name(name: &str) -> (InputFormat, Compression) {
+    pub(crate) fn from_name(name: &str) -> (InputFormat, Compression) {
         let (compression, inner) = Compression::from_name(name);
         let ext = Path::new(inner)
             .extension()
@@ -193,7 +196,7 @@ impl InputFormat {
     }
 
     /// The format the first bytes of a (decompressed) stream show.
-    pub fn sniff(head: &[u8]) -> InputFormat {
+    pub(crate) fn sniff(head: &[u8]) -> InputFormat {
         let head = head.strip_prefix(UTF8_BOM).unwrap_or(head);
         let start = head
             .iter()

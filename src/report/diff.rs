@@ -38,6 +38,7 @@ pub enum Piece<'a> {
 
 impl Piece<'_> {
     /// True when the piece marks a difference (anything but [`Piece::Same`]).
+    #[cfg(test)]
     pub fn is_change(&self) -> bool {
         !matches!(self, Piece::Same(_))
     }

@@ -6,7 +6,7 @@
 //! with its place, similarity and text, the words that differ from the representative marked;
 //! a search box and filters (`filters.js`) over the clusters on the page.
 //! Invariants: every piece of text from the corpus (paths, paragraphs, skip reasons) goes
-//! through [`escape`], so no article can add markup to the page; the script is a constant and
+//! through `escape`, so no article can add markup to the page; the script is a constant and
 //! reads the corpus only from the DOM (`textContent`, `data-` attributes holding enum names
 //! and numbers), so no corpus text is ever inside `<script>`; without JavaScript the filter
 //! form stays `hidden` and the page reads as a static document; text cells carry
@@ -47,7 +47,7 @@ impl Default for Limits {
 }
 
 /// Escape text for HTML element content and double- or single-quoted attribute values.
-pub fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -453,7 +453,7 @@ fn write_clusters(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::
 }
 
 /// The member's text, escaped, with its differences from `rep` marked up.
-pub fn diff_html(rep: &str, text: &str) -> String {
+pub(crate) fn diff_html(rep: &str, text: &str) -> String {
     let words = |ws: &[&str]| escape(&ws.join(" "));
     let parts: Vec<String> = word_diff(rep, text)
         .iter()

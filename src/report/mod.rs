@@ -8,19 +8,20 @@
 //! every piece of article text embedded in HTML or Markdown is escaped. The JSON schema is
 //! documented in `docs/REPORT.md` and versioned by [`REPORT_SCHEMA`].
 //!
-//! One submodule per format ([`html`], [`markdown`], `csv`, `pairs`), and [`diff`], the word
-//! diff that shows what a member changed relative to its representative.
+//! One submodule per format ([`html`], whose [`html::Limits`] callers may set; `markdown`,
+//! `csv`, `pairs`, `parquet`: reached through [`Report::write`]), and `diff`, the word diff that
+//! shows what a member changed relative to its representative.
 
 use std::io::{self, Write};
 
-pub mod diff;
+mod diff;
 pub mod html;
-pub mod markdown;
+mod markdown;
 
 mod csv;
 mod pairs;
 #[cfg(feature = "parquet")]
-pub mod parquet;
+mod parquet;
 
 use serde::{Deserialize, Serialize};
 
@@ -73,7 +74,7 @@ pub struct DocumentStats {
 impl DocumentStats {
     /// Per-document counts from the documents' paths (in `DocId` order) and their
     /// paragraphs, whether the documents are in memory (a scan) or in an index.
-    pub fn of_paragraphs(
+    pub(crate) fn of_paragraphs(
         paths: impl IntoIterator<Item = String>,
         paragraphs: &[crate::ingest::Paragraph],
     ) -> Vec<DocumentStats> {
@@ -289,7 +290,7 @@ impl Report {
     }
 
     /// The boilerplate clusters, in report order.
-    pub fn boilerplate_clusters(&self) -> impl Iterator<Item = &Cluster> {
+    pub(crate) fn boilerplate_clusters(&self) -> impl Iterator<Item = &Cluster> {
         self.clusters.iter().filter(|c| c.boilerplate)
     }
 
@@ -368,7 +369,7 @@ impl Report {
 }
 
 /// Characters of a paragraph shown in the text format.
-pub const SNIPPET_CHARS: usize = 100;
+pub(crate) const SNIPPET_CHARS: usize = 100;
 
 impl PassageReport {
     /// The passage section of the text format: a summary line, then each cluster with
@@ -426,7 +427,7 @@ impl PassageReport {
 }
 
 /// Characters of context shown on each side of a passage in the text format.
-pub const PASSAGE_CONTEXT_CHARS: usize = 24;
+pub(crate) const PASSAGE_CONTEXT_CHARS: usize = 24;
 
 /// How every format heads a passage cluster: `~3 passage · within · 2 spans · 17 words`.
 pub(crate) fn passage_heading(c: &crate::passage::PassageCluster) -> String {
@@ -462,7 +463,7 @@ pub(crate) fn serde_plain<T: Serialize>(value: &T) -> String {
 
 /// One line of at most `max` characters; control characters (which could drive the
 /// terminal) become U+FFFD, runs of whitespace one space.
-pub fn snippet(text: &str, max: usize) -> String {
+pub(crate) fn snippet(text: &str, max: usize) -> String {
     let mut out = String::new();
     let mut count = 0;
     let mut pending_space = false;
