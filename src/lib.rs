@@ -27,9 +27,21 @@
 //!    [`shingle`], [`minhash::MinHasher`], [`lsh`] band keys and candidates, and
 //!    [`cluster::verify`] with [`cluster::UnionFind`].
 //!
-//! Everything else ([`progress`], [`dedup`], [`eval`], `synth` behind its feature, …) serves
-//! those layers and the `neardup` binary, whose command-line interface is not part of the
-//! library.
+//! Where to start, by task:
+//!
+//! | task | start at |
+//! |---|---|
+//! | cluster documents, files or directories | [`Scanner`] with [`ScanOptions`] (and its [`ingest::InputOptions`]) |
+//! | read or write a report | [`Report`], [`Report::write`], [`Format`] |
+//! | keep a persistent, incremental collection | [`IndexWriter`], [`Index`] (in [`index`]) |
+//! | remove the duplicates a report found | [`dedup`] (`plan`, then `write_corpus`) |
+//! | score a report against labels | [`eval`] |
+//! | watch progress | [`progress::Observer`] |
+//! | sketch paragraphs one by one (benchmarks, bindings) | [`sketch::Sketcher`] |
+//! | run the stages on Arrow record batches (Spark, Ray) | `kernels` (feature `arrow`) |
+//!
+//! Everything else is crate-private; `synth` (behind its feature) generates test corpora, and
+//! the `neardup` binary's command-line interface is not part of the library.
 //!
 //! # Scan documents
 //!

@@ -1,6 +1,11 @@
 //! The sketch path: one paragraph's text → (compared?, exact hash, signature), and the exact
 //! Jaccard similarity of two texts. The one place these are computed.
 //!
+//! This is the entry of the library's low-level layer (the stages: this module, and under it
+//! [`crate::normalize`], [`crate::shingle`], [`crate::minhash`], [`crate::lsh`],
+//! [`crate::cluster`]), the one that benchmarks, the Python bindings and the Arrow kernels
+//! call; a caller that wants clusters uses [`crate::Scanner`] or [`crate::Index`] instead.
+//!
 //! Input: paragraph text (any Unicode) and the matching [`Params`]. Output: for
 //! [`Sketcher::sketch`], `None` when the paragraph is not compared (empty after normalisation
 //! or fewer than `min_words` words; its signature is then all `u32::MAX`), else the 128-bit
