@@ -1,6 +1,7 @@
 //! Locality-sensitive hashing: signatures → band keys → candidate pairs.
 //!
-//! Input: MinHash signatures of `num_perm` values, stored back to back. Output: candidate
+//! Input: MinHash signatures of `num_perm` values, stored back to back, or their band keys
+//! ([`band_key`], for callers that kept only those). Output: candidate
 //! pairs `(i, j)` with `i < j`, sorted and without repeats, of signatures that agree on all
 //! `rows` values of at least one of `bands` bands. Invariants: a pair with Jaccard similarity
 //! `s` becomes a candidate with probability `1 - (1 - s^rows)^bands`

@@ -82,7 +82,9 @@
 //! full case folding is `to_ascii_lowercase`. Other input goes through ICU's NFKC and case
 //! folding, each of which only allocates when it changes something, then through one pass that
 //! applies rules 3–6, which allocates at most one output buffer (and none when nothing
-//! changes). Arabic letters are classified by a `match` without property lookups.
+//! changes). Arabic letters are classified by a `match` without property lookups. The sketch
+//! calls [`normalize_words_into`], the same pass recording where each word starts, so that
+//! shingling does not search the text for spaces again.
 //!
 //! ```
 //! use neardup::normalize::normalize;

@@ -6,10 +6,13 @@
 //!
 //! 1. ingest: documents sorted by path → paragraphs (parallel over documents);
 //! 2. normalise + shingle + sketch: per paragraph, normalised text → 128-bit exact hash,
-//!    shingle set → MinHash signature (parallel over paragraphs, scratch buffers per thread);
+//!    shingle set → MinHash signature → LSH band keys, which are all a scan keeps of it
+//!    (parallel over paragraphs, scratch buffers per thread);
 //! 3. exact groups ("units"): paragraphs with equal normalised text, found by sorting the
-//!    exact hashes; only one signature per unit goes on;
-//! 4. LSH candidate pairs of units → verification → union-find components;
+//!    exact hashes; only one unit's keys go on;
+//! 4. LSH candidate pairs of units → the signatures of the units in them, sketched again from
+//!    their text (the same signatures: the sketch is a function of the text) → verification →
+//!    union-find components;
 //! 5. clusters: components with at least two paragraphs, sorted by their first paragraph.
 
 use std::borrow::Cow;
