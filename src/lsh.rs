@@ -1,6 +1,7 @@
 //! Locality-sensitive hashing: signatures → band keys → candidate pairs.
 //!
-//! Input: MinHash signatures of `num_perm` values, stored back to back. Output: candidate
+//! Input: MinHash signatures of `num_perm` values, stored back to back, or their band keys
+//! ([`band_key`], for callers that kept only those). Output: candidate
 //! pairs `(i, j)` with `i < j`, sorted and without repeats, of signatures that agree on all
 //! `rows` values of at least one of `bands` bands. Invariants: a pair with Jaccard similarity
 //! `s` becomes a candidate with probability `1 - (1 - s^rows)^bands`
@@ -182,6 +183,18 @@ pub fn candidate_pairs_by<'s>(
     signature: &(dyn Fn(u32) -> &'s [u32] + Sync),
     lsh: LshParams,
 ) -> (Vec<(u32, u32)>, CandidateStats) {
+    let key = |i: u32, band: usize| band_key(signature(i), band, lsh.rows);
+    candidate_pairs_by_keys(count, &key, lsh)
+}
+
+/// Candidate pairs among `count` items whose band keys ([`band_key`]) `key(item, band)` gives:
+/// the same pairs as [`candidate_pairs_by`] on their signatures, for callers that kept the
+/// keys (`bands` × 8 bytes per item) rather than the signatures (`num_perm` × 4).
+pub fn candidate_pairs_by_keys(
+    count: usize,
+    key: &(dyn Fn(u32, usize) -> u64 + Sync),
+    lsh: LshParams,
+) -> (Vec<(u32, u32)>, CandidateStats) {
     // Bands are keyed a few at a time: one pass over the signatures reads the adjacent rows of
     // `BANDS_PER_PASS` bands together (sixteen strided passes over every signature stalled on
     // memory), and the keys of one pass stay small. Each worker then sorts and walks whole
@@ -193,10 +206,9 @@ pub fn candidate_pairs_by<'s>(
         let keys: Vec<[u64; BANDS_PER_PASS]> = (0..count as u32)
             .into_par_iter()
             .map(|i| {
-                let sig = signature(i);
                 let mut keys = [0; BANDS_PER_PASS];
-                for (key, band) in keys.iter_mut().zip(bands.clone()) {
-                    *key = band_key(sig, band, lsh.rows);
+                for (slot, band) in keys.iter_mut().zip(bands.clone()) {
+                    *slot = key(i, band);
                 }
                 keys
             })

@@ -82,7 +82,9 @@
 //! full case folding is `to_ascii_lowercase`. Other input goes through ICU's NFKC and case
 //! folding, each of which only allocates when it changes something, then through one pass that
 //! applies rules 3–6, which allocates at most one output buffer (and none when nothing
-//! changes). Arabic letters are classified by a `match` without property lookups.
+//! changes). Arabic letters are classified by a `match` without property lookups. The sketch
+//! calls [`normalize_words_into`], the same pass recording where each word starts, so that
+//! shingling does not search the text for spaces again.
 //!
 //! ```
 //! use neardup::normalize::normalize;
@@ -572,7 +574,9 @@ fn fold_into(text: &str, out: &mut impl Sink, icu_free: bool) -> Option<bool> {
         let run_start = at;
         loop {
             match bytes.get(at) {
-                Some(b'a'..=b'z' | b'0'..=b'9') => at += 1,
+                Some(b'a'..=b'z' | b'0'..=b'9') => {
+                    at += ascii_word_run(bytes.get(at..).unwrap_or_default())
+                }
                 _ => match arabic_block_offset(bytes, at).map(|offset| arabic[offset]) {
                     Some((Action::Keep, skips)) if skips || !icu_free => at += 2,
                     _ => break,
@@ -593,6 +597,38 @@ fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
     (out.finish(), needs_round)
 }
 
+/// How many bytes at the start of `bytes` are ASCII lower-case letters or digits: the words
+/// the single pass copies unchanged. Eight bytes per step (SWAR: each byte's high bit answers
+/// a range test), since byte by byte this loop was the largest cost of normalising English.
+#[inline]
+fn ascii_word_run(bytes: &[u8]) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = ONES * 0x80;
+    let mut n = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let w = u64::from_le_bytes(word);
+        // Seven-bit values, so the additions below never carry into the next byte: the high
+        // bit of `x + (0x80 - lo)` is set iff the byte is >= lo, of `x + (0x7F - hi)` iff > hi.
+        let x = w & !HIGH;
+        let at_least = |lo: u8| x + ONES * u64::from(0x80 - lo);
+        let above = |hi: u8| x + ONES * u64::from(0x7F - hi);
+        let lower = at_least(b'a') & !above(b'z');
+        let digit = at_least(b'0') & !above(b'9');
+        // Bytes with the high bit set (not ASCII) never belong to the run.
+        let ok = (lower | digit) & !w & HIGH;
+        if ok != HIGH {
+            return n + ((!ok & HIGH).trailing_zeros() / 8) as usize;
+        }
+        n += 8;
+    }
+    while matches!(bytes.get(n), Some(b'a'..=b'z' | b'0'..=b'9')) {
+        n += 1;
+    }
+    n
+}
+
 /// [`normalize`] into a buffer the caller reuses: the hot loops of the scan and the index
 /// normalise millions of paragraphs and should not allocate for each.
 pub fn normalize_into(text: &str, out: &mut String) {
@@ -603,6 +639,62 @@ pub fn normalize_into(text: &str, out: &mut String) {
     }
     out.clear();
     out.push_str(&full_pipeline(text));
+}
+
+/// The single pass's output for the sketch: the normalised text, where each of its words
+/// starts (0, then one past each separating space), and whether a character at U+0800 or
+/// above was emitted (only then can the text be in a script written without spaces).
+struct Words<'a> {
+    text: &'a mut String,
+    starts: &'a mut Vec<usize>,
+    wide: bool,
+}
+
+impl Sink for Words<'_> {
+    fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+    fn emit(&mut self, _at: usize, c: char, _mapped: bool) {
+        self.wide |= c >= '\u{0800}';
+        self.text.push(c);
+    }
+    fn keep_run(&mut self, _at: usize, run: &str) {
+        // Runs are ASCII letters and digits and letters of the Arabic block (below U+0800).
+        self.text.push_str(run);
+    }
+    fn space(&mut self) {
+        self.text.push(' ');
+        self.starts.push(self.text.len());
+    }
+}
+
+/// [`normalize_into`] fused with the word split that shingling needs: `out` gets exactly what
+/// [`normalize_into`] writes, `starts` (cleared first) the byte offset where each word of `out`
+/// starts, so the shingler need not search the text for spaces again. Returns false when `out`
+/// certainly holds no character at U+0800 or above (so no script written without spaces, see
+/// [`crate::shingle`]); true when it may.
+///
+/// The ICU-free single pass records the starts as it writes the spaces; text that needs the
+/// full pipeline (exactly the text [`normalize_into`] sends there) is normalised by it and then
+/// split by a search for spaces.
+pub fn normalize_words_into(text: &str, out: &mut String, starts: &mut Vec<usize>) -> bool {
+    out.clear();
+    out.reserve(text.len());
+    starts.clear();
+    starts.push(0);
+    let mut words = Words {
+        text: out,
+        starts,
+        wide: false,
+    };
+    if fold_into(text, &mut words, true) == Some(false) {
+        return words.wide;
+    }
+    out.clear();
+    out.push_str(&full_pipeline(text));
+    starts.truncate(1);
+    starts.extend(memchr::memchr_iter(b' ', out.as_bytes()).map(|space| space + 1));
+    true
 }
 
 #[cfg(test)]
@@ -955,6 +1047,46 @@ mod tests {
                 let expected = normalize(input);
                 prop_assert_eq!(buf.as_str(), expected.as_ref(), "input {:?}", input);
             }
+        }
+
+        /// The fused pass gives what normalising and then shingling gives: the same text, the
+        /// words where the spaces are, a `wide` flag that only promises what holds, and so the
+        /// same shingle hashes, on arbitrary, adversarial and fast-path text (ASCII words
+        /// longer than the eight-byte step included).
+        #[test]
+        fn fused_words_equal_normalize_then_shingle(
+            s in fast_path_string(),
+            t in tricky_string(),
+            u in any::<String>(),
+            v in "([a-zA-Z0-9]{0,20}[ ,.\u{0627}\u{064B}\u{4E00}\u{00E9}]){0,8}",
+        ) {
+            let (mut buf, mut starts) = (String::from("stale"), vec![9, 9]);
+            let (mut scratch, mut fused, mut plain) =
+                (crate::shingle::ShingleScratch::default(), vec![1], vec![2]);
+            for input in [&s, &t, &u, &v] {
+                let wide = normalize_words_into(input, &mut buf, &mut starts);
+                let expected = normalize(input);
+                prop_assert_eq!(buf.as_str(), expected.as_ref(), "input {:?}", input);
+                let mut want = vec![0];
+                want.extend(buf.match_indices(' ').map(|(i, _)| i + 1));
+                prop_assert_eq!(&starts, &want, "input {:?}", input);
+                prop_assert!(wide || buf.chars().all(|c| c < '\u{0800}'), "input {:?}", input);
+                for k in 1..4 {
+                    crate::shingle::shingle_words_into(&buf, &starts, wide, k, &mut scratch, &mut fused);
+                    crate::shingle::shingle_hashes_into(&expected, k, &mut scratch, &mut plain);
+                    prop_assert_eq!(&fused, &plain, "input {:?}", input);
+                }
+            }
+        }
+
+        #[test]
+        fn ascii_word_run_counts_leading_letters_and_digits(bytes in prop::collection::vec(
+            prop_oneof![4 => b'a'..=b'z', 2 => b'0'..=b'9', 1 => any::<u8>()], 0..40)) {
+            let want = bytes
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                .count();
+            prop_assert_eq!(ascii_word_run(&bytes), want);
         }
 
         #[test]

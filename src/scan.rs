@@ -6,10 +6,13 @@
 //!
 //! 1. ingest: documents sorted by path → paragraphs (parallel over documents);
 //! 2. normalise + shingle + sketch: per paragraph, normalised text → 128-bit exact hash,
-//!    shingle set → MinHash signature (parallel over paragraphs, scratch buffers per thread);
+//!    shingle set → MinHash signature → LSH band keys, which are all a scan keeps of it
+//!    (parallel over paragraphs, scratch buffers per thread);
 //! 3. exact groups ("units"): paragraphs with equal normalised text, found by sorting the
-//!    exact hashes; only one signature per unit goes on;
-//! 4. LSH candidate pairs of units → verification → union-find components;
+//!    exact hashes; only one unit's keys go on;
+//! 4. LSH candidate pairs of units → the signatures of the units in them, sketched again from
+//!    their text (the same signatures: the sketch is a function of the text) → verification →
+//!    union-find components;
 //! 5. clusters: components with at least two paragraphs, sorted by their first paragraph.
 
 use std::borrow::Cow;
@@ -108,11 +111,52 @@ impl TextSource for Corpus {
 
 /// The per-paragraph rows the cluster stage works on, whether freshly sketched or read from an
 /// index: paragraphs in (document order, ordinal), the exact hash of each (`None`: not
-/// compared) and a way to get each paragraph's signature by its position.
+/// compared) and what LSH and verification read of each paragraph's signature.
 pub(crate) struct Rows<'a> {
     pub(crate) paragraphs: &'a [Paragraph],
     pub(crate) hashes: &'a [Option<u128>],
-    pub(crate) signature: &'a (dyn Fn(usize) -> &'a [u32] + Sync),
+    pub(crate) sketches: Sketches<'a>,
+}
+
+/// What the cluster stage has of each paragraph's signature.
+pub(crate) enum Sketches<'a> {
+    /// Every signature, looked up by paragraph position (an index stores them).
+    Signatures(&'a (dyn Fn(usize) -> &'a [u32] + Sync)),
+    /// Only the LSH band keys, `bands` per paragraph back to back (a scan keeps these: 128
+    /// bytes a paragraph against the signature's 512). The signatures that verification and
+    /// clusters read, those of units in candidate pairs, are computed again from the text.
+    BandKeys(&'a [u64]),
+}
+
+/// Signatures of the units in candidate pairs, recomputed from their text after LSH when the
+/// rows kept only band keys ([`Sketches::BandKeys`]).
+struct Resketched {
+    /// Per unit, its position in `signatures`, or `u32::MAX` when it is in no candidate pair.
+    slot: Vec<u32>,
+    /// The signatures back to back, then one all-`u32::MAX` signature for units without one
+    /// (never read: verification and clusters only ask for units of candidate pairs).
+    signatures: Vec<u32>,
+    k: usize,
+}
+
+impl Resketched {
+    /// No signatures: every unit gets the all-`u32::MAX` one.
+    fn none(k: usize) -> Self {
+        Resketched {
+            slot: Vec::new(),
+            signatures: vec![u32::MAX; k.max(1)],
+            k: k.max(1),
+        }
+    }
+
+    fn get(&self, u: u32) -> &[u32] {
+        let none = self.signatures.len() / self.k - 1;
+        let slot = match self.slot.get(u as usize) {
+            Some(&s) if s != u32::MAX => s as usize,
+            _ => none,
+        };
+        &self.signatures[slot * self.k..(slot + 1) * self.k]
+    }
 }
 
 /// The distinct normalised texts of a scan ("units"), ordered by first paragraph, each with
@@ -218,13 +262,11 @@ impl Scanner {
         let corpus = self.split(docs);
         stage.inc(corpus.docs.len() as u64);
         drop(stage);
-        let (hashes, signatures) = self.sketch(&corpus);
-        let k = self.params.num_perm;
-        let signature = |i: usize| &signatures[i * k..(i + 1) * k];
+        let (hashes, band_keys) = self.sketch_band_keys(&corpus);
         let rows = Rows {
             paragraphs: &corpus.paragraphs,
             hashes: &hashes,
-            signature: &signature,
+            sketches: Sketches::BandKeys(&band_keys),
         };
         let mut report = self.cluster(&corpus, rows, skipped);
         report.documents = DocumentStats::of_paragraphs(
@@ -251,31 +293,57 @@ impl Scanner {
         let units = exact_units(hashes);
         stage.inc(hashes.len() as u64);
         drop(stage);
-        // A unit's signature is its first paragraph's: looked up, not copied, since a copy of
-        // every distinct text's signature would double the scan's largest allocation.
-        let unit_sig = |u: u32| (rows.signature)(units.first(u) as usize);
         let corpus = Texts {
             source: corpus,
             paragraphs: rows.paragraphs,
         };
         let corpus = &corpus;
 
+        // A unit's signature (or band keys) is its first paragraph's: looked up, not copied,
+        // since a copy of every distinct text's signature would double the scan's largest
+        // allocation.
+        let lsh_params = self.params.lsh();
         let stage = self.progress.stage("lsh", "texts", None);
-        let (candidates, candidate_stats) =
-            lsh::candidate_pairs_by(units.len(), &unit_sig, self.params.lsh());
+        let (candidates, candidate_stats) = match rows.sketches {
+            Sketches::Signatures(signature) => {
+                let unit_sig = |u: u32| signature(units.first(u) as usize);
+                lsh::candidate_pairs_by(units.len(), &unit_sig, lsh_params)
+            }
+            Sketches::BandKeys(keys) => {
+                let key =
+                    |u: u32, band: usize| keys[units.first(u) as usize * lsh_params.bands + band];
+                lsh::candidate_pairs_by_keys(units.len(), &key, lsh_params)
+            }
+        };
         stage.inc(units.len() as u64);
         drop(stage);
+        let resketched = match rows.sketches {
+            Sketches::Signatures(_) => Resketched::none(self.params.num_perm),
+            Sketches::BandKeys(_) => {
+                let stage = self
+                    .progress
+                    .stage("resketch", "pairs", Some(candidates.len() as u64));
+                let resketched = self.resketch(corpus, &units, &candidates);
+                stage.inc(candidates.len() as u64);
+                resketched
+            }
+        };
+        let unit_sig = |u: u32| match rows.sketches {
+            Sketches::Signatures(signature) => signature(units.first(u) as usize),
+            Sketches::BandKeys(_) => resketched.get(u),
+        };
+        let unit_sig = &unit_sig;
         let stage = self
             .progress
             .stage("verify", "pairs", Some(candidates.len() as u64));
-        let verified = self.verify_pairs(corpus, &units, &unit_sig, &candidates, &stage);
+        let verified = self.verify_pairs(corpus, &units, unit_sig, &candidates, &stage);
         drop(stage);
         let stage = self.progress.stage("cluster", "texts", None);
         let (components, pairs_of) = components_with_pairs(&units, &verified);
         let clusters: Vec<Cluster> = components
             .par_iter()
             .zip(pairs_of.par_iter())
-            .map(|(comp, pairs)| self.build_cluster(corpus, &units, &unit_sig, comp, pairs))
+            .map(|(comp, pairs)| self.build_cluster(corpus, &units, unit_sig, comp, pairs))
             .collect::<Vec<_>>()
             .into_iter()
             .enumerate()
@@ -357,6 +425,71 @@ impl Scanner {
             )
             .collect();
         (hashes, signatures)
+    }
+
+    /// Stage 2 as the scan runs it: exact hash and the LSH band keys of every paragraph
+    /// (`bands` keys back to back), without keeping the signatures, which a scan only reads
+    /// again for the few units in candidate pairs ([`Scanner::resketch`]).
+    pub(crate) fn sketch_band_keys(&self, corpus: &Corpus) -> (Vec<Option<u128>>, Vec<u64>) {
+        let lsh = self.params.lsh();
+        let stage =
+            self.progress
+                .stage("sketch", "paragraphs", Some(corpus.paragraphs.len() as u64));
+        // Zeroed, so the workers fault the pages in as they write (see `sketch`).
+        let mut keys = vec![0u64; corpus.paragraphs.len() * lsh.bands];
+        let hashes: Vec<Option<u128>> = keys
+            .par_chunks_mut(lsh.bands.max(1))
+            .zip(corpus.paragraphs.par_iter())
+            .with_min_len(64)
+            .map_init(
+                || (self.sketcher.clone(), vec![0u32; self.params.num_perm]),
+                |(sketcher, signature), (keys, p)| {
+                    stage.inc(1);
+                    let hash = sketcher.sketch(&corpus.text(p), signature);
+                    for (band, key) in keys.iter_mut().enumerate() {
+                        *key = lsh::band_key(signature, band, lsh.rows);
+                    }
+                    hash
+                },
+            )
+            .collect();
+        (hashes, keys)
+    }
+
+    /// The signatures of the units in candidate pairs, sketched again from their first
+    /// paragraph's text: the same signatures [`Scanner::sketch`] computes, since the sketch is
+    /// a function of the text. A text no longer available gets an all-`u32::MAX` signature (a
+    /// scan holds its documents, so this does not happen there).
+    fn resketch(&self, corpus: &Texts<'_>, units: &Units, candidates: &[(u32, u32)]) -> Resketched {
+        let k = self.params.num_perm;
+        let mut slot = vec![u32::MAX; units.len()];
+        let mut needed: Vec<u32> = Vec::new();
+        for &(a, b) in candidates {
+            for u in [a, b] {
+                if slot[u as usize] == u32::MAX {
+                    slot[u as usize] = needed.len() as u32;
+                    needed.push(u);
+                }
+            }
+        }
+        let mut signatures = vec![u32::MAX; (needed.len() + 1) * k];
+        signatures
+            .par_chunks_mut(k.max(1))
+            .zip(needed.par_iter())
+            .with_min_len(16)
+            .for_each_init(
+                || self.sketcher.clone(),
+                |sketcher, (signature, &u)| {
+                    if let Some(text) = corpus.text(units.first(u)) {
+                        sketcher.sketch(&text, signature);
+                    }
+                },
+            );
+        Resketched {
+            slot,
+            signatures,
+            k: k.max(1),
+        }
     }
 
     /// Exact Jaccard similarity of two units, or `None` when a text is not available.

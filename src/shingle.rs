@@ -44,15 +44,37 @@ pub fn shingle_hashes_into(
     scratch: &mut ShingleScratch,
     out: &mut Vec<u64>,
 ) {
+    let starts = &mut scratch.word_starts;
+    starts.clear();
+    starts.push(0);
+    starts.extend(memchr::memchr_iter(b' ', normalized.as_bytes()).map(|space| space + 1));
+    let starts = std::mem::take(starts);
+    shingle_words_into(normalized, &starts, true, k, scratch, out);
+    scratch.word_starts = starts;
+}
+
+/// [`shingle_hashes_into`] for text whose words are already located, as
+/// [`crate::normalize::normalize_words_into`] gives them: `word_starts` holds 0 and one past
+/// each space of `normalized`; `maybe_wide` false promises that `normalized` holds no
+/// character at U+0800 or above (so it cannot be mostly in a script written without spaces).
+/// Same output as [`shingle_hashes_into`].
+pub fn shingle_words_into(
+    normalized: &str,
+    word_starts: &[usize],
+    maybe_wide: bool,
+    k: usize,
+    scratch: &mut ShingleScratch,
+    out: &mut Vec<u64>,
+) {
     out.clear();
     if normalized.is_empty() {
         return;
     }
     let k = k.max(1);
-    if is_mostly_spaceless(normalized) {
+    if maybe_wide && is_mostly_spaceless(normalized) {
         char_shingles(normalized, k, scratch, out);
     } else {
-        word_shingles(normalized, k, scratch, out);
+        word_shingles(normalized.as_bytes(), word_starts, k, out);
     }
 }
 
@@ -88,13 +110,8 @@ pub fn word_count(normalized: &str) -> usize {
     }
 }
 
-fn word_shingles(text: &str, k: usize, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
-    let bytes = text.as_bytes();
+fn word_shingles(bytes: &[u8], starts: &[usize], k: usize, out: &mut Vec<u64>) {
     // Word `i` runs from `starts[i]` to the space before `starts[i + 1]` (or the end).
-    let starts = &mut scratch.word_starts;
-    starts.clear();
-    starts.push(0);
-    starts.extend(memchr::memchr_iter(b' ', bytes).map(|space| space + 1));
     let n = starts.len();
     if n <= k {
         out.push(xxh3_64_with_seed(bytes, SHINGLE_SEED));

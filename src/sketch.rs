@@ -27,7 +27,7 @@ use xxhash_rust::xxh3::xxh3_128;
 use crate::cluster::{self, SimilarityMethod};
 use crate::config::{Params, VerifyMode};
 use crate::minhash::{estimate_jaccard, MinHasher};
-use crate::normalize::normalize_into;
+use crate::normalize::{normalize_into, normalize_words_into};
 use crate::shingle::{self, ShingleScratch};
 
 /// Sketches paragraphs with one set of matching parameters. Build one with [`Sketcher::new`],
@@ -42,6 +42,8 @@ pub struct Sketcher {
     threshold: f64,
     norm: String,
     scratch: ShingleScratch,
+    /// Where each word of `norm` starts, from the fused normalise-and-split pass.
+    starts: Vec<usize>,
     a: Vec<u64>,
     b: Vec<u64>,
 }
@@ -52,6 +54,7 @@ impl Clone for Sketcher {
             hasher: Arc::clone(&self.hasher),
             norm: String::new(),
             scratch: ShingleScratch::default(),
+            starts: Vec::new(),
             a: Vec::new(),
             b: Vec::new(),
             ..*self
@@ -71,6 +74,7 @@ impl Sketcher {
             threshold: params.threshold,
             norm: String::new(),
             scratch: ShingleScratch::default(),
+            starts: Vec::new(),
             a: Vec::new(),
             b: Vec::new(),
         }
@@ -97,7 +101,9 @@ impl Sketcher {
     /// # Panics
     /// When `signature.len() != self.num_perm()`.
     pub fn sketch(&mut self, text: &str, signature: &mut [u32]) -> Option<u128> {
-        normalize_into(text, &mut self.norm);
+        // One pass normalises and finds the words (`normalize_words_into`), which the shingler
+        // then hashes without searching the text for spaces again.
+        let wide = normalize_words_into(text, &mut self.norm, &mut self.starts);
         if !self.compared(&self.norm) {
             assert_eq!(signature.len(), self.num_perm(), "signature length");
             signature.fill(u32::MAX);
@@ -105,7 +111,14 @@ impl Sketcher {
         }
         // Shingles in text order, repeats included: MinHash minima do not depend on either,
         // and the sort is the costliest part of a set.
-        shingle::shingle_hashes_into(&self.norm, self.shingle, &mut self.scratch, &mut self.a);
+        shingle::shingle_words_into(
+            &self.norm,
+            &self.starts,
+            wide,
+            self.shingle,
+            &mut self.scratch,
+            &mut self.a,
+        );
         self.hasher.sign_into(&self.a, signature);
         Some(xxh3_128(self.norm.as_bytes()))
     }

@@ -25,7 +25,7 @@ use crate::ingest::{DocId, Paragraph, Skipped};
 use crate::normalize::NORMALIZER_VERSION;
 use crate::passage::PassageParams;
 use crate::report::Report;
-use crate::scan::{Rows, Scanner, TextSource};
+use crate::scan::{Rows, Scanner, Sketches, TextSource};
 
 /// An open index: one committed manifest and its memory-mapped segments.
 #[derive(Debug)]
@@ -414,7 +414,7 @@ impl Index {
         let rows = Rows {
             paragraphs: &paragraphs,
             hashes: &hashes,
-            signature: &signature,
+            sketches: Sketches::Signatures(&signature),
         };
         let mut report = scanner.cluster(&texts, rows, Vec::new());
         // The per-article table of the reading formats, as a scan fills it.
