@@ -75,7 +75,7 @@ impl Output<'_> {
 /// What rewriting one dataset did.
 #[derive(Debug, Default)]
 pub struct Rewritten {
-    /// Decompressed bytes read.
+    /// Decompressed bytes read (Parquet: bytes of text, as in `bytes_removed`).
     pub bytes_in: u64,
     /// Records dropped or edited (or that would be, in mark mode).
     pub records_changed: usize,

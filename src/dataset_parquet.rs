@@ -54,6 +54,9 @@ pub fn rewrite(
     // length; only rows something happens to are kept.
     let (records, _) =
         crate::ingest::parquet::read_records_with(src, display, &options.input, |t| t.len())?;
+    // "Bytes in" is text, as "bytes removed" is: the summary's share would otherwise compare
+    // text with the compressed file.
+    let text_bytes: u64 = records.iter().map(|r| r.text as u64).sum();
     let by_row: HashMap<u64, (String, usize)> = records
         .into_iter()
         .filter(|r| {
@@ -190,7 +193,7 @@ pub fn rewrite(
         .finish()
         .map_err(|e| bad(format!("cannot write Parquet: {e}")))?;
     drain(&mut writer, out)?;
-    done.bytes_in = std::fs::metadata(src).map(|m| m.len()).unwrap_or(0);
+    done.bytes_in = text_bytes;
     Ok(done)
 }
 

@@ -194,21 +194,29 @@ pub fn discover_with(
     }
     if options.text_only {
         files.retain(|f| {
-            let dataset = options.datasets
-                && f.path.file_name().is_some_and(|n| {
-                    let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
-                    format == InputFormat::Jsonl
-                        || (cfg!(feature = "parquet")
-                            && format == InputFormat::Parquet
-                            && compression == Compression::None)
-                });
+            let is_dataset = f.path.file_name().is_some_and(|n| {
+                let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
+                format == InputFormat::Jsonl
+                    || (cfg!(feature = "parquet")
+                        && format == InputFormat::Parquet
+                        && compression == Compression::None)
+            });
+            let dataset = options.datasets && is_dataset;
             let plain = f.display != STDIN_NAME && (has_text_extension(&f.path) || dataset);
             if !plain {
+                let reason = if is_dataset {
+                    // The index (the only text-only reader without `datasets`) keeps byte spans
+                    // into source files, which a record of a dataset does not have.
+                    "a JSONL or Parquet dataset: the index re-reads its sources by byte span \
+                     and cannot yet re-read one record of a dataset; scan and dedup read \
+                     datasets (neardup scan FILE --split document)"
+                } else {
+                    "not a .txt or .md file: this command re-reads files by byte span, so it \
+                     takes plain text only (scan reads every format)"
+                };
                 skipped.push(Skipped {
                     path: f.display.clone(),
-                    reason: "not a .txt or .md file: this command re-reads files by byte span, \
-                             so it takes plain text only (scan reads every format)"
-                        .into(),
+                    reason: reason.into(),
                     error: false,
                 });
             }
