@@ -3,7 +3,9 @@
 //!
 //! Input: one dataset file of the corpus, the [`Removal`]s of its records (from
 //! [`crate::dedup::plan`]), the cluster each record belongs to, the split and [`DedupOptions`].
-//! Output: the file's bytes for the cleaned corpus, in the input's compression. Invariants:
+//! Output: the file's bytes for the cleaned corpus, in the input's compression, streamed to
+//! the target's temporary file: memory holds one line (or one Parquet batch and row group)
+//! and the names of the changed records, never the file. Invariants:
 //! - records are named exactly as the scan named them (`ingest::jsonl`: `FILE#ID` or
 //!   `FILE#LINE`, repeated names `~2`, `~3`), so removals find their record;
 //! - a record with nothing removed (and every blank or unreadable line) is written as the same
@@ -20,7 +22,7 @@
 //! Parquet datasets are rewritten by `crate::dataset_parquet` (feature `parquet`).
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::ops::Range;
 use std::path::Path;
 
@@ -52,12 +54,28 @@ pub fn dataset_kind(name: &str) -> Option<DatasetKind> {
     }
 }
 
+/// Where a rewritten dataset goes (the atomic temporary file of its target), and the path
+/// that names it in errors.
+pub struct Output<'a> {
+    /// The bytes' destination.
+    pub writer: &'a mut dyn Write,
+    /// The target file, for errors.
+    pub path: &'a Path,
+}
+
+impl Output<'_> {
+    /// Write all of `bytes`; an error names the target.
+    pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
+        self.writer
+            .write_all(bytes)
+            .map_err(|e| Error::io(self.path, "write", e))
+    }
+}
+
 /// What rewriting one dataset did.
 #[derive(Debug, Default)]
 pub struct Rewritten {
-    /// The file's new bytes (compressed as the input was).
-    pub bytes: Vec<u8>,
-    /// Decompressed bytes read.
+    /// Decompressed bytes read (Parquet: bytes of text, as in `bytes_removed`).
     pub bytes_in: u64,
     /// Records dropped or edited (or that would be, in mark mode).
     pub records_changed: usize,
@@ -67,8 +85,15 @@ pub struct Rewritten {
     pub bytes_removed: u64,
 }
 
-/// Rewrite the JSONL file `src` (named `display` in reports). `removals` maps a record name to
-/// its removals; `clusters` a record name to its (first) cluster.
+/// Rewrite the JSONL file `src` (named `display` in reports) to `out`, compressed as it is.
+/// `removals` maps a record name to its removals; `clusters` a record name to its (first)
+/// cluster.
+///
+/// Two passes over the (decompressed) stream, one line in memory at a time: the first names
+/// the records as the scan did (uniqueness suffixes need every name of the file), keeping the
+/// names of the records something happens to and one flag per line; the second writes line
+/// by line through the compressor.
+#[allow(clippy::too_many_arguments)]
 pub fn rewrite_jsonl(
     src: &Path,
     display: &str,
@@ -77,115 +102,255 @@ pub fn rewrite_jsonl(
     removals: &BTreeMap<&str, Vec<&Removal>>,
     clusters: &HashMap<&str, u32>,
     options: &DedupOptions,
+    out: &mut Output<'_>,
 ) -> Result<Rewritten> {
-    let file = std::fs::File::open(src).map_err(|e| Error::io(src, "open file", e))?;
-    let (mut reader, found) = compress::open_detected(Box::new(file), compression)
-        .map_err(|e| Error::io(src, "read", e))?;
-    let mut data = Vec::new();
-    reader
-        .read_to_end(&mut data)
-        .map_err(|e| Error::io(src, "read", e))?;
-    let lines = line_spans(&data);
-    // Name records as the scan did, uniqueness suffixes included.
+    let open = || {
+        let file = std::fs::File::open(src).map_err(|e| Error::io(src, "open file", e))?;
+        compress::open_detected(Box::new(file), compression).map_err(|e| Error::io(src, "read", e))
+    };
+    let (records, names) = name_records(open()?.0, src, display, removals, clusters, options)?;
+    let (reader, found) = open()?;
+    let mut lines = Lines {
+        reader,
+        src,
+        display,
+        split,
+        removals,
+        clusters,
+        options,
+        records,
+        names,
+        line: Vec::new(),
+        line_no: 0,
+        pending: Vec::new(),
+        at: 0,
+        ended: false,
+        failed: None,
+        done: Rewritten::default(),
+    };
+    let written = match found {
+        Compression::None => std::io::copy(&mut lines, out.writer).map(drop),
+        Compression::Gzip => {
+            let mut enc =
+                flate2::write::GzEncoder::new(&mut *out.writer, flate2::Compression::default());
+            std::io::copy(&mut lines, &mut enc).and_then(|_| enc.finish().map(drop))
+        }
+        Compression::Zstd => {
+            // ruzstd's compressor pulls from a reader and unwraps its I/O results: `Lines`
+            // never fails a read (it keeps its error and ends), nor does `Sink` a write.
+            let mut sink = Sink {
+                inner: &mut *out.writer,
+                error: None,
+            };
+            let mut enc =
+                ruzstd::encoding::FrameCompressor::new(ruzstd::encoding::CompressionLevel::Fastest);
+            enc.set_source(&mut lines);
+            enc.set_drain(&mut sink);
+            enc.compress();
+            drop(enc);
+            sink.error.map_or(Ok(()), Err)
+        }
+    };
+    if let Some(e) = lines.failed {
+        return Err(e);
+    }
+    written.map_err(|e| Error::io(out.path, "write", e))?;
+    Ok(lines.done)
+}
+
+/// First pass: which lines are records (as the scan read them: blank, unreadable and
+/// over-long lines are not), and the unique names of those with a removal or a cluster, by
+/// line number.
+fn name_records(
+    mut reader: impl BufRead,
+    src: &Path,
+    display: &str,
+    removals: &BTreeMap<&str, Vec<&Removal>>,
+    clusters: &HashMap<&str, u32>,
+    options: &DedupOptions,
+) -> Result<(Vec<bool>, HashMap<u64, String>)> {
+    let input = &options.input;
     let mut named: Vec<Document> = Vec::new();
-    let mut record_of_line: Vec<Option<(usize, String)>> = Vec::with_capacity(lines.len());
-    for (i, span) in lines.iter().enumerate() {
-        match jsonl::record(&data[span.clone()], i as u64 + 1, &options.input) {
-            Ok(Some((id, text))) => {
-                record_of_line.push(Some((named.len(), text)));
-                named.push(Document {
-                    path: format!("{display}#{id}"),
-                    bytes: Vec::new(),
-                });
-            }
-            // Blank lines, and lines the scan skipped (--keep-going): written as they are.
-            _ => record_of_line.push(None),
+    let mut line_of: Vec<u64> = Vec::new();
+    let mut records = Vec::new();
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let (n, cut) = jsonl::read_line(&mut reader, &mut line, input.max_document_size)
+            .map_err(|e| Error::io(src, "read", e))?;
+        if n == 0 {
+            break;
+        }
+        let line_no = records.len() as u64 + 1;
+        let record = match cut {
+            true => None,
+            false => jsonl::record(&line, line_no, input).ok().flatten(),
+        };
+        records.push(record.is_some());
+        if let Some((id, _)) = record {
+            named.push(Document {
+                path: format!("{display}#{id}"),
+                bytes: Vec::new(),
+            });
+            line_of.push(line_no);
         }
     }
     crate::ingest::make_names_unique(&mut named);
+    let names = named
+        .into_iter()
+        .zip(line_of)
+        .filter(|(d, _)| {
+            removals.contains_key(d.path.as_str()) || clusters.contains_key(d.path.as_str())
+        })
+        .map(|(d, line)| (line, d.path))
+        .collect();
+    Ok((records, names))
+}
 
-    let mut out = Rewritten {
-        bytes_in: data.len() as u64,
-        ..Rewritten::default()
-    };
-    let mut written: Vec<u8> = Vec::with_capacity(data.len());
-    for (span, record) in lines.iter().zip(record_of_line) {
-        let line = &data[span.clone()];
-        let Some((doc, text)) = record else {
-            written.extend_from_slice(line);
-            continue;
-        };
-        let name = named[doc].path.as_str();
-        let rs = removals.get(name).map(Vec::as_slice).unwrap_or_default();
-        let cluster = clusters.get(name).copied();
-        if options.mode == DedupMode::Mark {
-            written.extend_from_slice(&mark(line, cluster, !rs.is_empty()));
-            if !rs.is_empty() {
-                out.records_changed += 1;
-                out.removed += rs.len();
-            }
-            continue;
+/// Second pass: the rewritten file's bytes, produced line by line as a reader pulls them.
+struct Lines<'a> {
+    reader: compress::Reader<'a>,
+    src: &'a Path,
+    display: &'a str,
+    split: SplitMode,
+    removals: &'a BTreeMap<&'a str, Vec<&'a Removal>>,
+    clusters: &'a HashMap<&'a str, u32>,
+    options: &'a DedupOptions,
+    /// Whether each line (0-based) is a record.
+    records: Vec<bool>,
+    /// Names of the records with a removal or a cluster, by 1-based line number.
+    names: HashMap<u64, String>,
+    line: Vec<u8>,
+    line_no: u64,
+    /// Output of the current line not yet read, from `at`.
+    pending: Vec<u8>,
+    at: usize,
+    ended: bool,
+    /// The first error: the stream then ends, and the caller returns it.
+    failed: Option<Error>,
+    done: Rewritten,
+}
+
+impl Lines<'_> {
+    /// Read the next line and put what it becomes in `pending`.
+    fn next_line(&mut self) -> Result<()> {
+        self.line.clear();
+        let n = self
+            .reader
+            .read_until(b'\n', &mut self.line)
+            .map_err(|e| Error::io(self.src, "read", e))?;
+        if n == 0 {
+            self.ended = true;
+            return Ok(());
+        }
+        self.line_no += 1;
+        self.done.bytes_in += n as u64;
+        let line = self.line.as_slice();
+        let is_record = self.records.get(self.line_no as usize - 1) == Some(&true);
+        if !is_record {
+            // Blank lines, and lines the scan skipped (--keep-going): written as they are.
+            self.pending.extend_from_slice(line);
+            return Ok(());
+        }
+        let name = self.names.get(&self.line_no).map_or("", String::as_str);
+        let rs = self
+            .removals
+            .get(name)
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        if !rs.is_empty() {
+            self.done.records_changed += 1;
+            self.done.removed += rs.len();
+        }
+        if self.options.mode == DedupMode::Mark {
+            let cluster = self.clusters.get(name).copied();
+            self.pending
+                .extend_from_slice(&mark(line, cluster, !rs.is_empty()));
+            return Ok(());
         }
         if rs.is_empty() {
-            written.extend_from_slice(line);
-            continue;
+            self.pending.extend_from_slice(line);
+            return Ok(());
         }
-        out.records_changed += 1;
-        out.removed += rs.len();
-        if split == SplitMode::Document {
-            out.bytes_removed += line.len() as u64;
-            continue;
+        if self.split == SplitMode::Document {
+            self.done.bytes_removed += line.len() as u64;
+            return Ok(());
         }
+        let bad = |message: String| Error::BadInput {
+            path: self.src.to_path_buf(),
+            line: Some(self.line_no),
+            message,
+        };
+        let text = match jsonl::record(line, self.line_no, &self.options.input) {
+            Ok(Some((_, text))) => text,
+            Ok(None) => return Err(bad(format!("record {name}: changed during the run"))),
+            Err(message) => return Err(bad(format!("record {name}: {message}"))),
+        };
+        let record = name
+            .strip_prefix(self.display)
+            .and_then(|r| r.strip_prefix('#'))
+            .unwrap_or(name);
         let ranges = crate::dedup::deletion_ranges(
-            Path::new(&format!("{}#{}", src.display(), &name[display.len() + 1..])),
+            Path::new(&format!("{}#{record}", self.src.display())),
             text.as_bytes(),
-            split,
+            self.split,
             rs,
         )?;
         let edited = crate::dedup::apply(text.as_bytes(), &ranges);
-        out.bytes_removed += (text.len() - edited.len()) as u64;
+        self.done.bytes_removed += (text.len() - edited.len()) as u64;
         let edited = String::from_utf8_lossy(&edited);
-        if options.drop_empty && edited.trim().is_empty() {
-            continue;
+        if self.options.drop_empty && edited.trim().is_empty() {
+            return Ok(());
         }
-        let place = field_span(line, &options.input.text_field).ok_or_else(|| Error::BadInput {
-            path: src.to_path_buf(),
-            line: None,
-            message: format!("record {name}: cannot find the text field to edit"),
-        })?;
-        written.extend_from_slice(&line[..place.start]);
+        let place = field_span(line, &self.options.input.text_field)
+            .ok_or_else(|| bad(format!("record {name}: cannot find the text field to edit")))?;
+        self.pending.extend_from_slice(&line[..place.start]);
         let value = serde_json::to_string(&edited).unwrap_or_default();
-        written.extend_from_slice(value.as_bytes());
-        written.extend_from_slice(&line[place.end..]);
+        self.pending.extend_from_slice(value.as_bytes());
+        self.pending.extend_from_slice(&line[place.end..]);
+        Ok(())
     }
-    out.bytes = match found {
-        Compression::None => written,
-        Compression::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-            enc.write_all(&written)
-                .and_then(|()| enc.finish())
-                .map_err(|e| Error::io(src, "compress", e))?
-        }
-        Compression::Zstd => ruzstd::encoding::compress_to_vec(
-            written.as_slice(),
-            ruzstd::encoding::CompressionLevel::Fastest,
-        ),
-    };
-    Ok(out)
 }
 
-/// Spans of the lines of `data`, each with its line end.
-fn line_spans(data: &[u8]) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
-    let mut start = 0;
-    for i in memchr::memchr_iter(b'\n', data) {
-        spans.push(start..i + 1);
-        start = i + 1;
+impl Read for Lines<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.pending.len() {
+            if self.ended || self.failed.is_some() {
+                return Ok(0);
+            }
+            self.pending.clear();
+            self.at = 0;
+            if let Err(e) = self.next_line() {
+                self.failed = Some(e);
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.pending.len() - self.at);
+        buf[..n].copy_from_slice(&self.pending[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
-    if start < data.len() {
-        spans.push(start..data.len());
+}
+
+/// A writer that never fails: it keeps the first error and drops what follows.
+struct Sink<'a> {
+    inner: &'a mut dyn Write,
+    error: Option<std::io::Error>,
+}
+
+impl Write for Sink<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.error.is_none() {
+            if let Err(e) = self.inner.write_all(buf) {
+                self.error = Some(e);
+            }
+        }
+        Ok(buf.len())
     }
-    spans
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The byte span, in `line`, of the JSON value at the dotted `path` (as

@@ -9,8 +9,13 @@
 //! `--split document` drops duplicate rows; a paragraph split replaces only the values of the
 //! text column (a top-level string column; other shapes are refused, nothing is written) and
 //! drops rows left blank with `drop_empty`; mark mode keeps every row and appends the columns
-//! `neardup_cluster` (uint32, null when unique) and `neardup_duplicate` (bool). Every column
-//! is decoded, so memory holds one batch of the whole table at a time plus the output file.
+//! `neardup_cluster` (uint32, null when unique) and `neardup_duplicate` (bool).
+//!
+//! Memory: a first pass reads only the id (and text) columns to name the rows as the scan
+//! did, keeping the names of the rows that have a removal or a cluster; the second pass
+//! decodes every column one batch at a time and streams the output to `out` row group by row
+//! group. So memory holds one batch, one row group being encoded and the names of the changed
+//! rows — never the table or the output file.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -26,11 +31,11 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
 
 use crate::config::SplitMode;
-use crate::dataset::Rewritten;
+use crate::dataset::{Output, Rewritten};
 use crate::dedup::{DedupMode, DedupOptions, Removal};
 use crate::error::{Error, Result};
 
-/// Rewrite the Parquet file `src` (named `display` in reports).
+/// Rewrite the Parquet file `src` (named `display` in reports) to `out`.
 pub fn rewrite(
     src: &Path,
     display: &str,
@@ -38,16 +43,26 @@ pub fn rewrite(
     removals: &BTreeMap<&str, Vec<&Removal>>,
     clusters: &HashMap<&str, u32>,
     options: &DedupOptions,
+    out: &mut Output<'_>,
 ) -> Result<Rewritten> {
     let bad = |message: String| Error::BadInput {
         path: src.to_path_buf(),
         line: None,
         message,
     };
-    let (records, _) = crate::ingest::parquet::read_records(src, display, &options.input)?;
-    let by_row: HashMap<u64, (&str, &str)> = records
-        .iter()
-        .map(|r| (r.row, (r.name.as_str(), r.text.as_str())))
+    // Names as the scan gave them (ids, or row numbers after duplicate ids), with the text's
+    // length; only rows something happens to are kept.
+    let (records, _) =
+        crate::ingest::parquet::read_records_with(src, display, &options.input, |t| t.len())?;
+    // "Bytes in" is text, as "bytes removed" is: the summary's share would otherwise compare
+    // text with the compressed file.
+    let text_bytes: u64 = records.iter().map(|r| r.text as u64).sum();
+    let by_row: HashMap<u64, (String, usize)> = records
+        .into_iter()
+        .filter(|r| {
+            removals.contains_key(r.name.as_str()) || clusters.contains_key(r.name.as_str())
+        })
+        .map(|r| (r.row, (r.name, r.text)))
         .collect();
     let file = std::fs::File::open(src).map_err(|e| Error::io(src, "open file", e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -110,10 +125,12 @@ pub fn rewrite(
     let reader = builder
         .build()
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
-    let mut bytes = Vec::new();
-    let mut writer = ArrowWriter::try_new(&mut bytes, Arc::clone(&out_schema), Some(props.build()))
+    // The writer encodes into this buffer, drained to `out` after each batch: the encoder
+    // counts the bytes it emits itself (offsets in the footer stay right), and `out` is a
+    // `dyn Write` the writer could not own (it needs `Send`).
+    let mut writer = ArrowWriter::try_new(Vec::new(), Arc::clone(&out_schema), Some(props.build()))
         .map_err(|e| bad(format!("cannot write Parquet: {e}")))?;
-    let mut out = Rewritten::default();
+    let mut done = Rewritten::default();
     let mut row = 0u64;
     for batch in reader {
         let batch = batch.map_err(|e| bad(format!("cannot read row {row} on: {e}")))?;
@@ -123,28 +140,26 @@ pub fn rewrite(
         let mut duplicate = Vec::with_capacity(n);
         let mut texts: Option<Vec<Option<String>>> = None;
         for i in 0..n {
-            let this = by_row.get(&(row + i as u64)).copied();
-            let rs = this
-                .and_then(|(name, _)| removals.get(name))
-                .map(Vec::as_slice)
-                .unwrap_or_default();
-            cluster.push(this.and_then(|(name, _)| clusters.get(name).copied()));
+            let this = by_row.get(&(row + i as u64));
+            let name = this.map_or("", |(name, _)| name.as_str());
+            let rs = removals.get(name).map(Vec::as_slice).unwrap_or_default();
+            cluster.push(clusters.get(name).copied());
             duplicate.push(!rs.is_empty());
             if !rs.is_empty() {
-                out.records_changed += 1;
-                out.removed += rs.len();
+                done.records_changed += 1;
+                done.removed += rs.len();
             }
             let mut kept = true;
             if options.mode == DedupMode::Remove && !rs.is_empty() {
-                let (name, text) = this.unwrap_or_default();
                 if split == SplitMode::Document {
-                    out.bytes_removed += text.len() as u64;
+                    done.bytes_removed += this.map_or(0, |(_, len)| *len as u64);
                     kept = false;
                 } else if let Some(col) = text_index {
+                    let text = string_at(batch.column(col), i).unwrap_or_default();
                     let ranges =
                         crate::dedup::deletion_ranges(Path::new(name), text.as_bytes(), split, rs)?;
                     let edited = crate::dedup::apply(text.as_bytes(), &ranges);
-                    out.bytes_removed += (text.len() - edited.len()) as u64;
+                    done.bytes_removed += (text.len() - edited.len()) as u64;
                     let edited = String::from_utf8_lossy(&edited).into_owned();
                     kept = !(options.drop_empty && edited.trim().is_empty());
                     let values = texts.get_or_insert_with(|| current(batch.column(col)));
@@ -172,25 +187,38 @@ pub fn rewrite(
         writer
             .write(&kept)
             .map_err(|e| bad(format!("cannot write Parquet: {e}")))?;
+        drain(&mut writer, out)?;
     }
     writer
-        .close()
+        .finish()
         .map_err(|e| bad(format!("cannot write Parquet: {e}")))?;
-    out.bytes_in = std::fs::metadata(src).map(|m| m.len()).unwrap_or(0);
-    out.bytes = bytes;
-    Ok(out)
+    drain(&mut writer, out)?;
+    done.bytes_in = text_bytes;
+    Ok(done)
+}
+
+/// Move what the writer has emitted so far to `out`.
+fn drain(writer: &mut ArrowWriter<Vec<u8>>, out: &mut Output<'_>) -> Result<()> {
+    let buffer = writer.inner_mut();
+    out.write(buffer)?;
+    buffer.clear();
+    Ok(())
+}
+
+/// Row `i` of a string column (`Utf8` or `LargeUtf8`), `None` when null.
+fn string_at(a: &ArrayRef, i: usize) -> Option<&str> {
+    if a.is_null(i) {
+        return None;
+    }
+    Some(match a.data_type() {
+        DataType::LargeUtf8 => a.as_string::<i64>().value(i),
+        _ => a.as_string::<i32>().value(i),
+    })
 }
 
 /// The values of a string column as owned strings (nulls kept), to edit some of them.
 fn current(a: &ArrayRef) -> Vec<Option<String>> {
-    let get = |i: usize| -> Option<String> {
-        if a.is_null(i) {
-            return None;
-        }
-        Some(match a.data_type() {
-            DataType::LargeUtf8 => a.as_string::<i64>().value(i).to_owned(),
-            _ => a.as_string::<i32>().value(i).to_owned(),
-        })
-    };
-    (0..a.len()).map(get).collect()
+    (0..a.len())
+        .map(|i| string_at(a, i).map(str::to_owned))
+        .collect()
 }

@@ -549,7 +549,8 @@ fn copy_one(
     })
 }
 
-/// Rewrite one JSONL dataset ([`crate::dataset`]) to `target`.
+/// Rewrite one dataset ([`crate::dataset`]) to `target`, streamed into its atomic
+/// temporary file: a failure leaves `target` as it was.
 #[allow(clippy::too_many_arguments)]
 fn rewrite_dataset(
     src: &Path,
@@ -561,30 +562,55 @@ fn rewrite_dataset(
     clusters: &std::collections::HashMap<&str, u32>,
     options: &DedupOptions,
 ) -> Result<FileOutcome> {
-    let done = match kind {
-        crate::dataset::DatasetKind::Jsonl(compression) => crate::dataset::rewrite_jsonl(
-            src,
-            display,
-            compression,
-            split,
-            by_path,
-            clusters,
-            options,
-        )?,
-        #[cfg(feature = "parquet")]
-        crate::dataset::DatasetKind::Parquet => {
-            crate::dataset_parquet::rewrite(src, display, split, by_path, clusters, options)?
-        }
-        #[cfg(not(feature = "parquet"))]
-        crate::dataset::DatasetKind::Parquet => {
-            return Err(Error::Refused(format!(
+    let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
+    // The closure's own error (a bad record, a read failure) is kept aside and returned as
+    // it is; write_atomically only learns that it failed, and drops the temporary file.
+    let mut outcome: Option<Result<crate::dataset::Rewritten>> = None;
+    let written = write_atomically(target, permissions, |writer| {
+        let mut out = crate::dataset::Output {
+            writer,
+            path: target,
+        };
+        let done = match kind {
+            crate::dataset::DatasetKind::Jsonl(compression) => crate::dataset::rewrite_jsonl(
+                src,
+                display,
+                compression,
+                split,
+                by_path,
+                clusters,
+                options,
+                &mut out,
+            ),
+            #[cfg(feature = "parquet")]
+            crate::dataset::DatasetKind::Parquet => crate::dataset_parquet::rewrite(
+                src, display, split, by_path, clusters, options, &mut out,
+            ),
+            #[cfg(not(feature = "parquet"))]
+            crate::dataset::DatasetKind::Parquet => Err(Error::Refused(format!(
                 "{}: Parquet needs neardup built with the `parquet` feature",
                 src.display()
-            )))
+            ))),
+        };
+        let failed = done.is_err();
+        outcome = Some(done);
+        match failed {
+            true => Err(std::io::Error::other("the rewrite failed")),
+            false => Ok(()),
+        }
+    });
+    let done = match (outcome, written) {
+        (Some(Err(e)), _) => return Err(e),
+        (_, Err(e)) => return Err(Error::io(target, "write", e)),
+        (Some(Ok(done)), Ok(())) => done,
+        (None, Ok(())) => {
+            return Err(Error::io(
+                target,
+                "write",
+                std::io::Error::other("nothing was written"),
+            ))
         }
     };
-    let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
-    write_file(target, &done.bytes, permissions)?;
     Ok(FileOutcome::Written {
         bytes_in: done.bytes_in,
         paragraphs_removed: done.removed,

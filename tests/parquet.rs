@@ -394,3 +394,76 @@ fn dedup_rewrites_parquet_keeping_schema_metadata_and_row_order() {
         .collect();
     assert_eq!(dup, [false, false, false, true, false]);
 }
+
+/// The clusters of `report` with every member named by its record key: the file stem of a
+/// text file, the id of a JSONL or Parquet record.
+fn keyed_clusters(report: &neardup::Report) -> std::collections::BTreeSet<Vec<String>> {
+    report
+        .clusters
+        .iter()
+        .map(|c| {
+            let mut keys: Vec<String> = c
+                .members
+                .iter()
+                .map(|m| {
+                    let key = m.path.rsplit(['/', '#']).next().unwrap_or_default();
+                    format!("{}:{}", key.trim_end_matches(".txt"), m.paragraph)
+                })
+                .collect();
+            keys.sort();
+            keys
+        })
+        .collect()
+}
+
+#[test]
+fn text_files_jsonl_and_parquet_give_the_same_clusters() {
+    let synth = neardup::synth::generate(&neardup::synth::SynthConfig {
+        seed: 15,
+        paragraphs: 1500,
+        near_dup_rate: 0.2,
+        ..neardup::synth::SynthConfig::default()
+    });
+    // Whole articles republished, so the document split has clusters too.
+    let mut texts: Vec<String> = synth.articles.iter().map(|a| a.text.clone()).collect();
+    for i in (0..texts.len()).step_by(17) {
+        texts.push(texts[i].clone());
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for sub in ["txt", "jsonl", "pq"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    let ids: Vec<String> = (0..texts.len()).map(|i| format!("{i:05}")).collect();
+    let mut jsonl = String::new();
+    for (id, text) in ids.iter().zip(&texts) {
+        std::fs::write(d.join(format!("txt/{id}.txt")), text).unwrap();
+        jsonl += &serde_json::json!({"id": id, "text": text, "n": 1}).to_string();
+        jsonl.push('\n');
+    }
+    std::fs::write(d.join("jsonl/data.jsonl"), jsonl).unwrap();
+    let batch = RecordBatch::try_from_iter([
+        ("id", Arc::new(StringArray::from(ids.clone())) as ArrayRef),
+        (
+            "text",
+            Arc::new(StringArray::from(texts.clone())) as ArrayRef,
+        ),
+    ])
+    .unwrap();
+    write_parquet(&d.join("pq/data.parquet"), &batch, 100);
+    for split in ["lines", "document"] {
+        let scan = |sub: &str| {
+            keyed_clusters(&scan_json(&[
+                d.join(sub).to_str().unwrap(),
+                "--id-field",
+                "id",
+                "--split",
+                split,
+            ]))
+        };
+        let txt = scan("txt");
+        assert!(txt.len() > 5, "{split}: the corpus has clusters: {txt:?}");
+        assert_eq!(scan("jsonl"), txt, "{split}: JSONL against text files");
+        assert_eq!(scan("pq"), txt, "{split}: Parquet against text files");
+    }
+}

@@ -225,21 +225,29 @@ fn special_file(entry: &walkdir::DirEntry) -> Skipped {
 /// as skips, for commands that re-read files by byte span.
 fn keep_text_only(files: &mut Vec<InputFile>, datasets: bool, skipped: &mut Vec<Skipped>) {
     files.retain(|f| {
-        let dataset = datasets
-            && f.path.file_name().is_some_and(|n| {
-                let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
-                format == InputFormat::Jsonl
-                    || (cfg!(feature = "parquet")
-                        && format == InputFormat::Parquet
-                        && compression == Compression::None)
-            });
-        let plain = f.display != STDIN_NAME && (has_text_extension(&f.path) || dataset);
+        let is_dataset = f.path.file_name().is_some_and(|n| {
+            let (format, compression) = InputFormat::from_name(&n.to_string_lossy());
+            format == InputFormat::Jsonl
+                || (cfg!(feature = "parquet")
+                    && format == InputFormat::Parquet
+                    && compression == Compression::None)
+        });
+        let plain =
+            f.display != STDIN_NAME && (has_text_extension(&f.path) || (datasets && is_dataset));
         if !plain {
+            let reason = if is_dataset {
+                // The index (the only text-only reader without `datasets`) keeps byte spans
+                // into source files, which a record of a dataset does not have.
+                "a JSONL or Parquet dataset: the index re-reads its sources by byte span and \
+                 cannot yet re-read one record of a dataset; scan and dedup read datasets \
+                 (neardup scan FILE --split document)"
+            } else {
+                "not a .txt or .md file: this command re-reads files by byte span, so it takes \
+                 plain text only (scan reads every format)"
+            };
             skipped.push(Skipped {
                 path: f.display.clone(),
-                reason: "not a .txt or .md file: this command re-reads files by byte span, so \
-                         it takes plain text only (scan reads every format)"
-                    .into(),
+                reason: reason.into(),
                 error: false,
             });
         }

@@ -104,7 +104,7 @@ pub fn read(
 /// Read one line into `line`, keeping at most `limit` bytes of it: memory stays bounded
 /// whatever the line's length. The rest of a longer line is read and dropped. Returns the
 /// bytes kept (0 at the end of the stream) and whether the line was cut.
-fn read_line(
+pub(crate) fn read_line(
     reader: &mut impl BufRead,
     line: &mut Vec<u8>,
     limit: u64,

@@ -65,13 +65,13 @@ pub fn read(path: &Path, display: &str, options: &InputOptions) -> Result<Vec<Lo
 }
 
 /// One row read as a document.
-pub(crate) struct Record {
+pub(crate) struct Record<T = String> {
     /// 0-based row number in the file.
     pub row: u64,
     /// The document's name, `FILE#ID` or `FILE#ROW`.
     pub name: String,
-    /// Its text.
-    pub text: String,
+    /// Its text, or what `keep` made of it ([`read_records_with`]).
+    pub text: T,
 }
 
 /// The file's documents with their row numbers, and the warnings and skips of reading it.
@@ -80,6 +80,17 @@ pub(crate) fn read_records(
     display: &str,
     options: &InputOptions,
 ) -> Result<(Vec<Record>, Vec<Skipped>)> {
+    read_records_with(path, display, options, std::mem::take)
+}
+
+/// [`read_records`], keeping of each text only what `keep` returns: dataset dedup names the
+/// rows and keeps their lengths, so its memory does not grow with the text.
+pub(crate) fn read_records_with<T>(
+    path: &Path,
+    display: &str,
+    options: &InputOptions,
+    mut keep: impl FnMut(&mut String) -> T,
+) -> Result<(Vec<Record<T>>, Vec<Skipped>)> {
     let bad = |message: String| Error::BadInput {
         path: path.to_path_buf(),
         line: None,
@@ -129,7 +140,7 @@ pub(crate) fn read_records(
         .build()
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
 
-    let mut records: Vec<(u64, Option<String>, String)> = Vec::new();
+    let mut records: Vec<(u64, Option<String>, T)> = Vec::new();
     let mut skips: Vec<Skipped> = Vec::new();
     let mut nulls = 0u64;
     let mut row = 0u64;
@@ -183,7 +194,7 @@ pub(crate) fn read_records(
                 }
             };
             match checked {
-                Ok(name) => records.push((this_row, name, std::mem::take(&mut text_buf))),
+                Ok(name) => records.push((this_row, name, keep(&mut text_buf))),
                 Err(reason) if options.keep_going => skips.push(Skipped {
                     path: format!("{display}#{this_row}"),
                     reason,
