@@ -64,7 +64,7 @@ impl Default for Config {
 pub const DEFAULT_SEED: u64 = 0x6e65_6172_6475_7031; // "neardup1"
 
 /// Largest signature length accepted: beyond it signatures cost more than they help.
-pub const MAX_NUM_PERM: usize = 1024;
+pub(crate) const MAX_NUM_PERM: usize = 1024;
 
 /// The validated, fully resolved parameters of a scan. Recorded in every report.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -94,7 +94,7 @@ pub struct Params {
 }
 
 /// Name of the shingle hash + permutation family, recorded in [`Params::hash`].
-pub const HASH_FAMILY: &str = "xxh3-64+multiply-shift-32";
+pub(crate) const HASH_FAMILY: &str = "xxh3-64+multiply-shift-32";
 
 impl Config {
     /// Check the configuration and resolve bands × rows.

@@ -283,12 +283,60 @@ pub fn evaluate(
 ) -> Evaluation {
     let rooted = rooted(report, groups);
     let groups: &[TruthGroup] = &rooted;
+    let cluster_of = member_clusters(report);
+    let (predicted, truth_pairs, correct) = pair_counts(report, groups, &cluster_of);
+    let precision = ratio(correct, predicted);
+    let recall = ratio(correct, truth_pairs);
+    let f1 = if precision + recall > 0.0 {
+        2.0 * precision * recall / (precision + recall)
+    } else {
+        0.0
+    };
+    let n = report.stats.paragraphs as u64;
+    let expected = predicted as f64 * truth_pairs as f64 / pairs(n).max(1) as f64;
+    let max_index = 0.5 * (predicted as f64 + truth_pairs as f64);
+    let ari = if (max_index - expected).abs() < f64::EPSILON {
+        1.0
+    } else {
+        (correct as f64 - expected) / (max_index - expected)
+    };
+
+    let (by_kind, by_sim) = recall_breakdown(groups, &cluster_of, corpus);
+    Evaluation {
+        truth: truth.to_string(),
+        paragraphs: n as usize,
+        predicted_pairs: predicted,
+        true_pairs: truth_pairs,
+        correct_pairs: correct,
+        precision,
+        recall,
+        f1,
+        adjusted_rand_index: ari,
+        recall_by_edit_kind: by_kind,
+        recall_by_similarity: by_sim,
+        missed_pairs: 0,
+        missed_examples: Vec::new(),
+    }
+}
+
+/// The cluster of every report member, by (path, paragraph).
+fn member_clusters(report: &Report) -> HashMap<(&str, u32), u32> {
     let mut cluster_of: HashMap<(&str, u32), u32> = HashMap::new();
     for c in &report.clusters {
         for m in &c.members {
             cluster_of.insert((m.path.as_str(), m.paragraph), c.id);
         }
     }
+    cluster_of
+}
+
+/// (predicted, true, correct) pairs, counted from cluster sizes, group sizes and the
+/// (group, cluster) contingency table, never by enumerating pairs.
+fn pair_counts(
+    report: &Report,
+    groups: &[TruthGroup],
+    cluster_of: &HashMap<(&str, u32), u32>,
+) -> (u64, u64, u64) {
     let cluster_sizes: Vec<u64> = report
         .clusters
         .iter()
@@ -306,22 +354,16 @@ pub fn evaluate(
     let predicted: u64 = cluster_sizes.iter().map(|&n| pairs(n)).sum();
     let truth_pairs: u64 = groups.iter().map(|g| pairs(g.members.len() as u64)).sum();
     let correct: u64 = cells.values().map(|&n| pairs(n)).sum();
-    let precision = ratio(correct, predicted);
-    let recall = ratio(correct, truth_pairs);
-    let f1 = if precision + recall > 0.0 {
-        2.0 * precision * recall / (precision + recall)
-    } else {
-        0.0
-    };
-    let n = report.stats.paragraphs as u64;
-    let expected = predicted as f64 * truth_pairs as f64 / pairs(n).max(1) as f64;
-    let max_index = 0.5 * (predicted as f64 + truth_pairs as f64);
-    let ari = if (max_index - expected).abs() < f64::EPSILON {
-        1.0
-    } else {
-        (correct as f64 - expected) / (max_index - expected)
-    };
+    (predicted, truth_pairs, correct)
+}
 
+/// Recall by edit kind, and by true similarity when `corpus` is given: of each group's
+/// members but its source, how many the report put in the source's cluster.
+fn recall_breakdown(
+    groups: &[TruthGroup],
+    cluster_of: &HashMap<(&str, u32), u32>,
+    corpus: Option<&CorpusSets>,
+) -> (BTreeMap<String, Bucket>, BTreeMap<String, Bucket>) {
     let index_of: HashMap<(&str, u32), usize> = corpus
         .map(|c| {
             c.places
@@ -358,21 +400,7 @@ pub fn evaluate(
     for b in by_kind.values_mut().chain(by_sim.values_mut()) {
         b.recall = ratio(b.found, b.total);
     }
-    Evaluation {
-        truth: truth.to_string(),
-        paragraphs: n as usize,
-        predicted_pairs: predicted,
-        true_pairs: truth_pairs,
-        correct_pairs: correct,
-        precision,
-        recall,
-        f1,
-        adjusted_rand_index: ari,
-        recall_by_edit_kind: by_kind,
-        recall_by_similarity: by_sim,
-        missed_pairs: 0,
-        missed_examples: Vec::new(),
-    }
+    (by_kind, by_sim)
 }
 
 /// Labels name documents relative to the corpus root (`a.txt`), reports as given

@@ -405,7 +405,35 @@ fn align(
     if a_box.is_empty() || b_box.is_empty() || diag.is_empty() {
         return None;
     }
-    let width = (diag.end - diag.start) as usize;
+    let (dirs, best) = fill(a, b, &a_box, &b_box, &diag);
+    if best.0 <= 0 {
+        return None;
+    }
+    let (score, r, c) = best;
+    let end = (
+        a_box.start + r,
+        (a_box.start + r) as i64 + diag.start + c as i64,
+    );
+    let (start, matches) = trace_back(a, b, &a_box, &b_box, &diag, &dirs, (r, c));
+    Some(Aligned {
+        a: start.0..end.0 + 1,
+        b: start.1 as usize..end.1 as usize + 1,
+        matches,
+        score,
+    })
+}
+
+/// The score matrix of [`align`], a row per word of `a_box` and a column per diagonal: the
+/// direction each cell came from (`STOP`, `DIAG`, `UP`, `LEFT`) and the best cell
+/// (score, row, column), the first of the highest scores in row-major order.
+fn fill(
+    a: &[u64],
+    b: &[u64],
+    a_box: &Range<usize>,
+    b_box: &Range<usize>,
+    diag: &Range<i64>,
+) -> (Vec<u8>, (i32, usize, usize)) {
+    let (diag_start, width) = (diag.start, (diag.end - diag.start) as usize);
     let rows = a_box.len();
     let mut dirs = vec![STOP; rows * width];
     let mut prev = vec![0i32; width];
@@ -414,7 +442,7 @@ fn align(
     for r in 0..rows {
         let i = a_box.start + r;
         for c in 0..width {
-            let j = i as i64 + diag.start + c as i64;
+            let j = i as i64 + diag_start + c as i64;
             if j < b_box.start as i64 || j >= b_box.end as i64 {
                 cur[c] = 0;
                 continue;
@@ -451,19 +479,30 @@ fn align(
         }
         std::mem::swap(&mut prev, &mut cur);
     }
-    if best.0 <= 0 {
-        return None;
-    }
-    let (score, mut r, mut c) = best;
-    let end = (
+    (dirs, best)
+}
+
+/// Follow [`fill`]'s directions back from the best cell `(r, c)` to
+/// where the local alignment starts: its first matching word pair (the best cell itself when
+/// none matches before it) and its number of matches.
+fn trace_back(
+    a: &[u64],
+    b: &[u64],
+    a_box: &Range<usize>,
+    b_box: &Range<usize>,
+    diag: &Range<i64>,
+    dirs: &[u8],
+    (mut r, mut c): (usize, usize),
+) -> ((usize, i64), u32) {
+    let (diag_start, width) = (diag.start, (diag.end - diag.start) as usize);
+    let mut start = (
         a_box.start + r,
-        (a_box.start + r) as i64 + diag.start + c as i64,
+        (a_box.start + r) as i64 + diag_start + c as i64,
     );
-    let mut start = end;
     let mut matches = 0u32;
     loop {
         let i = a_box.start + r;
-        let j = i as i64 + diag.start + c as i64;
+        let j = i as i64 + diag_start + c as i64;
         match dirs[r * width + c] {
             DIAG => {
                 if a[i] == b[j as usize] {
@@ -491,12 +530,7 @@ fn align(
             _ => break,
         }
     }
-    Some(Aligned {
-        a: start.0..end.0 + 1,
-        b: start.1 as usize..end.1 as usize + 1,
-        matches,
-        score,
-    })
+    (start, matches)
 }
 
 /// An accepted pairwise alignment between two documents.

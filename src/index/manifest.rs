@@ -159,61 +159,40 @@ impl Manifest {
 
     /// Parse and check manifest bytes read from `path`.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Manifest> {
-        // The version is read first, so that a newer manifest is refused by its version and
-        // not by a field this code does not know.
-        #[derive(Deserialize)]
-        struct Version {
-            format: Option<String>,
-            format_version: Option<u32>,
-        }
-        let version: Version = serde_json::from_slice(bytes)
-            .map_err(|e| corrupt(path, "manifest", format!("not valid JSON: {e}")))?;
-        if version.format.as_deref() != Some(MANIFEST_FORMAT) {
-            return Err(corrupt(
-                path,
-                "manifest",
-                "not a neardup index manifest (format field)",
-            ));
-        }
-        match version.format_version {
-            Some(FORMAT_VERSION_PLAIN..=FORMAT_VERSION) => {}
-            Some(v) => {
-                return Err(corrupt(
-                    path,
-                    "manifest",
-                    format!(
-                        "index format version {v} is not supported (this neardup reads versions \
-                         {FORMAT_VERSION_PLAIN} and {FORMAT_VERSION}); use the neardup that wrote \
-                         it, or rebuild the index"
-                    ),
-                ))
-            }
-            None => return Err(corrupt(path, "manifest", "format_version is missing")),
-        }
+        check_version(path, bytes)?;
         let m: Manifest = serde_json::from_slice(bytes)
             .map_err(|e| corrupt(path, "manifest", format!("unexpected content: {e}")))?;
-        if m.checksum != m.compute_checksum() {
+        m.check_integrity(path)?;
+        m.check_passages(path)?;
+        m.check_segments(path)?;
+        Ok(m)
+    }
+
+    /// The checksum, the parameters' fingerprint and the format version agree with the
+    /// content.
+    fn check_integrity(&self, path: &Path) -> Result<()> {
+        if self.checksum != self.compute_checksum() {
             return Err(corrupt(
                 path,
                 "manifest",
                 "checksum mismatch: the manifest is damaged",
             ));
         }
-        if m.params_fingerprint != hex(fingerprint(&m.params, m.passages.as_ref())) {
+        if self.params_fingerprint != hex(fingerprint(&self.params, self.passages.as_ref())) {
             return Err(corrupt(
                 path,
                 "manifest",
                 "params_fingerprint does not match the parameters",
             ));
         }
-        if m.format_version != format_version(m.passages.is_some()) {
+        if self.format_version != format_version(self.passages.is_some()) {
             return Err(corrupt(
                 path,
                 "manifest",
                 format!(
                     "format version {} {} passage parameters",
-                    m.format_version,
-                    if m.passages.is_some() {
+                    self.format_version,
+                    if self.passages.is_some() {
                         "with"
                     } else {
                         "without"
@@ -221,7 +200,12 @@ impl Manifest {
                 ),
             ));
         }
-        if let Some(q) = &m.passages {
+        Ok(())
+    }
+
+    /// The passage parameters, if any, are ones neardup resolves to.
+    fn check_passages(&self, path: &Path) -> Result<()> {
+        if let Some(q) = &self.passages {
             // Resolved parameters are a fixed point of resolution: anything else (a window of
             // 0, an anchor longer than a passage) was not written by neardup.
             let again = PassageConfig {
@@ -240,8 +224,14 @@ impl Manifest {
                 return Err(corrupt(path, "manifest", "passage parameters are invalid"));
             }
         }
-        for s in &m.segments {
-            if s.file != segment_file_name(s.id) || s.id >= m.next_segment_id {
+        Ok(())
+    }
+
+    /// Every segment entry names its own file, has an id below `next_segment_id`, and
+    /// deletes only ascending ids of its documents.
+    fn check_segments(&self, path: &Path) -> Result<()> {
+        for s in &self.segments {
+            if s.file != segment_file_name(s.id) || s.id >= self.next_segment_id {
                 return Err(corrupt(
                     path,
                     "manifest",
@@ -261,7 +251,7 @@ impl Manifest {
                 ));
             }
         }
-        Ok(m)
+        Ok(())
     }
 
     /// Commit this manifest to `dir` atomically: temporary file → fsync → rename → fsync of
@@ -282,6 +272,42 @@ impl Manifest {
         let permissions = None;
         crate::util::write_atomically(&path, permissions, |w| w.write_all(&text)).map_err(fail)
     }
+}
+
+/// Refuse bytes that are not a manifest of a format version this code reads. The version is
+/// read on its own, before the whole manifest, so that a newer manifest is refused by its
+/// version and not by a field this code does not know.
+fn check_version(path: &Path, bytes: &[u8]) -> Result<()> {
+    #[derive(Deserialize)]
+    struct Version {
+        format: Option<String>,
+        format_version: Option<u32>,
+    }
+    let version: Version = serde_json::from_slice(bytes)
+        .map_err(|e| corrupt(path, "manifest", format!("not valid JSON: {e}")))?;
+    if version.format.as_deref() != Some(MANIFEST_FORMAT) {
+        return Err(corrupt(
+            path,
+            "manifest",
+            "not a neardup index manifest (format field)",
+        ));
+    }
+    match version.format_version {
+        Some(FORMAT_VERSION_PLAIN..=FORMAT_VERSION) => {}
+        Some(v) => {
+            return Err(corrupt(
+                path,
+                "manifest",
+                format!(
+                    "index format version {v} is not supported (this neardup reads versions \
+                     {FORMAT_VERSION_PLAIN} and {FORMAT_VERSION}); use the neardup that wrote \
+                     it, or rebuild the index"
+                ),
+            ))
+        }
+        None => return Err(corrupt(path, "manifest", "format_version is missing")),
+    }
+    Ok(())
 }
 
 /// fsync a directory, so that renames and new files in it are durable.

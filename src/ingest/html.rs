@@ -314,19 +314,7 @@ struct Open {
 /// the tree afterwards (readability, serialisation) — stays within the limit.
 pub(crate) fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, str>, Vec<String>) {
     let mut warnings = Vec::new();
-    let mut html = html;
-    if html.len() > limits.max_bytes {
-        let mut cut = limits.max_bytes;
-        while !html.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        warnings.push(format!(
-            "{} bytes of markup, over the limit of {} (--max-html-bytes): the rest was not read",
-            html.len(),
-            limits.max_bytes
-        ));
-        html = &html[..cut];
-    }
+    let html = cut_to_max_bytes(html, limits.max_bytes, &mut warnings);
     let b = html.as_bytes();
     let mut out = String::new();
     // `html[copied..]` is not yet in `out`; `out` stays empty while nothing changes.
@@ -344,6 +332,11 @@ pub(crate) fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, s
         out.push_str(with);
         *copied = to;
     };
+    // One loop over the tags, kept in one piece on purpose: it is a state machine whose state
+    // (stack, reopen, foreign, elements, the splice position) every branch reads and updates,
+    // and which must see each tag exactly once and in order; the steps that touch no shared
+    // state are the helpers around it (`cut_to_max_bytes`, `tag_end`, `find_open`, `close_at`,
+    // `find_end_tag`).
     while let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) {
         let next = b.get(lt + 1).copied().unwrap_or(0);
         if b[lt..].starts_with(b"<!--") {
@@ -371,19 +364,7 @@ pub(crate) fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, s
         i = tag_end;
         if is_end {
             if let Some(at) = find_open(&stack, &name, limits.max_depth + 16) {
-                for open in stack.drain(at + 1..) {
-                    if !open.dropped && FORMATTING.contains(&open.name.as_str()) {
-                        reopen += 1;
-                    }
-                    if open.name == "svg" || open.name == "math" {
-                        foreign = foreign.saturating_sub(1);
-                    }
-                }
-                let open = stack.pop().expect("found above");
-                if open.name == "svg" || open.name == "math" {
-                    foreign = foreign.saturating_sub(1);
-                }
-                if open.dropped {
+                if close_at(&mut stack, at, &mut reopen, &mut foreign) {
                     changed = true;
                     splice(&mut out, &mut copied, lt, tag_end, "");
                 }
@@ -464,6 +445,43 @@ pub(crate) fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, s
     }
     out.push_str(&html[copied..]);
     (Cow::Owned(out), warnings)
+}
+
+/// `html` cut to at most `max_bytes` (at a character boundary), with a warning when cut.
+fn cut_to_max_bytes<'a>(html: &'a str, max_bytes: usize, warnings: &mut Vec<String>) -> &'a str {
+    if html.len() <= max_bytes {
+        return html;
+    }
+    let mut cut = max_bytes;
+    while !html.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    warnings.push(format!(
+        "{} bytes of markup, over the limit of {max_bytes} (--max-html-bytes): the rest was not \
+         read",
+        html.len(),
+    ));
+    &html[..cut]
+}
+
+/// Close the element at `stack[at]` and every element above it, as the parser does for an end
+/// tag: formatting elements closed on the way may be reopened (`reopen`), and leaving
+/// `<svg>`/`<math>` ends foreign content (`foreign`). Returns whether the closed element's
+/// tags were dropped (then its end tag is dropped too).
+fn close_at(stack: &mut Vec<Open>, at: usize, reopen: &mut usize, foreign: &mut usize) -> bool {
+    for open in stack.drain(at + 1..) {
+        if !open.dropped && FORMATTING.contains(&open.name.as_str()) {
+            *reopen += 1;
+        }
+        if open.name == "svg" || open.name == "math" {
+            *foreign = foreign.saturating_sub(1);
+        }
+    }
+    let open = stack.pop().expect("`at` is an index into `stack`");
+    if open.name == "svg" || open.name == "math" {
+        *foreign = foreign.saturating_sub(1);
+    }
+    open.dropped
 }
 
 /// The open element an end tag `</name>` closes: the nearest of that name, unless a scope

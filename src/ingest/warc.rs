@@ -210,13 +210,44 @@ fn page(record: &Record, max_size: u64) -> std::result::Result<Page, String> {
     if !content_type.starts_with("application/http") {
         return Err(format!("response ({content_type})"));
     }
-    let Some(head_end) = find(&record.block, b"\r\n\r\n")
+    let (head, body_start) = http_head(&record.block)?;
+    let body = decoded_body(
+        record.block[body_start..].to_vec(),
+        &head.encoding,
+        head.chunked,
+        max_size,
+    )?;
+    let http_type = head.content_type;
+    let charset = http_type.split(';').find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        (k.trim() == "charset").then(|| v.trim().trim_matches(['"', '\'']).to_string())
+    });
+    let uri = record
+        .header("warc-target-uri")
+        .map(|u| u.trim_matches(['<', '>']).to_string());
+    Ok((uri, body, charset))
+}
+
+/// What [`page`] reads from an HTTP response's headers (values lowercased).
+struct HttpHead {
+    /// `Content-Type`.
+    content_type: String,
+    /// `Transfer-Encoding` is chunked.
+    chunked: bool,
+    /// `Content-Encoding` (empty when none).
+    encoding: String,
+}
+
+/// The HTTP head of a response block, refused unless its status is 2xx and its type HTML,
+/// and where the body starts; `Err` says why, as [`page`] does.
+fn http_head(block: &[u8]) -> std::result::Result<(HttpHead, usize), String> {
+    let Some(head_end) = find(block, b"\r\n\r\n")
         .map(|i| (i, i + 4))
-        .or_else(|| find(&record.block, b"\n\n").map(|i| (i, i + 2)))
+        .or_else(|| find(block, b"\n\n").map(|i| (i, i + 2)))
     else {
         return Err("response (no HTTP headers)".into());
     };
-    let head = String::from_utf8_lossy(&record.block[..head_end.0]);
+    let head = String::from_utf8_lossy(&block[..head_end.0]);
     let mut lines = head.lines();
     let status = lines
         .next()
@@ -246,13 +277,28 @@ fn page(record: &Record, max_size: u64) -> std::result::Result<Page, String> {
         let mime = if mime.is_empty() { "no type" } else { mime };
         return Err(format!("response ({mime})"));
     }
-    let mut body = record.block[head_end.1..].to_vec();
+    let head = HttpHead {
+        content_type: http_type,
+        chunked,
+        encoding,
+    };
+    Ok((head, head_end.1))
+}
+
+/// The body de-chunked (when `chunked`) and decompressed by its `Content-Encoding`, at most
+/// `max_size` bytes decompressed; `Err` says why not, as [`page`] does.
+fn decoded_body(
+    mut body: Vec<u8>,
+    encoding: &str,
+    chunked: bool,
+    max_size: u64,
+) -> std::result::Result<Vec<u8>, String> {
     if chunked {
         if let Some(plain) = dechunk(&body) {
             body = plain;
         }
     }
-    match encoding.as_str() {
+    match encoding {
         "" | "identity" => {}
         "gzip" | "x-gzip" => {
             let mut plain = Vec::new();
@@ -292,14 +338,7 @@ fn page(record: &Record, max_size: u64) -> std::result::Result<Page, String> {
         }
         other => return Err(format!("response (Content-Encoding {other})")),
     }
-    let charset = http_type.split(';').find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        (k.trim() == "charset").then(|| v.trim().trim_matches(['"', '\'']).to_string())
-    });
-    let uri = record
-        .header("warc-target-uri")
-        .map(|u| u.trim_matches(['<', '>']).to_string());
-    Ok((uri, body, charset))
+    Ok(body)
 }
 
 /// Undo HTTP chunked transfer coding; `None` when the body is not validly chunked (crawlers

@@ -110,8 +110,24 @@ const FORM: &str = "<input type=\"search\" name=\"q\" placeholder=\"Search parag
 
 /// Write `report` as an HTML page.
 pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
-    let s = &report.stats;
-    let o = Overview::of(report);
+    write_head(out)?;
+    writeln!(out, "<section id=\"summary\">\n<h2>Summary</h2>\n<table>")?;
+    write_summary(report, out)?;
+    write_boilerplate(report, limits, out)?;
+    writeln!(out, "</section>")?;
+
+    write_articles(report, limits, out)?;
+    write_filters(report, out)?;
+    write_clusters(report, limits, out)?;
+    if let Some(passages) = &report.passages {
+        write_passages(passages, limits, out)?;
+    }
+    write_skipped(report, out)?;
+    writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>")
+}
+
+/// The doctype, the `<head>` and the page's title.
+fn write_head(out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "<!DOCTYPE html>")?;
     writeln!(out, "<html lang=\"und\">\n<head>\n<meta charset=\"utf-8\">")?;
     writeln!(
@@ -121,9 +137,13 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
     writeln!(out, "<meta name=\"generator\" content=\"neardup\">")?;
     writeln!(out, "<title>neardup report</title>\n<style>{STYLE}</style>")?;
     writeln!(out, "</head>\n<body>\n<h1>neardup report</h1>")?;
+    Ok(())
+}
 
-    // Summary.
-    writeln!(out, "<section id=\"summary\">\n<h2>Summary</h2>\n<table>")?;
+/// The summary table's rows, closing the table, and the parameters.
+fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.stats;
+    let o = Overview::of(report);
     let row = |out: &mut dyn Write, name: &str, value: String| -> io::Result<()> {
         writeln!(
             out,
@@ -170,8 +190,11 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
          of a cluster but its representative.</p>",
         escape(&params_line(&report.params))
     )?;
+    Ok(())
+}
 
-    // Boilerplate, listed apart.
+/// Boilerplate, listed apart inside the summary (nothing when there is none).
+fn write_boilerplate(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
     let boilerplate: Vec<&Cluster> = report.boilerplate_clusters().collect();
     if !boilerplate.is_empty() {
         writeln!(
@@ -206,9 +229,11 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
             "boilerplate clusters",
         )?;
     }
-    writeln!(out, "</section>")?;
+    Ok(())
+}
 
-    write_articles(report, limits, out)?;
+/// The cluster filter form (hidden until the script runs), when there is a cluster to filter.
+fn write_filters(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let has_passages = report
         .passages
         .as_ref()
@@ -222,11 +247,11 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
              data-in-report=\"{in_report}\" hidden>\n{FORM}"
         )?;
     }
-    write_clusters(report, limits, out)?;
-    if let Some(passages) = &report.passages {
-        write_passages(passages, limits, out)?;
-    }
+    Ok(())
+}
 
+/// The inputs that were skipped, with the reason (nothing when none was).
+fn write_skipped(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.skipped.is_empty() {
         writeln!(
             out,
@@ -243,7 +268,7 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         }
         writeln!(out, "</tbody>\n</table>\n</section>")?;
     }
-    writeln!(out, "<script>{SCRIPT}</script>\n</body>\n</html>")
+    Ok(())
 }
 
 /// The passage clusters (`--passages`), each span in its paragraph with the shared words in

@@ -66,6 +66,18 @@ pub fn escape(text: &str) -> String {
 
 /// Write `report` as Markdown.
 pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
+    write_summary(report, out)?;
+    write_boilerplate(report, limits, out)?;
+    write_articles(report, limits, out)?;
+    write_clusters(report, limits, out)?;
+    if let Some(passages) = &report.passages {
+        write_passages(passages, limits, out)?;
+    }
+    write_skipped(report, out)
+}
+
+/// The title, the one-line summary and the parameters.
+fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.stats;
     let o = Overview::of(report);
     writeln!(out, "# neardup report\n")?;
@@ -88,7 +100,11 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         percent(s.duplicate_paragraphs as u64, s.paragraphs as u64),
     )?;
     writeln!(out, "Parameters: {}.", escape(&params_line(&report.params)))?;
+    Ok(())
+}
 
+/// The boilerplate clusters, one table row each (nothing when there are none).
+fn write_boilerplate(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
     let boilerplate: Vec<_> = report.boilerplate_clusters().collect();
     if !boilerplate.is_empty() {
         writeln!(
@@ -118,7 +134,11 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
             "boilerplate clusters",
         )?;
     }
+    Ok(())
+}
 
+/// One row per article that holds duplicates (nothing when none does).
+fn write_articles(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
     let rows = article_rows(report);
     if !rows.is_empty() {
         writeln!(
@@ -141,7 +161,11 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         }
         left_out(out, rows.len(), limits.max_articles, "articles")?;
     }
+    Ok(())
+}
 
+/// The clusters, largest first, each a table of its members.
+fn write_clusters(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
     writeln!(out, "\n## Clusters")?;
     if report.clusters.is_empty() {
         writeln!(out, "\nNo duplicates found.")?;
@@ -183,9 +207,11 @@ pub fn write(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::Resul
         left_out(out, c.members.len(), limits.max_members, "members")?;
     }
     left_out(out, clusters.len(), limits.max_clusters, "clusters")?;
-    if let Some(passages) = &report.passages {
-        write_passages(passages, limits, out)?;
-    }
+    Ok(())
+}
+
+/// The inputs that were skipped, with the reason (nothing when none was).
+fn write_skipped(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.skipped.is_empty() {
         writeln!(out, "\n## Skipped files\n")?;
         for sk in &report.skipped {

@@ -296,13 +296,39 @@ impl SegmentBuilder {
 
         // Band tables: per band, compared paragraph ids sorted by (key, id); a fence key for
         // every FENCE_STEP entries.
-        let signatures = map_file(path, &temps[2])?;
+        self.write_bands(&temps[2], &mut out, &mut entries, path)?;
+
+        let (mut passage_words, mut passage_fingerprints) = (0, 0);
+        if let Some(build) = self.passages.take() {
+            (passage_words, passage_fingerprints) =
+                write_passages(build, extra, &mut out, &mut entries, path, &self.dir)?;
+        }
+
+        self.write_head_and_footer(
+            out,
+            &entries,
+            sections,
+            path,
+            (passage_words, passage_fingerprints),
+        )
+    }
+
+    /// The band tables and their fences, from the signatures in their temporary file.
+    fn write_bands(
+        &self,
+        signatures: &File,
+        out: &mut Hashing<BufWriter<File>>,
+        entries: &mut [SectionEntry],
+        path: &Path,
+    ) -> Result<()> {
+        let fail = |e: io::Error| Error::io(path, "write index segment", e);
+        let signatures = map_file(path, signatures)?;
         let all: &[u32] = cast(&signatures);
         let k = self.params.num_perm;
         let rows = self.params.rows;
         let mut fences: Vec<u64> =
             Vec::with_capacity(self.params.bands * fences_per_band(self.compared.len()));
-        begin(&mut out, &mut entries, S_BANDS).map_err(fail)?;
+        begin(out, entries, S_BANDS).map_err(fail)?;
         let mut keyed: Vec<(u64, u32)> = Vec::with_capacity(self.compared.len());
         let mut ids: Vec<u32> = Vec::with_capacity(self.compared.len());
         for band in 0..self.params.bands {
@@ -317,18 +343,26 @@ impl SegmentBuilder {
             fences.extend(keyed.iter().step_by(FENCE_STEP).map(|&(key, _)| key));
             out.put(ids.as_bytes()).map_err(fail)?;
         }
-        end(&out, &mut entries, S_BANDS);
-        begin(&mut out, &mut entries, S_FENCES).map_err(fail)?;
+        end(out, entries, S_BANDS);
+        begin(out, entries, S_FENCES).map_err(fail)?;
         out.put(fences.as_bytes()).map_err(fail)?;
-        end(&out, &mut entries, S_FENCES);
-        drop(signatures);
+        end(out, entries, S_FENCES);
+        Ok(())
+    }
 
-        let (mut passage_words, mut passage_fingerprints) = (0, 0);
-        if let Some(build) = self.passages.take() {
-            (passage_words, passage_fingerprints) =
-                write_passages(build, extra, &mut out, &mut entries, path, &self.dir)?;
-        }
-
+    /// The footer after the sections, then the header and section table at the front (their
+    /// checksums are known only now), and the file synced: its length and table checksum.
+    fn write_head_and_footer(
+        &self,
+        mut out: Hashing<BufWriter<File>>,
+        entries: &[SectionEntry],
+        sections: usize,
+        path: &Path,
+        (passage_words, passage_fingerprints): (u64, u64),
+    ) -> Result<(u64, u64)> {
+        let fail = |e: io::Error| Error::io(path, "write index segment", e);
+        let (k, rows) = (self.params.num_perm, self.params.rows);
+        let header_len = header_len(sections);
         let file_len = out.written + FOOTER_LEN as u64;
         let header = Header {
             magic: MAGIC,
