@@ -192,8 +192,12 @@ pub struct DedupSummary {
     pub files: usize,
     /// Files with at least one removal.
     pub files_changed: usize,
-    /// Paragraphs removed (or, in mark mode, that would be).
+    /// Paragraphs removed (or, in mark mode, that would be); whole documents or records with
+    /// `--split document`.
     pub paragraphs_removed: usize,
+    /// Whether the unit was the whole document (`--split document`), so that the summary
+    /// says "documents" rather than "paragraphs".
+    pub whole_documents: bool,
     /// Bytes removed, line ends included (or that would be).
     pub bytes_removed: u64,
     /// Bytes of all files written, before removal.
@@ -211,8 +215,13 @@ impl DedupSummary {
         } else {
             self.bytes_removed as f64 * 100.0 / self.bytes_in as f64
         };
+        let unit = if self.whole_documents {
+            "documents"
+        } else {
+            "paragraphs"
+        };
         let what = format!(
-            "{} paragraphs ({} of {} bytes, {share:.1}%) in {} of {} files",
+            "{} {unit} ({} of {} bytes, {share:.1}%) in {} of {} files",
             self.paragraphs_removed,
             self.bytes_removed,
             self.bytes_in,
@@ -339,7 +348,10 @@ pub fn write_corpus(
             clusters.entry(m.path.as_str()).or_insert(c.id);
         }
     }
-    let mut summary = DedupSummary::default();
+    let mut summary = DedupSummary {
+        whole_documents: split == SplitMode::Document,
+        ..DedupSummary::default()
+    };
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, "create directory", e))?;
     let mut jobs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
     for entry in walkdir::WalkDir::new(input)

@@ -141,11 +141,16 @@ fn dedup_drops_duplicate_documents_and_the_result_has_no_cluster() {
     std::fs::create_dir_all(&input).unwrap();
     write(&input, &articles());
     let out = dir.path().join("out");
-    run_in(
+    let stdout = run_in(
         dir.path(),
         &[
             "dedup", "in", "--out", "out", "--split", "document", "--keep", "first",
         ],
+    );
+    let summary = String::from_utf8(stdout).unwrap();
+    assert!(
+        summary.starts_with("removed 1 documents ("),
+        "the summary counts documents, not paragraphs: {summary}"
     );
     assert!(out.join("a.txt").is_file());
     assert!(!out.join("b.txt").exists(), "the duplicate is not written");
