@@ -130,6 +130,12 @@ class TestLocal:
     def test_options_reach_the_stages(self, cli: Path) -> None:
         check_identical(cli, SAMPLE, 3, threshold=0.6, verify="exact", shingle=2, boilerplate_min_docs=3)
 
+    def test_distributed_components_give_the_same_report(self, cli: Path) -> None:
+        ids, texts = corpus_texts(SAMPLE)
+        result = ndr.scan(dataset(ids, texts, 4), driver_edges=1, band_group=5)
+        assert result.components_path == "distributed"
+        assert result.report().to_json() == expected(cli, SAMPLE)
+
     def test_footer_corpus_report_is_the_clis(self, cli: Path, footer_corpus: Path) -> None:
         report = json.loads(expected(cli, footer_corpus))
         assert report["stats"]["paragraphs"] >= 20_000
@@ -191,15 +197,24 @@ class TestLocal:
             for i, m in enumerate(c["members"])
         )
         assert pq.read_table(out / "clusters").num_rows == len(report["clusters"])
+
+    def test_parquet_and_jsonl_records_are_named_as_the_cli_names_them(
+        self, cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from neardup.ray.__main__ import read
+
+        monkeypatch.chdir(tmp_path)
         ids, texts = corpus_texts(SAMPLE)
-        pq.write_table(pa.table({"id": ids, "text": texts}), tmp_path / "s.parquet")
-        subprocess.run(
-            [sys.executable, "-m", "neardup.ray", "scan", "s.parquet", "--out", str(tmp_path / "o2"),
-             "--report", "r2.json", "--address", address],
-            cwd=tmp_path, check=True, capture_output=True,
-        )
-        want = run(cli, "scan", "s.parquet", "--id-field", "id", "--format", "json", cwd=tmp_path).decode()
-        assert (tmp_path / "r2.json").read_text() == want
+        table = pa.table({"id": ids, "text": texts})
+        pq.write_table(table, "s.parquet")
+        with pa.CompressedOutputStream("s.jsonl.zst", "zstd") as f:
+            for row in table.to_pylist():
+                f.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
+        for name in ("s.parquet", "s.jsonl.zst"):
+            ds, how = read(name, "text", "id", {})
+            assert how["source"] == name
+            got = ndr.scan(ds, **how).report().to_json()
+            assert got == run(cli, "scan", name, "--id-field", "id", "--format", "json", cwd=tmp_path).decode()
 
 
 @pytest.mark.usefixtures("two_nodes")
