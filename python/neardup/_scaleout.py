@@ -733,7 +733,7 @@ class Result:
             final = {"members": MEMBERS, "links": RESULT_LINKS, "clusters": CLUSTERS}[what]
             rows = e.map_groups(self._cluster_rows(), ["component_doc", "component_paragraph"], _cluster_tables_fn(self._opts, what), local)
             ranks = self._ranks()
-            joined = e.join(rows, ranks, [f.name for f in _REP])
+            joined = e.join(rows, ranks, [n for n, _ in _REP])
             self._tables[what] = e.map(joined, _finish(final), final)
         return self._tables[what]
 
@@ -741,7 +741,7 @@ class Result:
         if "ranks" not in self._tables:
             e = self._engine
             reps = e.map(self._labels, _labels_as_reps, pa.schema(_REP))
-            self._tables["ranks"] = e.persist(e.rank(reps, [f.name for f in _REP], "cluster"))
+            self._tables["ranks"] = e.persist(e.rank(reps, [n for n, _ in _REP], "cluster"))
         return self._tables["ranks"]
 
     @property
