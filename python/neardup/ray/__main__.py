@@ -2,10 +2,11 @@
 
 INPUT: a directory of text articles (read as ``neardup scan INPUT`` reads it: the same files,
 names and skips), a Parquet file or a JSON Lines file (``.jsonl``, ``.jsonl.gz``,
-``.jsonl.zst``), whose records are named ``FILE#ID`` as ``neardup scan FILE --id-field ID``
-names them. ``--out DIR`` gets the result's Parquet tables, ``--report FILE`` the scan's JSON
-report (byte for byte ``neardup scan --format json``). Without ``--address`` a local Ray is
-started (``--num-cpus``); with it, the job runs on that cluster.
+``.jsonl.zst``; a local path or a URI such as ``s3://...``), whose records are named
+``FILE#ID`` as ``neardup scan FILE --id-field ID`` names them. ``--out DIR`` gets the
+result's Parquet tables, ``--report FILE`` the scan's JSON report (byte for byte ``neardup
+scan --format json``). Without ``--address`` a local Ray is started (``--num-cpus``); with
+it, the job runs on that cluster.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def read(input: str, text: str, id: str, options: dict[str, Any]) -> tuple[Any, 
         return ray.data.from_arrow(parts), {"text": "text", "id": "id", "skipped": skipped}
     # Workers resolve relative paths in their own directory: hand them absolute ones (the
     # documents keep the name as given).
-    where = str(Path(input).resolve())
+    where = input if "://" in input else str(Path(input).resolve())
     if input.endswith(".parquet"):
         ds = ray.data.read_parquet(where).select_columns([text, id])
     elif input.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")):
@@ -114,7 +115,7 @@ def main(argv: list[str] | None = None) -> int:
             boilerplate_min_docs=args.boilerplate_min_docs,
             partitions=args.partitions,
         )
-        result.write(str(Path(args.out).resolve()))
+        result.write(args.out if "://" in args.out else str(Path(args.out).resolve()))
         if args.report:
             Path(args.report).write_text(result.report().to_json(), encoding="utf-8")
     except (NeardupError, ValueError, OSError) as e:
