@@ -98,17 +98,23 @@ def _join_inputs(t: pa.Table, *, on: Sequence[str], mine: Sequence[str], other: 
     return pa.table(cols)
 
 
+def _match(a: pa.Table, b: pa.Table, on: Sequence[str]) -> tuple[pa.ChunkedArray, pa.ChunkedArray]:
+    """Row positions ``(i, j)`` of every pair of rows with equal keys (an inner join), by a
+    pyarrow hash join on the keys carrying the positions: pyarrow joins carry no list
+    columns, so the other columns are taken by position afterwards."""
+    on = list(on)
+    ak = a.select(on).append_column("__a", pa.array(np.arange(a.num_rows, dtype=np.int64)))
+    bk = b.select(on).append_column("__b", pa.array(np.arange(b.num_rows, dtype=np.int64)))
+    m = ak.join(bk, on, join_type="inner", use_threads=False).sort_by([("__a", "ascending"), ("__b", "ascending")])
+    return m.column("__a"), m.column("__b")
+
+
 def _join_reduce(t: pa.Table, *, on: Sequence[str], left: Sequence[str], right: Sequence[str]) -> pa.Table:
-    """A partition holding every row of each key from both sides → the inner join. Rows are
-    matched by a pyarrow hash join on the keys carrying row positions (pyarrow joins carry no
-    list columns), then the columns are taken by position."""
+    """A partition holding every row of each key from both sides → the inner join."""
     t = t.combine_chunks()
     side = t.column(_SIDE)
     lt, rt = t.filter(pc.equal(side, 0)), t.filter(pc.equal(side, 1))
-    lk = lt.select(list(on)).append_column("__l", pa.array(np.arange(lt.num_rows, dtype=np.int64)))
-    rk = rt.select(list(on)).append_column("__r", pa.array(np.arange(rt.num_rows, dtype=np.int64)))
-    m = lk.join(rk, list(on), join_type="inner", use_threads=False).sort_by([("__l", "ascending"), ("__r", "ascending")])
-    li, ri = m.column("__l"), m.column("__r")
+    li, ri = _match(lt, rt, on)
     cols = {k: lt.column(k).take(li) for k in on}
     for name in left:
         cols[name] = lt.column("l." + name).take(li)
@@ -119,11 +125,7 @@ def _join_reduce(t: pa.Table, *, on: Sequence[str], left: Sequence[str], right: 
 
 def _broadcast_join(big: pa.Table, small: pa.Table, *, on: Sequence[str], out: pa.Schema) -> pa.Table:
     """A block of the big side joined with the whole small side."""
-    on = list(on)
-    bk = big.select(on).append_column("__b", pa.array(np.arange(big.num_rows, dtype=np.int64)))
-    sk = small.select(on).append_column("__s", pa.array(np.arange(small.num_rows, dtype=np.int64)))
-    m = bk.join(sk, on, join_type="inner", use_threads=False).sort_by([("__b", "ascending"), ("__s", "ascending")])
-    bi, si = m.column("__b"), m.column("__s")
+    bi, si = _match(big, small, on)
     cols = {k: big.column(k).take(bi) for k in on}
     for name in out.names:
         if name in cols:
@@ -363,9 +365,10 @@ def documents(
             f"stable key (pass id=NAME; block positions change with the partitioning)"
         )
     engine = engine or RayEngine()
-    rows = Frame(ds.select_columns([text, id] if text != id else [text]), pa.schema([]))
+    # Only the two columns travel (a projection the reader can push down).
+    rows = ds.select_columns([text, id] if text != id else [text])
     checks = engine.map_groups(
-        Frame(rows.ds.map_batches(_check_fn(text, id), batch_format="pyarrow"), _CHECK), ["doc"], _first_duplicate, _CHECK
+        Frame(rows.map_batches(_check_fn(text, id), batch_format="pyarrow"), _CHECK), ["doc"], _first_duplicate, _CHECK
     )
     found = engine.collect(checks, _CHECK)
     if int(pc.sum(found.column("null_ids")).as_py() or 0):
@@ -377,7 +380,7 @@ def documents(
             f"(choose a unique id column)"
         )
     nulls = int(pc.sum(found.column("nulls")).as_py() or 0)
-    docs = Frame(rows.ds.map_batches(_docs_fn(text, id, source), batch_format="pyarrow"), _DOCS)
+    docs = Frame(rows.map_batches(_docs_fn(text, id, source), batch_format="pyarrow"), _DOCS)
     skipped = []
     if nulls:
         skipped.append((source if source is not None else "Dataset", f'{nulls} rows with a null "{text}" skipped', False))
