@@ -176,7 +176,11 @@ class Engine(Protocol):
         """Inner equi-join on the columns ``on`` (same names on both sides)."""
 
     def persist(self, frame: Any) -> Any:
-        """Materialise (and cut the lineage of) a frame that is read more than once."""
+        """Keep a frame that is read more than once (computed once, on first use)."""
+
+    def checkpoint(self, frame: Any) -> Any:
+        """Optional: materialise a frame now and cut its lineage (the connected-components
+        loop calls it once per round; without it, :meth:`persist` is used)."""
 
     def release(self, frame: Any) -> None:
         """Drop a persisted frame."""
@@ -490,11 +494,12 @@ def components(engine: Engine, edges: Any, *, driver_edges: int = DEFAULT_DRIVER
         table = engine.collect(edges, EDGES)
         labels = _cast(_table(nda.components(table)), LABELS) if n else LABELS.empty_table()
         return engine.from_arrow(labels), "driver"
-    current = engine.persist(engine.distinct(engine.map(edges, _orient, EDGES)))
+    checkpoint = getattr(engine, "checkpoint", engine.persist)
+    current = checkpoint(engine.distinct(engine.map(edges, _orient, EDGES)))
     for _ in range(max_rounds):
         both = engine.map(current, _both_directions, EDGES)
         large = engine.distinct(engine.map_groups(both, ["a_doc", "a_paragraph"], _large_star, EDGES))
-        small = engine.persist(engine.distinct(engine.map_groups(large, ["a_doc", "a_paragraph"], _small_star, EDGES)))
+        small = checkpoint(engine.distinct(engine.map_groups(large, ["a_doc", "a_paragraph"], _small_star, EDGES)))
         if engine.same_rows(small, current):
             engine.release(small)
             labels = engine.distinct(engine.map(current, _star_labels, LABELS))

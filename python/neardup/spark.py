@@ -66,9 +66,9 @@ def _batches(out: Any) -> Iterator[pa.RecordBatch]:
 class SparkEngine:
     """The :class:`neardup._scaleout.Engine` of a ``SparkSession``: ``map`` is
     ``mapInArrow``; ``map_groups`` is ``repartition(partitions, *keys)`` then ``mapInArrow``
-    over each whole partition; persisted frames are checkpointed (``checkpoint`` when the
-    SparkContext has a checkpoint directory, else ``localCheckpoint``), which also cuts the
-    lineage of the connected-components loop."""
+    over each whole partition; persisted frames are cached (``MEMORY_AND_DISK``); the
+    connected-components loop checkpoints each round (``checkpoint`` when the SparkContext
+    has a checkpoint directory, else ``localCheckpoint``), cutting its growing lineage."""
 
     def __init__(self, spark: Any, partitions: int | None = None) -> None:
         self.spark = spark
@@ -99,6 +99,13 @@ class SparkEngine:
         return left.join(right, on=list(on), how="inner")
 
     def persist(self, frame: Any) -> Any:
+        from pyspark import StorageLevel
+
+        return frame.persist(StorageLevel.MEMORY_AND_DISK)
+
+    def checkpoint(self, frame: Any) -> Any:
+        # A reliable checkpoint when the application has a checkpoint directory (survives a
+        # lost executor), else a local one: either cuts the loop's growing lineage.
         if self.spark.sparkContext.getCheckpointDir():
             return frame.checkpoint(eager=True)
         return frame.localCheckpoint(eager=True)
@@ -135,7 +142,7 @@ class SparkEngine:
         # single-partition window and no per-row Python.
         from pyspark.sql import functions as F
 
-        ordered = self.persist(frame.distinct().orderBy(*keys).withColumn("_part", F.spark_partition_id()))
+        ordered = self.checkpoint(frame.distinct().orderBy(*keys).withColumn("_part", F.spark_partition_id()))
         sizes = {r[0]: r[1] for r in ordered.groupBy("_part").count().collect()}
         offsets, total = {}, 0
         for part in sorted(sizes):
@@ -229,13 +236,172 @@ def scan(
     return _scaleout.scan(engine, docs, opts, skipped=skipped, band_group=band_group, driver_edges=driver_edges)
 
 
-def dedup(df: Any, text: str = "text", id: str | None = "id", *, keep: str = "first", **kwargs: Any) -> Any:
-    """``df`` without the other copies, as ``neardup dedup`` writes a dataset: in each
-    cluster one member is kept (``keep="first"``: the representative, ``"longest"``: the
-    longest, then the first), the others' paragraphs are removed from the text column
-    (whole lines, as in files), and with ``split="document"`` their rows are dropped."""
-    return _scaleout.dedup_spark(df, text, id, keep=keep, **kwargs) if hasattr(_scaleout, "dedup_spark") else _dedup(df, text, id, keep=keep, **kwargs)
+def dedup(
+    df: Any,
+    text: str = "text",
+    id: str | None = "id",
+    *,
+    keep: str = "first",
+    source: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """``df`` without the other copies, as ``neardup dedup`` rewrites a dataset: in each
+    cluster one member is kept (``keep="first"``: the representative; ``"longest"``: the
+    longest in bytes, the first of equally long ones), the others' paragraphs are deleted
+    from the text column (whole lines, exactly as ``neardup dedup`` deletes them), and with
+    ``split="document"`` their rows are dropped. Same schema and columns as ``df``; rows with
+    a null text are kept unchanged. ``kwargs``: those of :func:`scan`."""
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    if keep not in ("first", "longest"):
+        raise ValueError(f'keep must be "first" or "longest", got {keep!r}')
+    split = kwargs.get("split", "lines")
+    members = scan(df, text, id, source=source, **kwargs).members
+    if keep == "first":
+        removed = members.where(~F.col("representative"))
+    else:
+        # plan()'s rule: the longest member, the first (by key) of equally long ones.
+        order = Window.partitionBy("cluster").orderBy(F.desc(F.col("byte_end") - F.col("byte_start")), "doc", "paragraph")
+        removed = members.withColumn("_rank", F.row_number().over(order)).where("_rank > 1")
+    key = F.col(id).cast("string")
+    name = F.concat(F.lit(f"{source}#"), key) if source is not None else key
+    keyed = df.withColumn("_neardup_doc", name)
+    if split == "document":
+        gone = removed.select(F.col("doc").alias("_neardup_doc")).distinct()
+        return keyed.join(gone, "_neardup_doc", "left_anti").select(*df.columns)
+    spans = removed.groupBy(F.col("doc").alias("_neardup_doc")).agg(
+        F.collect_list("byte_start").alias("_neardup_start"), F.collect_list("byte_end").alias("_neardup_end")
+    )
+    joined = keyed.join(spans, "_neardup_doc", "left")
+    columns = list(df.columns)
+    text_at = columns.index(text)
+
+    def run(it: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        from . import _core
+        from . import arrow as nda
+
+        for batch in it:
+            original = batch.column(text)
+            docs = pa.record_batch(
+                {
+                    "doc": batch.column("_neardup_doc").fill_null(""),
+                    "text": original.fill_null(""),
+                    "byte_start": batch.column("_neardup_start"),
+                    "byte_end": batch.column("_neardup_end"),
+                }
+            )
+            edited = pa.record_batch(nda._Exported(_core.arrow_remove_paragraphs(split, docs))).column("text")
+            import pyarrow.compute as pc
+
+            edited = pc.if_else(pc.is_null(original), original, edited.cast(original.type))
+            cols = [batch.column(c) for c in columns]
+            cols[text_at] = edited
+            yield pa.record_batch(cols, names=columns)
+
+    return joined.mapInArrow(run, df.schema)
 
 
-def _dedup(df: Any, text: str, id: str | None, *, keep: str, **kwargs: Any) -> Any:
-    raise NotImplementedError("neardup.spark.dedup")
+def _name(path: str) -> str:
+    """The name ``neardup scan PATH`` gives a file typed as ``path`` (leading ``./`` dropped,
+    ``/``-separated), as ``ingest::slash_path`` does for a file given by itself."""
+    p = path.replace("\\", "/")
+    while p.startswith("./"):
+        p = p[2:]
+    return p
+
+
+def read_input(spark: Any, path: str, *, text: str = "text", id: str | None = None, opts: dict[str, Any] | None = None) -> tuple[Any, str, str, str | None, list[tuple[str, str, bool]]]:
+    """INPUT of the command as a DataFrame, with the arguments of :func:`scan` that name its
+    documents as ``neardup scan INPUT`` does: ``(df, text, id, source, skipped)``. A Parquet
+    file is read by Spark (records named ``FILE#ID``, or ``FILE#ROW`` by the row's position in
+    the file without an id column); anything else (a directory of articles, JSONL, JSONL.gz,
+    JSONL.zst) is read on the driver by the scan's own reader, so names and skips are the
+    scan's."""
+    import os
+
+    from . import _core
+    from ._scaleout import _native
+
+    if path.endswith(".parquet") and os.path.isfile(path):
+        df = spark.read.parquet(path)
+        if id is None:
+            df = df.select("*", F_row_index())
+            id = "_neardup_row"
+        return df, text, id, _name(path), []
+    native = _native(dict(opts or {}))
+    native["text_field"] = text
+    native["id_field"] = id
+    docs, skipped = _core.load_documents([path], native)
+    df = spark.createDataFrame(docs, "id string, text string")
+    return df, "text", "id", None, skipped
+
+
+def F_row_index() -> Any:  # noqa: N802 - a column expression
+    from pyspark.sql import functions as F
+
+    return F.col("_metadata.row_index").alias("_neardup_row")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m neardup.spark scan INPUT --out DIR [--report FILE] ...``."""
+    import argparse
+    import os
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m neardup.spark", description="neardup scan on Spark: the clusters of `neardup scan`, byte for byte.")
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("scan", help="scan INPUT (Parquet, JSONL(.gz/.zst) or a directory of articles)")
+    s.add_argument("input")
+    s.add_argument("--out", required=True, help="directory for members/, links/, clusters/ (Parquet)")
+    s.add_argument("--report", help="also write the JSON report (as `neardup scan --format json`) to this file")
+    s.add_argument("--master", help="Spark master URL (default: spark-submit's, else local[*])")
+    s.add_argument("--text-col", default="text")
+    s.add_argument("--id-col", default=None)
+    s.add_argument("--threshold", type=float, default=0.8)
+    s.add_argument("--num-perm", type=int, default=128)
+    s.add_argument("--bands", type=int)
+    s.add_argument("--rows", type=int)
+    s.add_argument("--shingle", type=int, default=3)
+    s.add_argument("--split", default="lines", choices=["lines", "blank", "document"])
+    s.add_argument("--min-words", type=int, default=1)
+    s.add_argument("--verify", default="auto", choices=["auto", "estimate", "exact"])
+    s.add_argument("--seed", type=int)
+    s.add_argument("--boilerplate-min-docs", type=int, default=10)
+    s.add_argument("--band-group", type=int, default=DEFAULT_BAND_GROUP, help="LSH bands per shuffle")
+    s.add_argument("--driver-edges", type=int, default=DEFAULT_DRIVER_EDGES, help="largest link graph for union-find on the driver")
+    s.add_argument("--partitions", type=int, help="shuffle partitions (default spark.sql.shuffle.partitions)")
+    a = p.parse_args(argv)
+
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("neardup")
+    if a.master:
+        builder = builder.master(a.master)
+    spark = builder.getOrCreate()
+    opts: dict[str, Any] = {
+        "threshold": a.threshold, "num_perm": a.num_perm, "bands": a.bands, "rows": a.rows, "shingle": a.shingle,
+        "split": a.split, "min_words": a.min_words, "verify": a.verify, "boilerplate_min_docs": a.boilerplate_min_docs,
+    }
+    if a.seed is not None:
+        opts["seed"] = a.seed
+    try:
+        df, text, id_, source, skipped = read_input(spark, a.input, text=a.text_col, id=a.id_col, opts=opts)
+        docs, more = documents(df, text, id_, source=source)
+        engine = SparkEngine(spark, a.partitions)
+        result = _scaleout.scan(engine, docs, _scaleout.options(opts), skipped=skipped + more, band_group=a.band_group, driver_edges=a.driver_edges)
+        result.write(a.out)
+        if a.report:
+            with open(a.report, "w", encoding="utf-8") as f:
+                f.write(result.report().to_json())
+    except (ValueError, TypeError, OSError) as e:
+        print(f"neardup.spark: error: {e}", file=sys.stderr)
+        return 1
+    finally:
+        spark.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -201,6 +201,18 @@ pub fn arrow_small_star<'py>(
     run(py, || neardup::kernels::small_star(&batch))
 }
 
+/// `neardup.arrow` dedup kernel: documents with removal spans → their edited texts.
+#[pyfunction]
+pub fn arrow_remove_paragraphs<'py>(
+    py: Python<'py>,
+    split: &str,
+    docs: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    let split = crate::engine::split_mode(split).map_err(|e| crate::py_err(py, &e))?;
+    let batch = import(docs, "docs")?;
+    run(py, || neardup::kernels::remove_paragraphs(split, &batch))
+}
+
 /// Record batches (documents, members, links) → the scan's report (`kernels::assemble`).
 pub(crate) fn import_batch(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<RecordBatch> {
     import(obj, name)

@@ -85,7 +85,7 @@ fn bad(message: String) -> Error {
     Error::InvalidParameter(message)
 }
 
-fn split_mode(name: &str) -> Result<SplitMode, Error> {
+pub fn split_mode(name: &str) -> Result<SplitMode, Error> {
     match name {
         "lines" => Ok(SplitMode::Lines),
         "blank" => Ok(SplitMode::Blank),

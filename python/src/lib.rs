@@ -692,6 +692,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(arrow::arrow_large_star, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::arrow_small_star, m)?)?;
     m.add_function(wrap_pyfunction!(assemble_report, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_remove_paragraphs, m)?)?;
     m.add_function(wrap_pyfunction!(load_documents, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(scan_texts, m)?)?;
