@@ -34,6 +34,22 @@ use crate::report::{
 use crate::sketch::Sketcher;
 use crate::util::UnionFind;
 
+mod assemble;
+pub use assemble::{Collected, CollectedLink, CollectedParagraph};
+
+/// The counts of a scan that its clusters do not hold: they go into the report's `stats`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    /// Non-empty paragraphs of all documents.
+    pub paragraphs: usize,
+    /// Paragraphs compared (non-empty after normalisation, at least `min_words` words).
+    pub compared_paragraphs: usize,
+    /// Distinct LSH candidate pairs of units.
+    pub candidate_pairs: usize,
+    /// Buckets over the window (`lsh::BUCKET_WINDOW` + 1 members), summed over bands.
+    pub capped_buckets: usize,
+}
+
 /// Runs scans with one validated configuration.
 #[derive(Clone, Debug)]
 pub struct Scanner {
@@ -338,12 +354,33 @@ impl Scanner {
             .stage("verify", "pairs", Some(candidates.len() as u64));
         let verified = self.verify_pairs(corpus, &units, unit_sig, &candidates, &stage);
         drop(stage);
+        let counts = Counts {
+            paragraphs: rows.paragraphs.len(),
+            compared_paragraphs: hashes.iter().filter(|h| h.is_some()).count(),
+            candidate_pairs: candidate_stats.pairs,
+            capped_buckets: candidate_stats.capped_buckets,
+        };
+        self.report_of(corpus, &units, unit_sig, &verified, counts, skipped)
+    }
+
+    /// Stage 5 and the report: clusters of the units joined by the verified pairs (sorted by
+    /// unit pair), numbered by first paragraph, with the scan's counts. Shared by the scan and
+    /// [`Scanner::assemble`] (a distributed scan's collected rows), so both write one report.
+    fn report_of<'s>(
+        &self,
+        corpus: &Texts<'_>,
+        units: &Units,
+        unit_sig: &(dyn Fn(u32) -> &'s [u32] + Sync),
+        verified: &[VerifiedPair],
+        counts: Counts,
+        skipped: Vec<Skipped>,
+    ) -> Report {
         let stage = self.progress.stage("cluster", "texts", None);
-        let (components, pairs_of) = components_with_pairs(&units, &verified);
+        let (components, pairs_of) = components_with_pairs(units, verified);
         let clusters: Vec<Cluster> = components
             .par_iter()
             .zip(pairs_of.par_iter())
-            .map(|(comp, pairs)| self.build_cluster(corpus, &units, unit_sig, comp, pairs))
+            .map(|(comp, pairs)| self.build_cluster(corpus, units, unit_sig, comp, pairs))
             .collect::<Vec<_>>()
             .into_iter()
             .enumerate()
@@ -358,14 +395,14 @@ impl Scanner {
         let members: usize = clusters.iter().map(|c| c.members.len()).sum();
         let stats = Stats {
             documents: corpus.source.document_count(),
-            paragraphs: corpus.paragraphs.len(),
-            compared_paragraphs: hashes.iter().filter(|h| h.is_some()).count(),
+            paragraphs: counts.paragraphs,
+            compared_paragraphs: counts.compared_paragraphs,
             clusters: clusters.len(),
             paragraphs_in_clusters: members,
             duplicate_paragraphs: members - clusters.len(),
-            candidate_pairs: candidate_stats.pairs,
+            candidate_pairs: counts.candidate_pairs,
             verified_pairs: verified.len(),
-            capped_buckets: candidate_stats.capped_buckets,
+            capped_buckets: counts.capped_buckets,
             skipped_files: skipped.len(),
         };
         let mut report = Report {

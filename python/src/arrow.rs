@@ -144,6 +144,22 @@ impl ArrowKernels {
         run(py, || self.inner.candidates(&batch))
     }
 
+    /// `candidates` and the number of capped buckets in the batch.
+    fn candidates_counted<'py>(
+        &self,
+        py: Python<'py>,
+        bucket_rows: &Bound<'py, PyAny>,
+    ) -> PyResult<(Bound<'py, pyo3::types::PyTuple>, usize)> {
+        let batch = import(bucket_rows, "bucket_rows")?;
+        let mut capped = 0;
+        let pairs = run(py, || {
+            let (pairs, c) = self.inner.candidates_counted(&batch)?;
+            capped = c;
+            Ok(pairs)
+        })?;
+        Ok((pairs, capped))
+    }
+
     fn verify<'py>(
         &mut self,
         py: Python<'py>,
@@ -163,6 +179,43 @@ pub fn arrow_components<'py>(
 ) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
     let batch = import(edges, "edges")?;
     run(py, || neardup::kernels::components(&batch))
+}
+
+/// `neardup.arrow.large_star`: one large-star step over edges in both directions.
+#[pyfunction]
+pub fn arrow_large_star<'py>(
+    py: Python<'py>,
+    edges: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    let batch = import(edges, "edges")?;
+    run(py, || neardup::kernels::large_star(&batch))
+}
+
+/// `neardup.arrow.small_star`: one small-star step over edges oriented larger → smaller.
+#[pyfunction]
+pub fn arrow_small_star<'py>(
+    py: Python<'py>,
+    edges: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    let batch = import(edges, "edges")?;
+    run(py, || neardup::kernels::small_star(&batch))
+}
+
+/// `neardup.arrow` dedup kernel: documents with removal spans → their edited texts.
+#[pyfunction]
+pub fn arrow_remove_paragraphs<'py>(
+    py: Python<'py>,
+    split: &str,
+    docs: &Bound<'py, PyAny>,
+) -> PyResult<Bound<'py, pyo3::types::PyTuple>> {
+    let split = crate::engine::split_mode(split).map_err(|e| crate::py_err(py, &e))?;
+    let batch = import(docs, "docs")?;
+    run(py, || neardup::kernels::remove_paragraphs(split, &batch))
+}
+
+/// Record batches (documents, members, links) → the scan's report (`kernels::assemble`).
+pub(crate) fn import_batch(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<RecordBatch> {
+    import(obj, name)
 }
 
 /// The kernel schemas' version (`neardup.kernels/N`).

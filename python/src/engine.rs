@@ -86,7 +86,7 @@ fn bad(message: String) -> Error {
     Error::InvalidParameter(message)
 }
 
-fn split_mode(name: &str) -> Result<SplitMode, Error> {
+pub fn split_mode(name: &str) -> Result<SplitMode, Error> {
     match name {
         "lines" => Ok(SplitMode::Lines),
         "blank" => Ok(SplitMode::Blank),
@@ -491,4 +491,39 @@ pub fn error_parts(e: &Error) -> ErrorParts {
         errno,
         path,
     }
+}
+
+/// The documents `neardup scan PATHS` reads, named as it names them, with its skips: for a
+/// distributed scan whose report must equal the scan's (`neardup.spark`, `neardup.ray`).
+pub fn load_documents(
+    o: &ScanOptions,
+    paths: &[PathBuf],
+) -> Result<(Vec<(String, String)>, Vec<neardup::ingest::Skipped>), Error> {
+    let options = input_options(o);
+    let mut skipped = Vec::new();
+    let files = neardup::ingest::discover_with(paths, &options, &mut skipped)?;
+    let docs = neardup::ingest::load_all_with(&files, &options, &mut skipped)?;
+    let docs = docs
+        .into_iter()
+        .map(|d| {
+            // The loaders hand on valid UTF-8 only (decoded, or lossy when asked).
+            let text = String::from_utf8(d.bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+            (d.path, text)
+        })
+        .collect();
+    Ok((docs, skipped))
+}
+
+/// The scan's report from a distributed scan's collected rows (`neardup::kernels::assemble`).
+pub fn assemble(
+    o: &ScanOptions,
+    documents: &arrow_array::RecordBatch,
+    members: &arrow_array::RecordBatch,
+    links: &arrow_array::RecordBatch,
+    counts: neardup::scan::Counts,
+    skipped: Vec<neardup::ingest::Skipped>,
+) -> Result<Report, Error> {
+    let scanner = scanner(o)?;
+    neardup::kernels::assemble(&scanner, documents, members, links, counts, skipped)
 }

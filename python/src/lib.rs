@@ -276,6 +276,60 @@ fn scan_texts(
     Ok(Report { inner })
 }
 
+/// The scan's report from a distributed scan's collected rows: `documents`, `members` and
+/// `links` record batches (`neardup::kernels::assemble`), the counts `(paragraphs,
+/// compared_paragraphs, candidate_pairs, capped_buckets)` and skips `(path, reason, error)`.
+#[pyfunction]
+fn assemble_report(
+    py: Python<'_>,
+    options_: &Bound<'_, PyDict>,
+    documents: &Bound<'_, PyAny>,
+    members: &Bound<'_, PyAny>,
+    links: &Bound<'_, PyAny>,
+    counts: (usize, usize, usize, usize),
+    skipped: Vec<(String, String, bool)>,
+) -> PyResult<Report> {
+    let o = options(options_)?;
+    let documents = arrow::import_batch(documents, "documents")?;
+    let members = arrow::import_batch(members, "members")?;
+    let links = arrow::import_batch(links, "links")?;
+    let counts = neardup::scan::Counts {
+        paragraphs: counts.0,
+        compared_paragraphs: counts.1,
+        candidate_pairs: counts.2,
+        capped_buckets: counts.3,
+    };
+    let skipped = skipped
+        .into_iter()
+        .map(|(path, reason, error)| neardup::ingest::Skipped {
+            path,
+            reason,
+            error,
+        })
+        .collect();
+    let inner = heavy(py, 1, || {
+        engine::assemble(&o, &documents, &members, &links, counts, skipped)
+    })?;
+    Ok(Report { inner })
+}
+
+/// The documents `neardup scan PATHS` reads (names as it gives them) and its skips.
+#[pyfunction]
+fn load_documents(
+    py: Python<'_>,
+    paths_: &Bound<'_, PyAny>,
+    options_: &Bound<'_, PyDict>,
+) -> PyResult<(Vec<(String, String)>, Vec<(String, String, bool)>)> {
+    let paths = paths(paths_, "paths")?;
+    let o = options(options_)?;
+    let (docs, skipped) = heavy(py, 0, || engine::load_documents(&o, &paths))?;
+    let skipped = skipped
+        .into_iter()
+        .map(|s| (s.path, s.reason, s.error))
+        .collect();
+    Ok((docs, skipped))
+}
+
 #[pyfunction]
 fn normalize(py: Python<'_>, text: &Bound<'_, PyAny>) -> PyResult<String> {
     let s = text.cast::<PyString>().map_err(|_| {
@@ -635,6 +689,11 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<arrow::ArrowKernels>()?;
     m.add_function(wrap_pyfunction!(arrow::arrow_components, m)?)?;
     m.add_function(wrap_pyfunction!(arrow::arrow_schema_version, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_large_star, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_small_star, m)?)?;
+    m.add_function(wrap_pyfunction!(assemble_report, m)?)?;
+    m.add_function(wrap_pyfunction!(arrow::arrow_remove_paragraphs, m)?)?;
+    m.add_function(wrap_pyfunction!(load_documents, m)?)?;
     m.add_function(wrap_pyfunction!(scan, m)?)?;
     m.add_function(wrap_pyfunction!(scan_texts, m)?)?;
     m.add_function(wrap_pyfunction!(normalize, m)?)?;

@@ -425,6 +425,13 @@ impl Kernels {
     /// [`lsh::bucket_pairs`]: members in key order, each paired with the next
     /// [`lsh::BUCKET_WINDOW`].
     pub fn candidates(&self, bucket_rows: &RecordBatch) -> Result<RecordBatch> {
+        self.candidates_counted(bucket_rows).map(|(pairs, _)| pairs)
+    }
+
+    /// [`Kernels::candidates`] and the number of buckets in the batch over the window
+    /// (more than [`lsh::BUCKET_WINDOW`] + 1 members: the report's `capped_buckets`, summed
+    /// over all batches of all bands).
+    pub fn candidates_counted(&self, bucket_rows: &RecordBatch) -> Result<(RecordBatch, usize)> {
         const K: &str = "candidates";
         let band = int32s(K, bucket_rows, "band")?;
         let band_key = int64s(K, bucket_rows, "band_key")?;
@@ -437,12 +444,15 @@ impl Kernels {
         rows.sort_unstable();
         rows.dedup();
         let mut pairs: Vec<(&Key, &Key)> = Vec::new();
+        let mut capped = 0;
         for bucket in rows.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
-            lsh::bucket_pairs(bucket, |r| r.2, |a, b| pairs.push((a, b)));
+            if lsh::bucket_pairs(bucket, |r| r.2, |a, b| pairs.push((a, b))) {
+                capped += 1;
+            }
         }
         pairs.sort_unstable();
         pairs.dedup();
-        pair_batch(K, ("a_", "b_"), pairs, Vec::new())
+        Ok((pair_batch(K, ("a_", "b_"), pairs, Vec::new())?, capped))
     }
 
     /// Candidate pairs (`a_doc`, `a_paragraph`, `b_doc`, `b_paragraph`, `a_signature`,
@@ -547,4 +557,264 @@ pub fn components(edges: &RecordBatch) -> Result<RecordBatch> {
         .enumerate()
         .map(|(i, &node)| (node, nodes[label[i] as usize]));
     pair_batch(K, ("", "component_"), rows, Vec::new())
+}
+
+/// Edges grouped by their `a_` end (`a_doc`, `a_paragraph`, `b_doc`, `b_paragraph`; the batch
+/// holds every row of each `a_` key in it): the neighbours of each node.
+fn neighbourhoods<'k>(kernel: &str, a: &'k [Key], b: &'k [Key]) -> Vec<(&'k Key, Vec<&'k Key>)> {
+    let _ = kernel;
+    let mut rows: Vec<(&Key, &Key)> = a.iter().zip(b).filter(|(x, y)| x != y).collect();
+    rows.sort_unstable();
+    rows.dedup();
+    rows.chunk_by(|x, y| x.0 == y.0)
+        .map(|g| (g[0].0, g.iter().map(|r| r.1).collect()))
+        .collect()
+}
+
+/// Large-star, one step of the distributed connected components (Kiveris et al., "Connected
+/// Components in MapReduce and Beyond", 2014): edges in both directions, the batch holding
+/// every edge of each `a_` node → for each node `u`, with `m` the smallest of `u` and its
+/// neighbours, an edge `(v, m)` for every neighbour `v > u`. Output edges are oriented
+/// larger key → smaller key (`a_` > `b_`), sorted and distinct within the batch.
+pub fn large_star(edges: &RecordBatch) -> Result<RecordBatch> {
+    const K: &str = "large_star";
+    let (a, b) = (keys(K, edges, "a_")?, keys(K, edges, "b_")?);
+    let mut out: Vec<(&Key, &Key)> = Vec::new();
+    for (u, neighbours) in neighbourhoods(K, &a, &b) {
+        let m = neighbours[0].min(u);
+        out.extend(neighbours.iter().filter(|&&v| v > u).map(|&v| (v, m)));
+    }
+    out.sort_unstable();
+    out.dedup();
+    pair_batch(K, ("a_", "b_"), out, Vec::new())
+}
+
+/// Small-star, the other step: edges oriented larger → smaller key (`a_` > `b_`), the batch
+/// holding every edge of each `a_` node → for each node `u` with smaller neighbours `N`, `m`
+/// the smallest of them, an edge `(v, m)` for every `v` in `N ∪ {u}` other than `m`. Output
+/// oriented as the input, sorted and distinct within the batch. Alternating both steps until
+/// the edge set no longer changes leaves each component a star around its smallest key: the
+/// label of [`components`].
+pub fn small_star(edges: &RecordBatch) -> Result<RecordBatch> {
+    const K: &str = "small_star";
+    let (a, b) = (keys(K, edges, "a_")?, keys(K, edges, "b_")?);
+    let mut out: Vec<(&Key, &Key)> = Vec::new();
+    for (u, smaller) in neighbourhoods(K, &a, &b) {
+        if let Some(v) = smaller.iter().find(|&&v| v > u) {
+            return Err(bad(
+                K,
+                format!("edge {u:?} → {v:?} is not oriented from the larger key to the smaller"),
+            ));
+        }
+        let m = smaller[0];
+        out.extend(smaller[1..].iter().map(|&v| (v, m)));
+        out.push((u, m));
+    }
+    out.sort_unstable();
+    out.dedup();
+    pair_batch(K, ("a_", "b_"), out, Vec::new())
+}
+
+fn int64_values(kernel: &str, batch: &RecordBatch, name: &str) -> Result<Vec<i64>> {
+    int64s(kernel, batch, name)?
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| v.ok_or_else(|| bad(kernel, format!("column `{name}` is null in row {i}"))))
+        .collect()
+}
+
+fn unsigned(kernel: &str, what: &str, v: i64) -> Result<u32> {
+    u32::try_from(v).map_err(|_| bad(kernel, format!("{what} {v} is out of range")))
+}
+
+/// A distributed scan's collected rows → the scan's [`Report`] ([`Scanner::assemble`]):
+/// `documents` (`doc`, `paragraphs` int64, `paragraph_bytes` int64: every document),
+/// `members` (`doc`, `paragraph`, `line`, `byte_start`, `byte_end`, `text`, `unit_doc`,
+/// `unit_paragraph`, `signature` list<int32>, null except for unit representatives: every
+/// paragraph of a cluster), `links` (`a_doc`, `a_paragraph`, `b_doc`, `b_paragraph`,
+/// `similarity` float64, `method` `"estimate"`/`"exact"`: the verified links), the counts
+/// over all paragraphs and the skips. Column layouts as [`Kernels`] write them.
+pub fn assemble(
+    scanner: &crate::Scanner,
+    documents: &RecordBatch,
+    members: &RecordBatch,
+    links: &RecordBatch,
+    counts: crate::scan::Counts,
+    skipped: Vec<ingest::Skipped>,
+) -> Result<crate::Report> {
+    use crate::scan::{Collected, CollectedLink, CollectedParagraph};
+    const K: &str = "assemble";
+    let docs = strings(K, documents, "doc")?;
+    let (paras, bytes) = (
+        int64_values(K, documents, "paragraphs")?,
+        int64_values(K, documents, "paragraph_bytes")?,
+    );
+    let mut doc_stats = Vec::with_capacity(documents.num_rows());
+    for i in 0..documents.num_rows() {
+        doc_stats.push(crate::report::DocumentStats {
+            path: required(K, &docs, "doc", i)?.to_string(),
+            paragraphs: unsigned(K, "paragraph count", paras[i])?,
+            paragraph_bytes: bytes[i].max(0) as u64,
+        });
+    }
+    let keys_m = keys(K, members, "")?;
+    let units = keys(K, members, "unit_")?;
+    let lines = int32s(K, members, "line")?;
+    let (starts, ends) = (
+        int64_values(K, members, "byte_start")?,
+        int64_values(K, members, "byte_end")?,
+    );
+    let texts = strings(K, members, "text")?;
+    let sig_col = column(K, members, "signature")?;
+    let k = scanner.params().num_perm;
+    let mut collected_members = Vec::with_capacity(members.num_rows());
+    for (i, ((doc, ordinal), unit)) in keys_m.into_iter().zip(units).enumerate() {
+        let signature = if sig_col.is_null(i) {
+            None
+        } else {
+            let one = signatures(K, &members.slice(i, 1), "signature", k)?;
+            Some(one)
+        };
+        collected_members.push(CollectedParagraph {
+            doc,
+            paragraph: unsigned(K, "paragraph", ordinal as i64)?,
+            line: unsigned(K, "line", lines[i] as i64)?,
+            span: starts[i].max(0) as usize..ends[i].max(0) as usize,
+            text: required(K, &texts, "text", i)?.to_string(),
+            unit: (unit.0, unsigned(K, "unit paragraph", unit.1 as i64)?),
+            signature,
+        });
+    }
+    let (la, lb) = (keys(K, links, "a_")?, keys(K, links, "b_")?);
+    let sims = column(K, links, "similarity")?
+        .as_primitive_opt::<arrow_array::types::Float64Type>()
+        .ok_or_else(|| bad(K, "column `similarity` is not float64"))?
+        .values()
+        .to_vec();
+    let methods = strings(K, links, "method")?;
+    let mut collected_links = Vec::with_capacity(links.num_rows());
+    for (i, (a, b)) in la.into_iter().zip(lb).enumerate() {
+        let method = match required(K, &methods, "method", i)? {
+            "estimate" => SimilarityMethod::Estimate,
+            "exact" => SimilarityMethod::Exact,
+            m => {
+                return Err(bad(
+                    K,
+                    format!("link method {m:?} is not estimate or exact"),
+                ))
+            }
+        };
+        let key =
+            |(d, p): Key| -> Result<(String, u32)> { Ok((d, unsigned(K, "paragraph", p as i64)?)) };
+        collected_links.push(CollectedLink {
+            a: key(a)?,
+            b: key(b)?,
+            similarity: sims[i],
+            method,
+        });
+    }
+    scanner.assemble(Collected {
+        documents: doc_stats,
+        members: collected_members,
+        links: collected_links,
+        counts,
+        skipped,
+    })
+}
+
+/// Documents with the paragraphs to remove (`doc`, `text`, `byte_start` and `byte_end`:
+/// `list<int64>` spans of the removed paragraphs in `text`, null or empty for none) → `doc`,
+/// `text` with those paragraphs deleted exactly as `neardup dedup` deletes them from a file or
+/// a dataset record (whole lines; with `split` blank, the blank lines after a block; with
+/// `split` document, all of the text). A span that is not a paragraph of the text is an error
+/// naming the document.
+pub fn remove_paragraphs(
+    split: crate::config::SplitMode,
+    docs: &RecordBatch,
+) -> Result<RecordBatch> {
+    const K: &str = "remove_paragraphs";
+    let names = strings(K, docs, "doc")?;
+    let texts = strings(K, docs, "text")?;
+    let spans = |name: &str| -> Result<Vec<Option<Vec<i64>>>> {
+        let c = column(K, docs, name)?;
+        let list = c.as_list_opt::<i32>().ok_or_else(|| {
+            bad(
+                K,
+                format!("column `{name}` is {}, not list<int64>", c.data_type()),
+            )
+        })?;
+        (0..list.len())
+            .map(|i| {
+                if list.is_null(i) {
+                    return Ok(None);
+                }
+                let v = list.value(i);
+                let v = v.as_primitive_opt::<Int64Type>().ok_or_else(|| {
+                    bad(
+                        K,
+                        format!("column `{name}` holds {}, not int64", v.data_type()),
+                    )
+                })?;
+                Ok(Some(v.values().to_vec()))
+            })
+            .collect()
+    };
+    let (starts, ends) = (spans("byte_start")?, spans("byte_end")?);
+    let mut doc_out = StringBuilder::new();
+    let mut text_out = StringBuilder::new();
+    for i in 0..docs.num_rows() {
+        let name = required(K, &names, "doc", i)?;
+        let text = required(K, &texts, "text", i)?;
+        doc_out.append_value(name);
+        let (s, e) = (
+            starts[i].as_deref().unwrap_or(&[]),
+            ends[i].as_deref().unwrap_or(&[]),
+        );
+        if s.len() != e.len() {
+            return Err(bad(
+                K,
+                format!("{name}: byte_start and byte_end differ in length"),
+            ));
+        }
+        if s.is_empty() {
+            text_out.append_value(text);
+            continue;
+        }
+        let removals: Vec<crate::dedup::Removal> = s
+            .iter()
+            .zip(e)
+            .map(|(&s, &e)| {
+                let (s, e) = (s.max(0) as usize, e.max(0) as usize);
+                crate::dedup::Removal {
+                    path: name.to_string(),
+                    paragraph: 0,
+                    line: 0,
+                    byte_start: s as u64,
+                    byte_end: e as u64,
+                    cluster: 0,
+                    boilerplate: false,
+                    kept: None,
+                    text: text.get(s..e).unwrap_or("\u{FFFD}").to_string(),
+                }
+            })
+            .collect();
+        let refs: Vec<&crate::dedup::Removal> = removals.iter().collect();
+        let ranges = crate::dedup::deletion_ranges(
+            std::path::Path::new(name),
+            text.as_bytes(),
+            split,
+            &refs,
+        )?;
+        let edited = crate::dedup::apply(text.as_bytes(), &ranges);
+        // Whole lines of valid UTF-8 go: the rest stays valid.
+        text_out.append_value(String::from_utf8_lossy(&edited));
+    }
+    batch(
+        K,
+        vec![
+            Field::new("doc", DataType::Utf8, false),
+            Field::new("text", DataType::Utf8, false),
+        ],
+        vec![Arc::new(doc_out.finish()), Arc::new(text_out.finish())],
+    )
 }

@@ -470,3 +470,118 @@ fn capped_buckets_follow_the_scans_window() {
         );
     }
 }
+
+fn edge_batch(edges: &[(Key, Key)]) -> RecordBatch {
+    record(vec![
+        (
+            "a_doc",
+            Arc::new(StringArray::from_iter_values(edges.iter().map(|e| &e.0 .0))),
+        ),
+        (
+            "a_paragraph",
+            Arc::new(Int32Array::from_iter_values(edges.iter().map(|e| e.0 .1))),
+        ),
+        (
+            "b_doc",
+            Arc::new(StringArray::from_iter_values(edges.iter().map(|e| &e.1 .0))),
+        ),
+        (
+            "b_paragraph",
+            Arc::new(Int32Array::from_iter_values(edges.iter().map(|e| e.1 .1))),
+        ),
+    ])
+}
+
+/// One star step as an engine runs it: rows partitioned by their `a_` key into `parts`
+/// batches, the kernel on each, the distinct union of the outputs.
+fn star_step(
+    step: fn(&RecordBatch) -> Result<RecordBatch>,
+    rows: &BTreeSet<(Key, Key)>,
+    parts: usize,
+) -> BTreeSet<(Key, Key)> {
+    let mut batches: Vec<Vec<(Key, Key)>> = vec![Vec::new(); parts];
+    for r in rows {
+        let h = xxhash_rust::xxh3::xxh3_64(format!("{:?}", r.0).as_bytes()) as usize;
+        batches[h % parts].push(r.clone());
+    }
+    let mut out = BTreeSet::new();
+    for b in batches {
+        let o = step(&edge_batch(&b)).unwrap();
+        out.extend(keys_of(&o, "a_").into_iter().zip(keys_of(&o, "b_")));
+    }
+    out
+}
+
+/// Large-star/small-star until the edge set is unchanged, as the drivers loop.
+fn star_components(edges: &[(Key, Key)], parts: usize) -> BTreeMap<Key, Key> {
+    let orient = |(x, y): &(Key, Key)| {
+        if x > y {
+            (x.clone(), y.clone())
+        } else {
+            (y.clone(), x.clone())
+        }
+    };
+    let mut current: BTreeSet<(Key, Key)> =
+        edges.iter().filter(|(x, y)| x != y).map(orient).collect();
+    for _ in 0..100 {
+        let both: BTreeSet<(Key, Key)> = current
+            .iter()
+            .flat_map(|(x, y)| [(x.clone(), y.clone()), (y.clone(), x.clone())])
+            .collect();
+        let large = star_step(large_star, &both, parts);
+        let small = star_step(small_star, &large, parts);
+        if small == current {
+            let mut labels = BTreeMap::new();
+            for (x, y) in &current {
+                labels.insert(x.clone(), y.clone());
+                labels.insert(y.clone(), y.clone());
+            }
+            return labels;
+        }
+        current = small;
+    }
+    panic!("large-star/small-star did not converge in 100 rounds");
+}
+
+#[test]
+fn large_star_small_star_give_the_union_find_components() {
+    // Random graphs: chains, stars and cycles over keys of a few documents.
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = |n: u64| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state % n
+    };
+    for round in 0..20 {
+        let nodes = 2 + next(60) as usize;
+        let m = next(2 * nodes as u64) as usize + 1;
+        let key = |i: u64| -> Key { (format!("d{}", i % 5), (i / 5) as i32) };
+        let mut edges: Vec<(Key, Key)> = (0..m)
+            .map(|_| (key(next(nodes as u64)), key(next(nodes as u64))))
+            .collect();
+        if round == 0 {
+            // A long chain: the worst case for label propagation.
+            edges = (0..50).map(|i| (key(i), key(i + 1))).collect();
+        }
+        let uf = components(&edge_batch(&edges)).unwrap();
+        let expected: BTreeMap<Key, Key> = keys_of(&uf, "")
+            .into_iter()
+            .zip(keys_of(&uf, "component_"))
+            .filter(|(k, c)| k != c || edges.iter().any(|(x, y)| x != y && (x == k || y == k)))
+            .collect();
+        for parts in [1, 3, 7] {
+            assert_eq!(
+                star_components(&edges, parts),
+                expected,
+                "round {round}, {parts} parts"
+            );
+        }
+    }
+}
+
+#[test]
+fn small_star_refuses_edges_not_oriented() {
+    let e = small_star(&edge_batch(&[(("a".into(), 0), ("b".into(), 0))])).unwrap_err();
+    assert!(e.to_string().contains("not oriented"), "{e}");
+}
