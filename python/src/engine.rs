@@ -493,12 +493,15 @@ pub fn error_parts(e: &Error) -> ErrorParts {
     }
 }
 
+/// Documents as (name, text), in the scan's document order.
+pub type NamedTexts = Vec<(String, String)>;
+
 /// The documents `neardup scan PATHS` reads, named as it names them, with its skips: for a
 /// distributed scan whose report must equal the scan's (`neardup.spark`, `neardup.ray`).
 pub fn load_documents(
     o: &ScanOptions,
     paths: &[PathBuf],
-) -> Result<(Vec<(String, String)>, Vec<neardup::ingest::Skipped>), Error> {
+) -> Result<(NamedTexts, Vec<neardup::ingest::Skipped>), Error> {
     let options = input_options(o);
     let mut skipped = Vec::new();
     let files = neardup::ingest::discover_with(paths, &options, &mut skipped)?;

@@ -313,13 +313,16 @@ fn assemble_report(
     Ok(Report { inner })
 }
 
+/// Skips as (path, reason, error) rows, as `Report.skipped` gives them.
+type SkipRows = Vec<(String, String, bool)>;
+
 /// The documents `neardup scan PATHS` reads (names as it gives them) and its skips.
 #[pyfunction]
 fn load_documents(
     py: Python<'_>,
     paths_: &Bound<'_, PyAny>,
     options_: &Bound<'_, PyDict>,
-) -> PyResult<(Vec<(String, String)>, Vec<(String, String, bool)>)> {
+) -> PyResult<(engine::NamedTexts, SkipRows)> {
     let paths = paths(paths_, "paths")?;
     let o = options(options_)?;
     let (docs, skipped) = heavy(py, 0, || engine::load_documents(&o, &paths))?;
