@@ -627,10 +627,10 @@ fn unsigned(kernel: &str, what: &str, v: i64) -> Result<u32> {
     u32::try_from(v).map_err(|_| bad(kernel, format!("{what} {v} is out of range")))
 }
 
-/// A distributed scan's collected rows → the scan's [`Report`] ([`Scanner::assemble`]):
+/// A distributed scan's collected rows → the scan's [`Report`](crate::Report) ([`Scanner::assemble`](crate::Scanner::assemble)):
 /// `documents` (`doc`, `paragraphs` int64, `paragraph_bytes` int64: every document),
 /// `members` (`doc`, `paragraph`, `line`, `byte_start`, `byte_end`, `text`, `unit_doc`,
-/// `unit_paragraph`, `signature` list<int32>, null except for unit representatives: every
+/// `unit_paragraph`, `signature` `list<int32>`, null except for unit representatives: every
 /// paragraph of a cluster), `links` (`a_doc`, `a_paragraph`, `b_doc`, `b_paragraph`,
 /// `similarity` float64, `method` `"estimate"`/`"exact"`: the verified links), the counts
 /// over all paragraphs and the skips. Column layouts as [`Kernels`] write them.
