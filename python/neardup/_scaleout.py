@@ -220,6 +220,32 @@ def options(given: dict[str, Any]) -> dict[str, Any]:
     return dict(given)
 
 
+def add_matching_arguments(parser: Any) -> None:
+    """The matching options of ``neardup scan``, with its defaults, on an ``argparse`` parser:
+    one list for every distributed command (``python -m neardup.spark``, ``neardup.ray``)."""
+    parser.add_argument("--threshold", type=float, default=0.8)
+    parser.add_argument("--num-perm", type=int, default=128)
+    parser.add_argument("--bands", type=int)
+    parser.add_argument("--rows", type=int)
+    parser.add_argument("--shingle", type=int, default=3)
+    parser.add_argument("--split", default="lines", choices=["lines", "blank", "document"])
+    parser.add_argument("--min-words", type=int, default=1)
+    parser.add_argument("--verify", default="auto", choices=["auto", "estimate", "exact"])
+    parser.add_argument("--seed", type=int)
+    parser.add_argument("--boilerplate-min-docs", type=int, default=10)
+
+
+def matching_arguments(args: Any) -> dict[str, Any]:
+    """The options :func:`add_matching_arguments` parsed, as keywords of a distributed scan
+    (``seed`` only when given, so the scan's default applies)."""
+    names = ("threshold", "num_perm", "bands", "rows", "shingle", "split", "min_words", "verify")
+    opts = {name: getattr(args, name) for name in names}
+    opts["boilerplate_min_docs"] = args.boilerplate_min_docs
+    if args.seed is not None:
+        opts["seed"] = args.seed
+    return opts
+
+
 def _matching(opts: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in opts.items() if k in MATCHING}
 

@@ -358,16 +358,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("--master", help="Spark master URL (default: spark-submit's, else local[*])")
     s.add_argument("--text-col", default="text")
     s.add_argument("--id-col", default=None)
-    s.add_argument("--threshold", type=float, default=0.8)
-    s.add_argument("--num-perm", type=int, default=128)
-    s.add_argument("--bands", type=int)
-    s.add_argument("--rows", type=int)
-    s.add_argument("--shingle", type=int, default=3)
-    s.add_argument("--split", default="lines", choices=["lines", "blank", "document"])
-    s.add_argument("--min-words", type=int, default=1)
-    s.add_argument("--verify", default="auto", choices=["auto", "estimate", "exact"])
-    s.add_argument("--seed", type=int)
-    s.add_argument("--boilerplate-min-docs", type=int, default=10)
+    _scaleout.add_matching_arguments(s)
     s.add_argument("--band-group", type=int, default=DEFAULT_BAND_GROUP, help="LSH bands per shuffle")
     s.add_argument("--driver-edges", type=int, default=DEFAULT_DRIVER_EDGES, help="largest link graph for union-find on the driver")
     s.add_argument("--partitions", type=int, help="shuffle partitions (default spark.sql.shuffle.partitions)")
@@ -380,12 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if a.master:
         builder = builder.master(a.master)
     spark = builder.getOrCreate()
-    opts: dict[str, Any] = {
-        "threshold": a.threshold, "num_perm": a.num_perm, "bands": a.bands, "rows": a.rows, "shingle": a.shingle,
-        "split": a.split, "min_words": a.min_words, "verify": a.verify, "boilerplate_min_docs": a.boilerplate_min_docs,
-    }
-    if a.seed is not None:
-        opts["seed"] = a.seed
+    opts = _scaleout.matching_arguments(a)
     try:
         df, text, id_, source, skipped = read_input(spark, a.input, text=a.text_col, id=a.id_col, opts=opts)
         docs, more = documents(df, text, id_, source=source)

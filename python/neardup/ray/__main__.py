@@ -19,6 +19,7 @@ from typing import Any
 import pyarrow as pa
 
 from .._errors import NeardupError
+from .._scaleout import add_matching_arguments, matching_arguments
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -33,16 +34,7 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--text-col", default="text", help="text column of Parquet/JSONL input")
     s.add_argument("--id-col", default="id", help="id column of Parquet/JSONL input")
     s.add_argument("--partitions", type=int, help="hash partitions per shuffle (default: 2 × CPUs)")
-    s.add_argument("--threshold", type=float, default=0.8)
-    s.add_argument("--num-perm", type=int, default=128)
-    s.add_argument("--bands", type=int)
-    s.add_argument("--rows", type=int)
-    s.add_argument("--shingle", type=int, default=3)
-    s.add_argument("--split", default="lines", choices=["lines", "blank", "document"])
-    s.add_argument("--min-words", type=int, default=1)
-    s.add_argument("--verify", default="auto", choices=["auto", "estimate", "exact"])
-    s.add_argument("--seed", type=int)
-    s.add_argument("--boilerplate-min-docs", type=int, default=10)
+    add_matching_arguments(s)
     return p
 
 
@@ -84,7 +76,6 @@ def read(input: str, text: str, id: str, options: dict[str, Any]) -> tuple[Any, 
 def main(argv: list[str] | None = None) -> int:
     import ray
 
-    from .. import DEFAULT_SEED
     from . import SYSTEM_CONFIG, scan
 
     args = _parser().parse_args(argv)
@@ -103,16 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         result = scan(
             ds,
             **how,
-            threshold=args.threshold,
-            num_perm=args.num_perm,
-            bands=args.bands,
-            rows=args.rows,
-            shingle=args.shingle,
-            split=args.split,
-            min_words=args.min_words,
-            verify=args.verify,
-            seed=DEFAULT_SEED if args.seed is None else args.seed,
-            boilerplate_min_docs=args.boilerplate_min_docs,
+            **matching_arguments(args),
             partitions=args.partitions,
         )
         result.write(args.out if "://" in args.out else str(Path(args.out).resolve()))
