@@ -311,6 +311,33 @@ fn a_changed_source_is_reported_not_fatal() {
 }
 
 #[test]
+fn a_source_rewritten_to_the_same_length_or_grown_is_stale() {
+    // The length is compared before reading and the content hash after: both must catch it.
+    for replacement in [
+        format!("{}\n", STORY.to_uppercase()),
+        format!("{STORY}\n").repeat(50),
+    ] {
+        let dir = corpus(&[
+            ("c/a.txt", format!("{STORY}\n").as_bytes()),
+            ("c/b.txt", format!("{STORY}\n").as_bytes()),
+        ]);
+        let d = dir.path();
+        run_in(d, &["index", "build", "c", "--index", "idx"]);
+        std::fs::write(d.join("c/b.txt"), &replacement).unwrap();
+        let out = neardup()
+            .current_dir(d)
+            .args(["scan", "--index", "idx", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let report: neardup::Report = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report.skipped.len(), 1, "{replacement:.40}");
+        assert_eq!(report.skipped[0].path, "c/b.txt");
+        assert_eq!(report.clusters[0].members[1].text, "");
+    }
+}
+
+#[test]
 fn parameters_other_than_the_index_s_are_refused_with_advice() {
     let dir = corpus(&[("c/a.txt", format!("{STORY}\n").as_bytes())]);
     let d = dir.path();

@@ -9,7 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -505,7 +505,16 @@ impl Index {
         let seg = &self.segments[r.segment];
         let (_, source) = seg.doc_strings(r.doc).ok()?;
         let rec = seg.documents().get(r.doc as usize)?;
-        let bytes = std::fs::read(self.dir.join(source)).ok()?;
+        // The length is checked before reading, so a source that grew (up to any size) since it
+        // was indexed is found stale without being read into memory.
+        let file = std::fs::File::open(self.dir.join(source)).ok()?;
+        if file.metadata().ok()?.len() != rec.file_len {
+            return None;
+        }
+        let mut bytes = Vec::with_capacity(usize::try_from(rec.file_len).ok()?);
+        file.take(rec.file_len.saturating_add(1))
+            .read_to_end(&mut bytes)
+            .ok()?;
         (bytes.len() as u64 == rec.file_len && xxh3_128(&bytes) == rec.content_hash)
             .then_some(bytes)
     }
