@@ -6,8 +6,8 @@
 //! listing what would be removed ([`DedupMode::Mark`]). Invariants:
 //! - directory structure and file names are kept; every file without a removal (including
 //!   files neardup does not read) is a byte-identical copy, except that mark mode adds two
-//!   fields to every record of a JSONL dataset ([`crate::dataset`], which rewrites datasets
-//!   record by record);
+//!   fields to every record of a JSONL dataset (`dedup::dataset`, which rewrites datasets
+//!   record by record; `dedup::dataset_parquet` for Parquet);
 //! - nothing is written outside the output directory: relative paths are checked component by
 //!   component, and a symbolic link inside the output is never written through;
 //! - the output may be neither inside the input nor contain it, and a non-empty output needs
@@ -29,6 +29,12 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+// The dataset rewriters are children of dedup, the only caller: they take its options and
+// removals, and dedup hands them dataset files, so no module cycle runs between them.
+mod dataset;
+#[cfg(feature = "parquet")]
+mod dataset_parquet;
 
 use crate::config::SplitMode;
 use crate::error::{Error, Result};
@@ -363,7 +369,7 @@ pub fn write_corpus(
         .map(|job| {
             let display = &job.display;
             let name = display.rsplit('/').next().unwrap_or(display);
-            let outcome = match crate::dataset::dataset_kind(name) {
+            let outcome = match dataset::dataset_kind(name) {
                 Some(kind) => rewrite_dataset(
                     &job.src,
                     &job.target,
@@ -615,14 +621,14 @@ fn copy_one(
     })
 }
 
-/// Rewrite one dataset ([`crate::dataset`]) to `target`, streamed into its atomic
+/// Rewrite one dataset ([`dataset`]) to `target`, streamed into its atomic
 /// temporary file: a failure leaves `target` as it was.
 #[allow(clippy::too_many_arguments)]
 fn rewrite_dataset(
     src: &Path,
     target: &Path,
     display: &str,
-    kind: crate::dataset::DatasetKind,
+    kind: dataset::DatasetKind,
     split: SplitMode,
     by_path: &BTreeMap<&str, Vec<&Removal>>,
     clusters: &std::collections::HashMap<&str, u32>,
@@ -631,14 +637,14 @@ fn rewrite_dataset(
     let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
     // The closure's own error (a bad record, a read failure) is kept aside and returned as
     // it is; write_atomically only learns that it failed, and drops the temporary file.
-    let mut outcome: Option<Result<crate::dataset::Rewritten>> = None;
+    let mut outcome: Option<Result<dataset::Rewritten>> = None;
     let written = write_atomically(target, permissions, |writer| {
-        let mut out = crate::dataset::Output {
+        let mut out = dataset::Output {
             writer,
             path: target,
         };
         let done = match kind {
-            crate::dataset::DatasetKind::Jsonl(compression) => crate::dataset::rewrite_jsonl(
+            dataset::DatasetKind::Jsonl(compression) => dataset::rewrite_jsonl(
                 src,
                 display,
                 compression,
@@ -649,11 +655,11 @@ fn rewrite_dataset(
                 &mut out,
             ),
             #[cfg(feature = "parquet")]
-            crate::dataset::DatasetKind::Parquet => crate::dataset_parquet::rewrite(
-                src, display, split, by_path, clusters, options, &mut out,
-            ),
+            dataset::DatasetKind::Parquet => {
+                dataset_parquet::rewrite(src, display, split, by_path, clusters, options, &mut out)
+            }
             #[cfg(not(feature = "parquet"))]
-            crate::dataset::DatasetKind::Parquet => Err(Error::Refused(format!(
+            dataset::DatasetKind::Parquet => Err(Error::Refused(format!(
                 "{}: Parquet needs neardup built with the `parquet` feature",
                 src.display()
             ))),

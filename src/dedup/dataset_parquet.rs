@@ -31,8 +31,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::properties::WriterProperties;
 
+use super::dataset::{Output, Rewritten};
 use crate::config::SplitMode;
-use crate::dataset::{Output, Rewritten};
 use crate::dedup::{DedupMode, DedupOptions, Removal};
 use crate::error::{Error, Result};
 use crate::ingest::parquet::bad_file;
