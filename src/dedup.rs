@@ -6,8 +6,8 @@
 //! listing what would be removed ([`DedupMode::Mark`]). Invariants:
 //! - directory structure and file names are kept; every file without a removal (including
 //!   files neardup does not read) is a byte-identical copy, except that mark mode adds two
-//!   fields to every record of a JSONL dataset ([`crate::dataset`], which rewrites datasets
-//!   record by record);
+//!   fields to every record of a JSONL dataset (`dedup::dataset`, which rewrites datasets
+//!   record by record; `dedup::dataset_parquet` for Parquet);
 //! - nothing is written outside the output directory: relative paths are checked component by
 //!   component, and a symbolic link inside the output is never written through;
 //! - the output may be neither inside the input nor contain it, and a non-empty output needs
@@ -29,6 +29,12 @@ use std::path::{Component, Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
+
+// The dataset rewriters are children of dedup, the only caller: they take its options and
+// removals, and dedup hands them dataset files, so no module cycle runs between them.
+mod dataset;
+#[cfg(feature = "parquet")]
+mod dataset_parquet;
 
 use crate::config::SplitMode;
 use crate::error::{Error, Result};
@@ -353,7 +359,64 @@ pub fn write_corpus(
         ..DedupSummary::default()
     };
     std::fs::create_dir_all(out).map_err(|e| Error::io(out, "create directory", e))?;
-    let mut jobs: Vec<(PathBuf, String, PathBuf)> = Vec::new();
+    let jobs = copy_jobs(input, out, options, &mut summary.warnings)?;
+    // Files are independent: read, edit and write them in parallel (the fsync of each atomic
+    // write dominates), then add up their outcomes in walk order, so the summary, the
+    // warnings and the first error reported do not depend on scheduling.
+    let stage = progress.stage("write", "files", Some(jobs.len() as u64));
+    let outcomes: Vec<Result<FileOutcome>> = jobs
+        .par_iter()
+        .map(|job| {
+            let display = &job.display;
+            let name = display.rsplit('/').next().unwrap_or(display);
+            let outcome = match dataset::dataset_kind(name) {
+                Some(kind) => rewrite_dataset(
+                    &job.src,
+                    &job.target,
+                    display,
+                    kind,
+                    split,
+                    &by_path,
+                    &clusters,
+                    options,
+                ),
+                None => {
+                    let removals = by_path.get(display.as_str()).map(Vec::as_slice);
+                    copy_one(&job.src, &job.target, split, removals, options)
+                }
+            };
+            stage.inc(1);
+            outcome
+        })
+        .collect();
+    for outcome in outcomes {
+        summary.add(outcome?);
+    }
+    check_all_written(input, &jobs, &by_path)?;
+    if options.mode == DedupMode::Mark {
+        write_sidecar(input, out, removals)?;
+    }
+    Ok(summary)
+}
+
+/// One file of the corpus to copy (or rewrite).
+struct CopyJob {
+    src: PathBuf,
+    /// Its name as the report gives it (`corpus/a.txt`, `ingest::slash_path`).
+    display: String,
+    target: PathBuf,
+}
+
+/// Walk `input` (sorted, links followed), create its directories under `out`, and list the
+/// regular files to copy; what cannot be copied is a warning (walk errors only under
+/// `keep_going`), a path leaving the output or a file named like the sidecar an error.
+fn copy_jobs(
+    input: &Path,
+    out: &Path,
+    options: &DedupOptions,
+    warnings: &mut Vec<String>,
+) -> Result<Vec<CopyJob>> {
+    let mut jobs = Vec::new();
     for entry in walkdir::WalkDir::new(input)
         .follow_links(true)
         .sort_by_file_name()
@@ -364,9 +427,7 @@ pub fn write_corpus(
             Err(e) => {
                 let path = e.path().unwrap_or(input).to_path_buf();
                 if options.keep_going {
-                    summary
-                        .warnings
-                        .push(format!("{}: not copied: {e}", path.display()));
+                    warnings.push(format!("{}: not copied: {e}", path.display()));
                     continue;
                 }
                 let source = e
@@ -390,7 +451,7 @@ pub fn write_corpus(
             continue;
         }
         if !entry.file_type().is_file() {
-            summary.warnings.push(format!(
+            warnings.push(format!(
                 "{}: not copied: not a regular file",
                 entry.path().display()
             ));
@@ -407,49 +468,46 @@ pub fn write_corpus(
                 entry.path().display()
             )));
         }
-        jobs.push((entry.into_path(), display, target));
+        jobs.push(CopyJob {
+            src: entry.into_path(),
+            display,
+            target,
+        });
     }
-    // Files are independent: read, edit and write them in parallel (the fsync of each atomic
-    // write dominates), then add up their outcomes in walk order, so the summary, the
-    // warnings and the first error reported do not depend on scheduling.
-    let stage = progress.stage("write", "files", Some(jobs.len() as u64));
-    let outcomes: Vec<Result<FileOutcome>> = jobs
-        .par_iter()
-        .map(|(src, display, target)| {
-            let name = display.rsplit('/').next().unwrap_or(display);
-            let outcome = match crate::dataset::dataset_kind(name) {
-                Some(kind) => rewrite_dataset(
-                    src, target, display, kind, split, &by_path, &clusters, options,
-                ),
-                None => {
-                    let removals = by_path.get(display.as_str()).map(Vec::as_slice);
-                    copy_one(src, target, split, removals, options)
-                }
-            };
-            stage.inc(1);
-            outcome
-        })
-        .collect();
-    for outcome in outcomes {
-        match outcome? {
+    Ok(jobs)
+}
+
+impl DedupSummary {
+    /// Count one file's outcome.
+    fn add(&mut self, outcome: FileOutcome) {
+        match outcome {
             FileOutcome::Written {
                 bytes_in,
                 paragraphs_removed,
                 bytes_removed,
             } => {
-                summary.files += 1;
-                summary.bytes_in += bytes_in;
+                self.files += 1;
+                self.bytes_in += bytes_in;
                 if paragraphs_removed > 0 {
-                    summary.files_changed += 1;
-                    summary.paragraphs_removed += paragraphs_removed;
-                    summary.bytes_removed += bytes_removed;
+                    self.files_changed += 1;
+                    self.paragraphs_removed += paragraphs_removed;
+                    self.bytes_removed += bytes_removed;
                 }
             }
-            FileOutcome::Unreadable(warning) => summary.warnings.push(warning),
+            FileOutcome::Unreadable(warning) => self.warnings.push(warning),
         }
     }
-    // Every removal must belong to a file written: `PATH` (a file) or `PATH#RECORD`.
-    let written: std::collections::HashSet<&str> = jobs.iter().map(|j| j.1.as_str()).collect();
+}
+
+/// Every removal must belong to a file written: `PATH` (a file) or `PATH#RECORD`; else the
+/// corpus changed since the scan.
+fn check_all_written(
+    input: &Path,
+    jobs: &[CopyJob],
+    by_path: &BTreeMap<&str, Vec<&Removal>>,
+) -> Result<()> {
+    let written: std::collections::HashSet<&str> =
+        jobs.iter().map(|j| j.display.as_str()).collect();
     let missing: Vec<&str> = by_path
         .keys()
         .copied()
@@ -457,31 +515,33 @@ pub fn write_corpus(
             !written.contains(k) && !k.match_indices('#').any(|(i, _)| written.contains(&k[..i]))
         })
         .collect();
-    if !missing.is_empty() {
-        return Err(Error::Refused(format!(
-            "{}: files of the report are missing from the input ({}); was the corpus changed \
-             during the run?",
-            input.display(),
-            missing.join(", ")
-        )));
+    if missing.is_empty() {
+        return Ok(());
     }
-    if options.mode == DedupMode::Mark {
-        let mut lines = Vec::new();
-        let root = slash_path(input);
-        for r in removals {
-            let mut r = r.clone();
-            r.path = relative_name(&r.path, &root).to_string();
-            if let Some(kept) = &mut r.kept {
-                kept.path = relative_name(&kept.path, &root).to_string();
-            }
-            serde_json::to_writer(&mut lines, &r)
-                .map_err(std::io::Error::from)
-                .map_err(|e| Error::io(out.join(SIDECAR), "write", e))?;
-            lines.push(b'\n');
+    Err(Error::Refused(format!(
+        "{}: files of the report are missing from the input ({}); was the corpus changed \
+         during the run?",
+        input.display(),
+        missing.join(", ")
+    )))
+}
+
+/// Mark mode's sidecar: one JSON line per removal, paths relative to the corpus root.
+fn write_sidecar(input: &Path, out: &Path, removals: &[Removal]) -> Result<()> {
+    let mut lines = Vec::new();
+    let root = slash_path(input);
+    for r in removals {
+        let mut r = r.clone();
+        r.path = relative_name(&r.path, &root).to_string();
+        if let Some(kept) = &mut r.kept {
+            kept.path = relative_name(&kept.path, &root).to_string();
         }
-        write_file(&out.join(SIDECAR), &lines, None)?;
+        serde_json::to_writer(&mut lines, &r)
+            .map_err(std::io::Error::from)
+            .map_err(|e| Error::io(out.join(SIDECAR), "write", e))?;
+        lines.push(b'\n');
     }
-    Ok(summary)
+    write_file(&out.join(SIDECAR), &lines, None)
 }
 
 /// A document name (as given: `corpus/a.txt`) relative to the corpus root `root` (as given:
@@ -561,14 +621,14 @@ fn copy_one(
     })
 }
 
-/// Rewrite one dataset ([`crate::dataset`]) to `target`, streamed into its atomic
+/// Rewrite one dataset ([`dataset`]) to `target`, streamed into its atomic
 /// temporary file: a failure leaves `target` as it was.
 #[allow(clippy::too_many_arguments)]
 fn rewrite_dataset(
     src: &Path,
     target: &Path,
     display: &str,
-    kind: crate::dataset::DatasetKind,
+    kind: dataset::DatasetKind,
     split: SplitMode,
     by_path: &BTreeMap<&str, Vec<&Removal>>,
     clusters: &std::collections::HashMap<&str, u32>,
@@ -577,14 +637,14 @@ fn rewrite_dataset(
     let permissions = std::fs::metadata(src).ok().map(|m| m.permissions());
     // The closure's own error (a bad record, a read failure) is kept aside and returned as
     // it is; write_atomically only learns that it failed, and drops the temporary file.
-    let mut outcome: Option<Result<crate::dataset::Rewritten>> = None;
+    let mut outcome: Option<Result<dataset::Rewritten>> = None;
     let written = write_atomically(target, permissions, |writer| {
-        let mut out = crate::dataset::Output {
+        let mut out = dataset::Output {
             writer,
             path: target,
         };
         let done = match kind {
-            crate::dataset::DatasetKind::Jsonl(compression) => crate::dataset::rewrite_jsonl(
+            dataset::DatasetKind::Jsonl(compression) => dataset::rewrite_jsonl(
                 src,
                 display,
                 compression,
@@ -595,11 +655,11 @@ fn rewrite_dataset(
                 &mut out,
             ),
             #[cfg(feature = "parquet")]
-            crate::dataset::DatasetKind::Parquet => crate::dataset_parquet::rewrite(
-                src, display, split, by_path, clusters, options, &mut out,
-            ),
+            dataset::DatasetKind::Parquet => {
+                dataset_parquet::rewrite(src, display, split, by_path, clusters, options, &mut out)
+            }
             #[cfg(not(feature = "parquet"))]
-            crate::dataset::DatasetKind::Parquet => Err(Error::Refused(format!(
+            dataset::DatasetKind::Parquet => Err(Error::Refused(format!(
                 "{}: Parquet needs neardup built with the `parquet` feature",
                 src.display()
             ))),

@@ -191,18 +191,47 @@ pub fn corpus_sets(
 /// `|x| − ⌈t·|x|⌉ + 1` tokens. Identical sets are grouped first so repeated boilerplate costs
 /// one record. Empty sets never match.
 pub(crate) fn exact_similarity_join(sets: &[Vec<u64>], threshold: f64) -> Vec<(u32, u32, f64)> {
-    // Identical sets → one record each.
+    let records = distinct_sets(sets);
+    let ranked = ranked_tokens(sets, &records);
+    let record_pairs = similar_records(&ranked, threshold);
+    // Expand records back to paragraphs: identical members pair with similarity 1.
+    let mut out = Vec::new();
+    for r in &records {
+        for (i, &a) in r.iter().enumerate() {
+            for &b in &r[i + 1..] {
+                out.push((a.min(b), a.max(b), 1.0));
+            }
+        }
+    }
+    for (x, y, j) in record_pairs {
+        for &a in &records[x as usize] {
+            for &b in &records[y as usize] {
+                out.push((a.min(b), a.max(b), j));
+            }
+        }
+    }
+    out.par_sort_by(|p, q| (p.0, p.1).cmp(&(q.0, q.1)));
+    out
+}
+
+/// The non-empty sets grouped by equality: one record per distinct set, holding its members
+/// in order, records in order of their set.
+fn distinct_sets(sets: &[Vec<u64>]) -> Vec<Vec<u32>> {
     let mut order: Vec<u32> = (0..sets.len() as u32)
         .filter(|&i| !sets[i as usize].is_empty())
         .collect();
     order.par_sort_by(|&a, &b| sets[a as usize].cmp(&sets[b as usize]).then(a.cmp(&b)));
-    let mut records: Vec<Vec<u32>> = Vec::new(); // members of each distinct set
-    for w in order.chunk_by(|&a, &b| sets[a as usize] == sets[b as usize]) {
-        records.push(w.to_vec());
-    }
-    // Token ids ranked by document frequency over records, rarest first (ties by hash).
+    order
+        .chunk_by(|&a, &b| sets[a as usize] == sets[b as usize])
+        .map(<[u32]>::to_vec)
+        .collect()
+}
+
+/// Each record's set as token ranks, sorted: tokens ranked by document frequency over
+/// records, rarest first (ties by hash), so prefixes hold the rarest tokens.
+fn ranked_tokens(sets: &[Vec<u64>], records: &[Vec<u32>]) -> Vec<Vec<u32>> {
     let mut freq: HashMap<u64, u32> = HashMap::new();
-    for r in &records {
+    for r in records {
         for &t in &sets[r[0] as usize] {
             *freq.entry(t).or_insert(0) += 1;
         }
@@ -214,24 +243,30 @@ pub(crate) fn exact_similarity_join(sets: &[Vec<u64>], threshold: f64) -> Vec<(u
         .enumerate()
         .map(|(i, &(_, t))| (t, i as u32))
         .collect();
-    let ranked: Vec<Vec<u32>> = records
+    records
         .par_iter()
         .map(|r| {
             let mut v: Vec<u32> = sets[r[0] as usize].iter().map(|t| rank[t]).collect();
             v.sort_unstable();
             v
         })
-        .collect();
+        .collect()
+}
+
+/// Pairs of records `(x, y)`, `x < y`, with Jaccard ≥ `threshold`: candidates share a token
+/// of their prefixes (an inverted index over prefix tokens), then the size filter, then the
+/// exact Jaccard.
+fn similar_records(ranked: &[Vec<u32>], threshold: f64) -> Vec<(u32, u32, f64)> {
     let prefix_len = |n: usize| n - ((threshold * n as f64) - 1e-9).ceil().max(1.0) as usize + 1;
-    let mut index: Vec<Vec<u32>> = vec![Vec::new(); tokens.len()];
+    let tokens = ranked.iter().flatten().max().map_or(0, |&t| t as usize + 1);
+    let mut index: Vec<Vec<u32>> = vec![Vec::new(); tokens];
     for (r, v) in ranked.iter().enumerate() {
         for &t in &v[..prefix_len(v.len()).min(v.len())] {
             index[t as usize].push(r as u32);
         }
     }
-    let ranked = &ranked;
     let index = &index;
-    let record_pairs: Vec<(u32, u32, f64)> = (0..ranked.len())
+    (0..ranked.len())
         .into_par_iter()
         .flat_map_iter(|x| {
             let vx = &ranked[x];
@@ -252,25 +287,7 @@ pub(crate) fn exact_similarity_join(sets: &[Vec<u64>], threshold: f64) -> Vec<(u
                 (j >= threshold).then_some((x as u32, y, j))
             })
         })
-        .collect();
-    // Expand records back to paragraphs: identical members pair with similarity 1.
-    let mut out = Vec::new();
-    for r in &records {
-        for (i, &a) in r.iter().enumerate() {
-            for &b in &r[i + 1..] {
-                out.push((a.min(b), a.max(b), 1.0));
-            }
-        }
-    }
-    for (x, y, j) in record_pairs {
-        for &a in &records[x as usize] {
-            for &b in &records[y as usize] {
-                out.push((a.min(b), a.max(b), j));
-            }
-        }
-    }
-    out.par_sort_by(|p, q| (p.0, p.1).cmp(&(q.0, q.1)));
-    out
+        .collect()
 }
 
 /// Score `report` against `groups` over a universe of `paragraphs` paragraphs. `sets`, when

@@ -127,9 +127,6 @@
 
 pub mod cluster;
 pub mod config;
-pub mod dataset;
-#[cfg(feature = "parquet")]
-pub mod dataset_parquet;
 pub mod dedup;
 pub mod error;
 pub mod eval;

@@ -857,48 +857,7 @@ struct RawCluster {
 /// Group the sides of all matches into sites and sites into clusters; clusters sorted by their
 /// first site.
 fn cluster_matches(matches: &[Match]) -> Vec<RawCluster> {
-    // Interval 2m is the a side of match m, 2m + 1 its b side.
-    let mut intervals: Vec<(u32, u32, u32, u32)> = Vec::with_capacity(matches.len() * 2);
-    for (m, x) in matches.iter().enumerate() {
-        intervals.push((x.a_doc, x.a.start, x.a.end, 2 * m as u32));
-        intervals.push((x.b_doc, x.b.start, x.b.end, 2 * m as u32 + 1));
-    }
-    intervals.par_sort_unstable();
-    let mut site_of = vec![0u32; intervals.len()];
-    let mut sites: Vec<Site> = Vec::new();
-    // Sites of the current document that may still overlap the next interval.
-    let mut open: Vec<usize> = Vec::new();
-    for &(doc, s, e, id) in &intervals {
-        open.retain(|&i| sites[i].doc == doc && sites[i].words.end > s);
-        // The open site sharing most words, if that is at least half of the shorter of the
-        // two: the same passage seen through another alignment, whose boundaries differ by an
-        // edit or two or which covers only part of it (two copies edited in different places
-        // align over less than either shares with the source). The price: a short passage
-        // nested in a longer one (the end of a title quoted elsewhere) joins the longer one's
-        // cluster, where its link says how many words it shares.
-        let best = open
-            .iter()
-            .map(|&i| {
-                let w = &sites[i].words;
-                let overlap = w.end.min(e).saturating_sub(s.max(w.start));
-                let shorter = (e - s).min(w.end - w.start);
-                (overlap, 2 * overlap >= shorter, std::cmp::Reverse(i))
-            })
-            .filter(|&(overlap, enough, _)| enough && overlap > 0)
-            .max();
-        let site = match best {
-            Some((_, _, std::cmp::Reverse(i))) => {
-                sites[i].words.end = sites[i].words.end.max(e);
-                i
-            }
-            None => {
-                sites.push(Site { doc, words: s..e });
-                open.push(sites.len() - 1);
-                sites.len() - 1
-            }
-        };
-        site_of[id as usize] = site as u32;
-    }
+    let (sites, site_of) = sites_of(matches);
     let mut uf = UnionFind::new(sites.len());
     for m in 0..matches.len() {
         uf.union(site_of[2 * m], site_of[2 * m + 1]);
@@ -947,6 +906,54 @@ fn cluster_matches(matches: &[Match]) -> Vec<RawCluster> {
     }
     out.retain(|c| c.sites.len() >= 2);
     out
+}
+
+/// The sites of `matches`' sides, in (document, start) order, and the site of each side
+/// (side 2m is the a side of match m, 2m + 1 its b side). A side joins an open site of its
+/// document when they share enough words, else opens a site.
+fn sites_of(matches: &[Match]) -> (Vec<Site>, Vec<u32>) {
+    let mut intervals: Vec<(u32, u32, u32, u32)> = Vec::with_capacity(matches.len() * 2);
+    for (m, x) in matches.iter().enumerate() {
+        intervals.push((x.a_doc, x.a.start, x.a.end, 2 * m as u32));
+        intervals.push((x.b_doc, x.b.start, x.b.end, 2 * m as u32 + 1));
+    }
+    intervals.par_sort_unstable();
+    let mut site_of = vec![0u32; intervals.len()];
+    let mut sites: Vec<Site> = Vec::new();
+    // Sites of the current document that may still overlap the next interval.
+    let mut open: Vec<usize> = Vec::new();
+    for &(doc, s, e, id) in &intervals {
+        open.retain(|&i| sites[i].doc == doc && sites[i].words.end > s);
+        // The open site sharing most words, if that is at least half of the shorter of the
+        // two: the same passage seen through another alignment, whose boundaries differ by an
+        // edit or two or which covers only part of it (two copies edited in different places
+        // align over less than either shares with the source). The price: a short passage
+        // nested in a longer one (the end of a title quoted elsewhere) joins the longer one's
+        // cluster, where its link says how many words it shares.
+        let best = open
+            .iter()
+            .map(|&i| {
+                let w = &sites[i].words;
+                let overlap = w.end.min(e).saturating_sub(s.max(w.start));
+                let shorter = (e - s).min(w.end - w.start);
+                (overlap, 2 * overlap >= shorter, std::cmp::Reverse(i))
+            })
+            .filter(|&(overlap, enough, _)| enough && overlap > 0)
+            .max();
+        let site = match best {
+            Some((_, _, std::cmp::Reverse(i))) => {
+                sites[i].words.end = sites[i].words.end.max(e);
+                i
+            }
+            None => {
+                sites.push(Site { doc, words: s..e });
+                open.push(sites.len() - 1);
+                sites.len() - 1
+            }
+        };
+        site_of[id as usize] = site as u32;
+    }
+    (sites, site_of)
 }
 
 /// For each document, the index of its first paragraph in `paragraphs` (plus an end sentinel).

@@ -587,11 +587,7 @@ impl Scanner {
         // Component units are sorted, and units are ordered by first paragraph, so the first
         // unit holds the representative.
         let rep_unit = component[0];
-        let mut members: Vec<(u32, u32)> = component
-            .iter()
-            .flat_map(|&u| units.members(u).iter().map(move |&p| (p, u)))
-            .collect();
-        members.sort_unstable();
+        let members = paragraphs_of(units, component);
         let method = match self.params.verify {
             VerifyMode::Exact => SimilarityMethod::Exact,
             _ => SimilarityMethod::Estimate,
@@ -630,31 +626,7 @@ impl Scanner {
         } else {
             ClusterKind::Near
         };
-        // Links: every paragraph to the first paragraph of its unit (identical text), and the
-        // verified pairs between units, each by the first paragraph of either unit.
-        let position = |p: u32| members.binary_search(&(p, 0)).unwrap_or_else(|i| i) as u32;
-        let mut links: Vec<Link> = Vec::new();
-        for &u in component {
-            let unit = units.members(u);
-            for &p in &unit[1..] {
-                links.push(Link {
-                    a: position(unit[0]),
-                    b: position(p),
-                    similarity: 1.0,
-                    method: LinkMethod::Identical,
-                });
-            }
-        }
-        for pair in pairs {
-            let (x, y) = (position(units.first(pair.a)), position(units.first(pair.b)));
-            links.push(Link {
-                a: x.min(y),
-                b: x.max(y),
-                similarity: pair.similarity,
-                method: pair.method.into(),
-            });
-        }
-        links.sort_by_key(|l| (l.a, l.b));
+        let links = links_of(units, component, pairs, &members);
         let members = members
             .into_iter()
             .map(|(p, u)| {
@@ -681,6 +653,52 @@ impl Scanner {
             boilerplate: false,
         }
     }
+}
+
+/// The paragraphs of a component's units as (paragraph, unit), in paragraph order: the
+/// cluster's members.
+fn paragraphs_of(units: &Units, component: &[u32]) -> Vec<(u32, u32)> {
+    let mut members: Vec<(u32, u32)> = component
+        .iter()
+        .flat_map(|&u| units.members(u).iter().map(move |&p| (p, u)))
+        .collect();
+    members.sort_unstable();
+    members
+}
+
+/// A cluster's links between its `members` (from [`paragraphs_of`]), sorted.
+fn links_of(
+    units: &Units,
+    component: &[u32],
+    pairs: &[&VerifiedPair],
+    members: &[(u32, u32)],
+) -> Vec<Link> {
+    // Links: every paragraph to the first paragraph of its unit (identical text), and the
+    // verified pairs between units, each by the first paragraph of either unit.
+    let position = |p: u32| members.binary_search(&(p, 0)).unwrap_or_else(|i| i) as u32;
+    let mut links: Vec<Link> = Vec::new();
+    for &u in component {
+        let unit = units.members(u);
+        for &p in &unit[1..] {
+            links.push(Link {
+                a: position(unit[0]),
+                b: position(p),
+                similarity: 1.0,
+                method: LinkMethod::Identical,
+            });
+        }
+    }
+    for pair in pairs {
+        let (x, y) = (position(units.first(pair.a)), position(units.first(pair.b)));
+        links.push(Link {
+            a: x.min(y),
+            b: x.max(y),
+            similarity: pair.similarity,
+            method: pair.method.into(),
+        });
+    }
+    links.sort_by_key(|l| (l.a, l.b));
+    links
 }
 
 /// A text source with the paragraph rows it is read by: text by paragraph position.

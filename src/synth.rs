@@ -51,6 +51,7 @@ pub use passages::{
     evaluate_passages, generate_passages, PassageCorpus, PassageEvaluation, PassageLabels,
     PassageOccurrence, PassageSynthConfig, PlantedPassage, PASSAGE_LABELS_SCHEMA,
 };
+use std::ops::Range;
 use std::path::Path;
 use std::rc::Rc;
 
@@ -934,6 +935,42 @@ enum Slot {
     Footer,
 }
 
+/// What [`Generator::plan_article`] decided about an article before any text is written.
+struct ArticlePlan {
+    /// Its number among the generated articles.
+    index: usize,
+    lang: Lang,
+    site: usize,
+    path: String,
+    arabic_digits: bool,
+    /// One slot per line: title first, footer last.
+    slots: Vec<Slot>,
+    /// The line of the lead (the first body paragraph).
+    lead_line: usize,
+    /// The lead is repeated further down.
+    lead_repeat: bool,
+    /// Copies and hard negatives due in this article (`Slot::Copy(i)` is `copies[i]`).
+    copies: Vec<PendingCopy>,
+    hard_negatives: Vec<PendingHardNegative>,
+}
+
+impl ArticlePlan {
+    /// Line `p` of this article, as labels name it.
+    fn at(&self, p: usize) -> ParagraphRef {
+        ParagraphRef {
+            path: self.path.clone(),
+            paragraph: p,
+        }
+    }
+}
+
+/// An article being written, with the spans of the lines a repeat copies.
+struct ArticleText {
+    text: String,
+    title: Range<usize>,
+    lead: Range<usize>,
+}
+
 /// Copies land at least one and at most this many articles after their source.
 const COPY_SPREAD: usize = 50;
 
@@ -1009,7 +1046,51 @@ impl Generator {
         }
     }
 
+    /// Generate the next article: plan its lines ([`Generator::plan_article`]), then write
+    /// them in order, one `write_*` per kind of line.
     fn article(&mut self) {
+        let plan = self.plan_article();
+        // Average bytes per word incl. space: ~7 in English, ~11 in Arabic (2-byte letters).
+        let word_bytes = if plan.lang == Lang::Ar { 12 } else { 8 };
+        let mut out = ArticleText {
+            text: String::with_capacity(plan.slots.len() * self.cfg.words.1 * word_bytes / 2 + 64),
+            title: 0..0,
+            lead: 0..0,
+        };
+        let mut toks = std::mem::take(&mut self.toks);
+        for (p, &slot) in plan.slots.iter().enumerate() {
+            match slot {
+                Slot::Title => self.write_title(&plan, &mut out, &mut toks),
+                Slot::TitleRepeat => {
+                    let title = out.title.clone();
+                    self.write_repeat(&plan, p, (title, 0), &mut out.text);
+                }
+                Slot::LeadRepeat => {
+                    let lead = out.lead.clone();
+                    self.write_repeat(&plan, p, (lead, plan.lead_line), &mut out.text);
+                }
+                Slot::Fresh => self.write_fresh(&plan, p, &mut out, &mut toks),
+                Slot::Copy(i) => self.write_copy(&plan, p, &plan.copies[i], &mut out.text),
+                Slot::HardNegative(i) => {
+                    let pending = &plan.hard_negatives[i];
+                    self.write_hard_negative(&plan, p, pending, &mut out.text, &mut toks);
+                }
+                Slot::Footer => self.write_footer(&plan, p, &mut out.text),
+            }
+            out.text.push('\n');
+        }
+        self.toks = toks;
+        self.total_paragraphs += plan.slots.len();
+        self.articles.push(SynthArticle {
+            path: plan.path,
+            text: out.text,
+        });
+    }
+
+    /// Decide the next article: language, site, name, and its lines — title, fresh body
+    /// paragraphs with the copies and hard negatives due now anywhere after the lead, maybe a
+    /// repeated title or lead, the site's footer. The random draws happen in this order.
+    fn plan_article(&mut self) -> ArticlePlan {
         let index = self.articles.len();
         let lang = if self.rng.chance(self.cfg.arabic_share) {
             Lang::Ar
@@ -1055,132 +1136,153 @@ impl Generator {
         let lead_line = slots.len();
         slots.extend(body);
         slots.push(Slot::Footer);
-
-        // Average bytes per word incl. space: ~7 in English, ~11 in Arabic (2-byte letters).
-        let word_bytes = if lang == Lang::Ar { 12 } else { 8 };
-        let mut text = String::with_capacity(slots.len() * self.cfg.words.1 * word_bytes / 2 + 64);
-        let mut title_span = 0..0;
-        let mut lead_span = 0..0;
-        let mut toks = std::mem::take(&mut self.toks);
-        for (p, &slot) in slots.iter().enumerate() {
-            let start = text.len();
-            let at = || ParagraphRef {
-                path: path.clone(),
-                paragraph: p,
-            };
-            let vocab = &self.vocabs[lang.index()];
-            match slot {
-                Slot::Title => {
-                    gen_title(&mut self.rng, vocab, &mut toks);
-                    render(&mut text, lang, vocab, &toks, arabic_digits);
-                    title_span = start..text.len();
-                }
-                Slot::TitleRepeat | Slot::LeadRepeat => {
-                    let (span, line) = if slot == Slot::TitleRepeat {
-                        (title_span.clone(), 0)
-                    } else {
-                        (lead_span.clone(), lead_line)
-                    };
-                    let original = text[span].to_owned();
-                    let kind = if self.rng.chance(0.5) {
-                        text.push_str(&original);
-                        EditKind::Verbatim
-                    } else {
-                        text.push_str(&format_variant(&mut self.rng, lang, &original));
-                        EditKind::Format
-                    };
-                    self.groups.push(LabelGroup {
-                        kind: GroupKind::LeadRepeat,
-                        members: vec![
-                            member(&path, line, EditKind::Source, 0.0),
-                            member(&path, p, kind, 0.0),
-                        ],
-                    });
-                }
-                Slot::Fresh => {
-                    let n = self.rng.range(self.cfg.words);
-                    gen_body(&mut self.rng, vocab, n, &mut toks);
-                    render(&mut text, lang, vocab, &toks, arabic_digits);
-                    if p == lead_line {
-                        lead_span = start..text.len();
-                    }
-                    // A repeated lead is already in a lead-repeat group; groups stay disjoint.
-                    let planted = !(p == lead_line && lead_repeat);
-                    let dup = planted && self.rng.chance(self.cfg.near_dup_rate);
-                    let neg = planted && self.rng.chance(self.cfg.hard_negative_rate);
-                    if dup || neg {
-                        let source = Rc::new(Source {
-                            lang,
-                            site,
-                            article: index,
-                            at: at(),
-                            text: text[start..].to_owned(),
-                            toks: toks.clone(),
-                            arabic_digits,
-                        });
-                        if dup {
-                            self.plant_copies(&source);
-                        }
-                        if neg {
-                            let due = index + 1 + self.rng.below(COPY_SPREAD);
-                            self.hard_negative_pool
-                                .push(PendingHardNegative { source, due });
-                        }
-                    }
-                }
-                Slot::Copy(i) => {
-                    let c = &copies[i];
-                    let src = &c.source;
-                    let (kind, rate) = if self.rng.chance(self.cfg.format_variant_rate) {
-                        text.push_str(&format_variant(&mut self.rng, lang, &src.text));
-                        (EditKind::Format, 0.0)
-                    } else {
-                        let (edited, kind, rate) =
-                            edit_tokens(&mut self.rng, vocab, &src.toks, self.cfg.edit_rate);
-                        if kind == EditKind::Verbatim {
-                            text.push_str(&src.text);
-                        } else {
-                            render(&mut text, lang, vocab, &edited, src.arabic_digits);
-                        }
-                        (kind, rate)
-                    };
-                    self.groups[c.group]
-                        .members
-                        .push(member(&path, p, kind, rate));
-                }
-                Slot::HardNegative(i) => {
-                    let src = &hard_negatives[i].source;
-                    let shared = hard_negative_tokens(
-                        &mut self.rng,
-                        vocab,
-                        &src.toks,
-                        self.cfg.words,
-                        &mut toks,
-                    );
-                    render(&mut text, lang, vocab, &toks, arabic_digits);
-                    self.hard_negatives.push(HardNegative {
-                        a: src.at.clone(),
-                        b: at(),
-                        shared_words: shared,
-                    });
-                }
-                Slot::Footer => {
-                    let f = lang.index() * self.cfg.sites + site;
-                    text.push_str(&self.footers[f]);
-                    let members = &mut self.footer_members[f];
-                    let kind = if members.is_empty() {
-                        EditKind::Source
-                    } else {
-                        EditKind::Verbatim
-                    };
-                    members.push(member(&path, p, kind, 0.0));
-                }
-            }
-            text.push('\n');
+        ArticlePlan {
+            index,
+            lang,
+            site,
+            path,
+            arabic_digits,
+            slots,
+            lead_line,
+            lead_repeat,
+            copies,
+            hard_negatives,
         }
-        self.toks = toks;
-        self.total_paragraphs += slots.len();
-        self.articles.push(SynthArticle { path, text });
+    }
+
+    /// The title line.
+    fn write_title(&mut self, plan: &ArticlePlan, out: &mut ArticleText, toks: &mut Vec<Tok>) {
+        let start = out.text.len();
+        let vocab = &self.vocabs[plan.lang.index()];
+        gen_title(&mut self.rng, vocab, toks);
+        render(&mut out.text, plan.lang, vocab, toks, plan.arabic_digits);
+        out.title = start..out.text.len();
+    }
+
+    /// The title or lead again (`span` of `text`, first written on `line`), verbatim or as a
+    /// format variant: a lead-repeat group of its own.
+    fn write_repeat(
+        &mut self,
+        plan: &ArticlePlan,
+        p: usize,
+        (span, line): (Range<usize>, usize),
+        text: &mut String,
+    ) {
+        let original = text[span].to_owned();
+        let kind = if self.rng.chance(0.5) {
+            text.push_str(&original);
+            EditKind::Verbatim
+        } else {
+            text.push_str(&format_variant(&mut self.rng, plan.lang, &original));
+            EditKind::Format
+        };
+        self.groups.push(LabelGroup {
+            kind: GroupKind::LeadRepeat,
+            members: vec![
+                member(&plan.path, line, EditKind::Source, 0.0),
+                member(&plan.path, p, kind, 0.0),
+            ],
+        });
+    }
+
+    /// A fresh paragraph (the first is the lead); at the configured rates it becomes the
+    /// source of copies or of a hard negative in articles to come.
+    fn write_fresh(
+        &mut self,
+        plan: &ArticlePlan,
+        p: usize,
+        out: &mut ArticleText,
+        toks: &mut Vec<Tok>,
+    ) {
+        let start = out.text.len();
+        let vocab = &self.vocabs[plan.lang.index()];
+        let n = self.rng.range(self.cfg.words);
+        gen_body(&mut self.rng, vocab, n, toks);
+        render(&mut out.text, plan.lang, vocab, toks, plan.arabic_digits);
+        if p == plan.lead_line {
+            out.lead = start..out.text.len();
+        }
+        // A repeated lead is already in a lead-repeat group; groups stay disjoint.
+        let planted = !(p == plan.lead_line && plan.lead_repeat);
+        let dup = planted && self.rng.chance(self.cfg.near_dup_rate);
+        let neg = planted && self.rng.chance(self.cfg.hard_negative_rate);
+        if dup || neg {
+            let source = Rc::new(Source {
+                lang: plan.lang,
+                site: plan.site,
+                article: plan.index,
+                at: plan.at(p),
+                text: out.text[start..].to_owned(),
+                toks: toks.clone(),
+                arabic_digits: plan.arabic_digits,
+            });
+            if dup {
+                self.plant_copies(&source);
+            }
+            if neg {
+                let due = plan.index + 1 + self.rng.below(COPY_SPREAD);
+                self.hard_negative_pool
+                    .push(PendingHardNegative { source, due });
+            }
+        }
+    }
+
+    /// A copy of an earlier paragraph: a format variant, an edited or a verbatim copy, added
+    /// to the source's group.
+    fn write_copy(&mut self, plan: &ArticlePlan, p: usize, copy: &PendingCopy, text: &mut String) {
+        let src = &copy.source;
+        let vocab = &self.vocabs[plan.lang.index()];
+        let (kind, rate) = if self.rng.chance(self.cfg.format_variant_rate) {
+            text.push_str(&format_variant(&mut self.rng, plan.lang, &src.text));
+            (EditKind::Format, 0.0)
+        } else {
+            let (edited, kind, rate) =
+                edit_tokens(&mut self.rng, vocab, &src.toks, self.cfg.edit_rate);
+            if kind == EditKind::Verbatim {
+                text.push_str(&src.text);
+            } else {
+                render(text, plan.lang, vocab, &edited, src.arabic_digits);
+            }
+            (kind, rate)
+        };
+        self.groups[copy.group]
+            .members
+            .push(member(&plan.path, p, kind, rate));
+    }
+
+    /// A paragraph sharing words with an earlier one without being a copy of it (a hard
+    /// negative pair).
+    fn write_hard_negative(
+        &mut self,
+        plan: &ArticlePlan,
+        p: usize,
+        pending: &PendingHardNegative,
+        text: &mut String,
+        toks: &mut Vec<Tok>,
+    ) {
+        let src = &pending.source;
+        let vocab = &self.vocabs[plan.lang.index()];
+        let shared = hard_negative_tokens(&mut self.rng, vocab, &src.toks, self.cfg.words, toks);
+        render(text, plan.lang, vocab, toks, plan.arabic_digits);
+        self.hard_negatives.push(HardNegative {
+            a: src.at.clone(),
+            b: plan.at(p),
+            shared_words: shared,
+        });
+    }
+
+    /// The footer of the article's site and language: its first use is the source, every
+    /// other a verbatim copy.
+    fn write_footer(&mut self, plan: &ArticlePlan, p: usize, text: &mut String) {
+        let f = plan.lang.index() * self.cfg.sites + plan.site;
+        text.push_str(&self.footers[f]);
+        let members = &mut self.footer_members[f];
+        let kind = if members.is_empty() {
+            EditKind::Source
+        } else {
+            EditKind::Verbatim
+        };
+        members.push(member(&plan.path, p, kind, 0.0));
     }
 
     fn plant_copies(&mut self, source: &Rc<Source>) {

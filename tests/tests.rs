@@ -15,6 +15,7 @@ mod hostile;
 mod index;
 mod index_passages;
 mod inputs;
+mod long_functions;
 #[cfg(feature = "parquet")]
 mod parquet;
 mod passages;

@@ -98,64 +98,15 @@ impl Index {
             ..PassageStats::default()
         };
         prints.sort_unstable();
-
-        // Seeds (candidate document, query position, indexed position), per distinct
-        // fingerprint of the query.
-        let mut raw: Vec<(DocRef, u32, u32)> = Vec::new();
-        let mut places = Vec::new();
-        let mut live: Vec<(DocRef, u32)> = Vec::new();
-        for run in prints.chunk_by(|a, b| a.0 == b.0) {
-            let hash = run[0].0;
-            live.clear();
-            for (s, seg) in self.segments().iter().enumerate() {
-                places.clear();
-                seg.passage_matches(hash, &mut places)?;
-                live.extend(
-                    places
-                        .iter()
-                        .filter(|&&(d, _)| !seg.is_deleted(d))
-                        .map(|&(doc, pos)| (DocRef { segment: s, doc }, pos)),
-                );
-            }
-            // The text is one more document: places are counted over it and the index.
-            if !stats.tally(run.len() + live.len(), params.max_occurrences) {
-                continue;
-            }
-            for &(_, pa) in run {
-                raw.extend(live.iter().map(|&(doc, pb)| (doc, pa, pb)));
-            }
-        }
-
-        // Candidate documents, ordered by path; 0 is the query text.
-        let mut candidates: Vec<DocRef> = raw.iter().map(|s| s.0).collect();
-        candidates.sort_unstable_by_key(|r| (r.segment, r.doc));
-        candidates.dedup();
-        let mut named = Vec::with_capacity(candidates.len());
-        for r in candidates {
-            let path = self.segments()[r.segment].doc_strings(r.doc)?.0;
-            named.push((path, r));
-        }
-        named.sort_unstable_by(|a, b| a.0.cmp(b.0));
-
+        let raw = query_seeds(self, &prints, &params, &mut stats)?;
+        // Document 0 is the text, then the candidates.
         let mut docs = vec![Document {
             path: name.to_string(),
             bytes: bytes.to_vec(),
         }];
         let mut paragraphs = Vec::new();
         split_paragraphs(DocId(0), bytes, self.params().split, &mut paragraphs);
-        let mut local: Vec<(DocRef, u32)> = Vec::with_capacity(named.len());
-        for (path, r) in named {
-            let Some(source) = texts.bytes(self, r) else {
-                continue; // changed or vanished: noted in `texts`, its places left out
-            };
-            let id = docs.len() as u32;
-            push_paragraphs(self, r, id, source.len(), &mut paragraphs)?;
-            docs.push(Document {
-                path: path.to_string(),
-                bytes: source.to_vec(),
-            });
-            local.push((r, id));
-        }
+        let mut local = candidate_documents(self, &raw, texts, &mut docs, &mut paragraphs)?;
         let mut doc_words: Vec<Words> = vec![query_words];
         let indexed: Vec<Words> = local
             .par_iter()
@@ -189,6 +140,77 @@ impl Index {
             &paragraphs,
         ))
     }
+}
+
+/// Seeds (candidate document, query position, indexed position) of the query's sorted
+/// fingerprints `prints`: per distinct fingerprint, its live places in every segment, unless
+/// the cap drops it (counted in `stats`).
+fn query_seeds(
+    index: &Index,
+    prints: &[(u64, u32)],
+    params: &PassageParams,
+    stats: &mut PassageStats,
+) -> Result<Vec<(DocRef, u32, u32)>> {
+    let mut raw: Vec<(DocRef, u32, u32)> = Vec::new();
+    let mut places = Vec::new();
+    let mut live: Vec<(DocRef, u32)> = Vec::new();
+    for run in prints.chunk_by(|a, b| a.0 == b.0) {
+        let hash = run[0].0;
+        live.clear();
+        for (s, seg) in index.segments().iter().enumerate() {
+            places.clear();
+            seg.passage_matches(hash, &mut places)?;
+            live.extend(
+                places
+                    .iter()
+                    .filter(|&&(d, _)| !seg.is_deleted(d))
+                    .map(|&(doc, pos)| (DocRef { segment: s, doc }, pos)),
+            );
+        }
+        // The text is one more document: places are counted over it and the index.
+        if !stats.tally(run.len() + live.len(), params.max_occurrences) {
+            continue;
+        }
+        for &(_, pa) in run {
+            raw.extend(live.iter().map(|&(doc, pb)| (doc, pa, pb)));
+        }
+    }
+    Ok(raw)
+}
+
+/// Append the documents `raw` seeds name to `docs` (in path order, re-read through `texts`)
+/// and their paragraphs (as stored) to `paragraphs`; a source that changed or vanished is left
+/// out (and noted in `texts`). Returns each one's reference and its number in `docs`.
+fn candidate_documents(
+    index: &Index,
+    raw: &[(DocRef, u32, u32)],
+    texts: &mut SourceCache,
+    docs: &mut Vec<Document>,
+    paragraphs: &mut Vec<Paragraph>,
+) -> Result<Vec<(DocRef, u32)>> {
+    let mut candidates: Vec<DocRef> = raw.iter().map(|s| s.0).collect();
+    candidates.sort_unstable_by_key(|r| (r.segment, r.doc));
+    candidates.dedup();
+    let mut named = Vec::with_capacity(candidates.len());
+    for r in candidates {
+        let path = index.segments()[r.segment].doc_strings(r.doc)?.0;
+        named.push((path, r));
+    }
+    named.sort_unstable_by(|a, b| a.0.cmp(b.0));
+    let mut local: Vec<(DocRef, u32)> = Vec::with_capacity(named.len());
+    for (path, r) in named {
+        let Some(source) = texts.bytes(index, r) else {
+            continue; // changed or vanished: noted in `texts`, its places left out
+        };
+        let id = docs.len() as u32;
+        push_paragraphs(index, r, id, source.len(), paragraphs)?;
+        docs.push(Document {
+            path: path.to_string(),
+            bytes: source.to_vec(),
+        });
+        local.push((r, id));
+    }
+    Ok(local)
 }
 
 /// Append the paragraphs of indexed document `r` as document `id`, checked against its

@@ -78,6 +78,10 @@ pub struct AddSummary {
     pub generation: u64,
 }
 
+/// A document's content hash (xxh3-128 of its bytes) and the source path it is re-read from
+/// (`/`-separated, empty without one), as the segment stores them.
+type ContentSource = (u128, String);
+
 /// A document to add from memory (library use): its content and where it can be re-read.
 #[derive(Clone, Debug)]
 pub struct SourceDocument {
@@ -275,33 +279,15 @@ impl IndexWriter {
         })
     }
 
+    /// Add a batch of documents to the session's segment: the new and changed ones are split,
+    /// sketched (and anchored, with passages) and pushed; replaced versions are marked deleted.
     fn add_to_session(
         &self,
         session: &mut Session,
         docs: Vec<SourceDocument>,
         summary: &mut AddSummary,
     ) -> Result<()> {
-        let mut fresh = Vec::new();
-        let mut sources = Vec::new();
-        for d in docs {
-            let hash = xxh3_128(&d.document.bytes);
-            if let Some(old) = self.index.find_live(&d.document.path)? {
-                let rec = &self.index.segments()[old.segment].documents()[old.doc as usize];
-                if rec.content_hash == hash && rec.file_len == d.document.bytes.len() as u64 {
-                    summary.unchanged += 1;
-                    continue;
-                }
-                session.deleted.push(old);
-                summary.replaced += 1;
-            } else {
-                summary.added += 1;
-            }
-            sources.push((
-                hash,
-                d.source.map(|s| ingest::slash_path(&s)).unwrap_or_default(),
-            ));
-            fresh.push(d.document);
-        }
+        let (fresh, sources) = self.changed_documents(session, docs, summary)?;
         if fresh.is_empty() {
             return Ok(());
         }
@@ -358,6 +344,39 @@ impl IndexWriter {
             start = end;
         }
         session.builder.end_batch()
+    }
+
+    /// The documents of `docs` not already indexed with the same bytes, each with its content
+    /// hash and source path; the live versions they replace are marked deleted in `session`.
+    /// Counted in `summary` (unchanged, replaced, added).
+    fn changed_documents(
+        &self,
+        session: &mut Session,
+        docs: Vec<SourceDocument>,
+        summary: &mut AddSummary,
+    ) -> Result<(Vec<Document>, Vec<ContentSource>)> {
+        let mut fresh = Vec::new();
+        let mut sources = Vec::new();
+        for d in docs {
+            let hash = xxh3_128(&d.document.bytes);
+            if let Some(old) = self.index.find_live(&d.document.path)? {
+                let rec = &self.index.segments()[old.segment].documents()[old.doc as usize];
+                if rec.content_hash == hash && rec.file_len == d.document.bytes.len() as u64 {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                session.deleted.push(old);
+                summary.replaced += 1;
+            } else {
+                summary.added += 1;
+            }
+            sources.push((
+                hash,
+                d.source.map(|s| ingest::slash_path(&s)).unwrap_or_default(),
+            ));
+            fresh.push(d.document);
+        }
+        Ok((fresh, sources))
     }
 
     /// Commit a session: the new segment (if any) and the deletions, in one manifest.

@@ -312,6 +312,10 @@ struct Open {
 /// model errs towards counting too deep (flattening sooner), never too shallow, so the parser's
 /// tree — and with it the parser's own quadratic scope checks and the recursion of what walks
 /// the tree afterwards (readability, serialisation) — stays within the limit.
+// Long because: one loop over the tags, a state machine whose state (the stack, `reopen`,
+// `foreign`, `elements`, the splice position) every branch reads and updates, and which must
+// see each tag exactly once and in order; the steps that touch no shared state are helpers
+// (`cut_to_max_bytes`, `tag_end`, `find_open`, `close_at`, `find_end_tag`).
 pub(crate) fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, str>, Vec<String>) {
     let mut warnings = Vec::new();
     let html = cut_to_max_bytes(html, limits.max_bytes, &mut warnings);
@@ -332,11 +336,7 @@ pub(crate) fn bound_markup<'a>(html: &'a str, limits: &HtmlLimits) -> (Cow<'a, s
         out.push_str(with);
         *copied = to;
     };
-    // One loop over the tags, kept in one piece on purpose: it is a state machine whose state
-    // (stack, reopen, foreign, elements, the splice position) every branch reads and updates,
-    // and which must see each tag exactly once and in order; the steps that touch no shared
-    // state are the helpers around it (`cut_to_max_bytes`, `tag_end`, `find_open`, `close_at`,
-    // `find_end_tag`).
+    // The state machine of the `Long because` above: each tag once, in order.
     while let Some(lt) = memchr::memchr(b'<', &b[i..]).map(|p| i + p) {
         let next = b.get(lt + 1).copied().unwrap_or(0);
         if b[lt..].starts_with(b"<!--") {

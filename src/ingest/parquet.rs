@@ -28,7 +28,7 @@ use arrow_array::types::{
 };
 use arrow_array::{Array, ArrayRef, RecordBatch};
 use arrow_schema::{DataType, Field, Fields, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
 use super::{Document, InputOptions, Loaded, Skipped};
@@ -91,11 +91,90 @@ pub(crate) fn read_records_with<T>(
     options: &InputOptions,
     mut keep: impl FnMut(&mut String) -> T,
 ) -> Result<(Vec<Record<T>>, Vec<Skipped>)> {
-    let bad = |message: String| Error::BadInput {
+    let bad = |message: String| bad_file(path, message);
+    let (reader, columns) = open_projected(path, options)?;
+    let mut records: Vec<(u64, Option<String>, T)> = Vec::new();
+    let mut skips: Vec<Skipped> = Vec::new();
+    let mut nulls = 0u64;
+    let mut row = 0u64;
+    let mut text_buf = String::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| {
+            bad(format!(
+                "cannot read row {row} on (truncated or corrupt file?): {e}"
+            ))
+        })?;
+        let texts = column(&batch, columns.text).ok_or_else(|| {
+            bad(format!(
+                "column {:?} missing from a row group",
+                columns.text
+            ))
+        })?;
+        let ids = match columns.id {
+            Some(name) => Some(
+                column(&batch, name)
+                    .ok_or_else(|| bad(format!("column {name:?} missing from a row group")))?,
+            ),
+            None => None,
+        };
+        for i in 0..batch.num_rows() {
+            let this_row = row;
+            row += 1;
+            text_buf.clear();
+            let null = texts.null_at(i);
+            if !text_at(texts.array.as_ref(), null, i, columns.shape, &mut text_buf) {
+                nulls += 1;
+                continue;
+            }
+            // A record that cannot be read is an error, or one counted skip under keep_going.
+            match check_row(&text_buf, ids.as_ref(), i, this_row, &columns, options) {
+                Ok(name) => records.push((this_row, name, keep(&mut text_buf))),
+                Err(reason) if options.keep_going => skips.push(Skipped {
+                    path: format!("{display}#{this_row}"),
+                    reason,
+                    error: true,
+                }),
+                Err(message) => return Err(bad(message)),
+            }
+        }
+    }
+    let by_row = columns.id.is_some()
+        && duplicate_ids(&records, &columns, path, display, options, &mut skips)?;
+    if nulls > 0 {
+        skips.push(Skipped {
+            path: display.to_string(),
+            reason: format!("{nulls} rows with a null {:?} skipped", columns.text),
+            error: false,
+        });
+    }
+    Ok((name_records(records, display, by_row), skips))
+}
+
+/// The error of a Parquet file that cannot be read as asked, naming it.
+pub(crate) fn bad_file(path: &Path, message: String) -> Error {
+    Error::BadInput {
         path: path.to_path_buf(),
         line: None,
         message,
-    };
+    }
+}
+
+/// The columns a read decodes, checked against the file's schema.
+struct Columns<'o> {
+    /// `--text-field`.
+    text: &'o str,
+    shape: TextShape,
+    /// `--id-field`, when given.
+    id: Option<&'o str>,
+}
+
+/// Open the file at `path`, check its text and id columns, and return a reader of those
+/// columns only, [`BATCH_ROWS`] rows at a time.
+fn open_projected<'o>(
+    path: &Path,
+    options: &'o InputOptions,
+) -> Result<(ParquetRecordBatchReader, Columns<'o>)> {
+    let bad = |message: String| bad_file(path, message);
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "open file", e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
@@ -139,106 +218,89 @@ pub(crate) fn read_records_with<T>(
         .with_batch_size(BATCH_ROWS)
         .build()
         .map_err(|e| bad(format!("not a readable Parquet file: {e}")))?;
+    let columns = Columns {
+        text: text_field,
+        shape,
+        id,
+    };
+    Ok((reader, columns))
+}
 
-    let mut records: Vec<(u64, Option<String>, T)> = Vec::new();
-    let mut skips: Vec<Skipped> = Vec::new();
-    let mut nulls = 0u64;
-    let mut row = 0u64;
-    let mut text_buf = String::new();
-    for batch in reader {
-        let batch = batch.map_err(|e| {
-            bad(format!(
-                "cannot read row {row} on (truncated or corrupt file?): {e}"
-            ))
-        })?;
-        let texts = column(&batch, text_field)
-            .ok_or_else(|| bad(format!("column {text_field:?} missing from a row group")))?;
-        let ids = match id {
-            Some(name) => Some(
-                column(&batch, name)
-                    .ok_or_else(|| bad(format!("column {name:?} missing from a row group")))?,
+/// Row `this_row` (`i` in its batch), whose text is `text`: its id (`None` without an id
+/// column), or why it cannot be read (too long, null id).
+fn check_row(
+    text: &str,
+    ids: Option<&Column>,
+    i: usize,
+    this_row: u64,
+    columns: &Columns<'_>,
+    options: &InputOptions,
+) -> std::result::Result<Option<String>, String> {
+    if text.len() as u64 > options.max_document_size {
+        return Err(format!(
+            "row {this_row}: text of {} bytes is over the limit of {} \
+             (--max-document-size raises it)",
+            text.len(),
+            options.max_document_size
+        ));
+    }
+    match ids {
+        None => Ok(None),
+        Some(ids) => id_at(ids, i).map(Some).ok_or_else(|| {
+            format!(
+                "row {this_row}: the id column {:?} is null",
+                columns.id.unwrap_or_default()
+            )
+        }),
+    }
+}
+
+/// Whether an id occurs twice among `records`: an error, or under `keep_going` a warning in
+/// `skips` and `true` (the records are then named by row number).
+fn duplicate_ids<T>(
+    records: &[(u64, Option<String>, T)],
+    columns: &Columns<'_>,
+    path: &Path,
+    display: &str,
+    options: &InputOptions,
+    skips: &mut Vec<Skipped>,
+) -> Result<bool> {
+    let mut seen = HashSet::with_capacity(records.len());
+    let Some(dup) = records
+        .iter()
+        .filter_map(|(_, id, _)| id.as_deref())
+        .find(|id| !seen.insert(*id))
+    else {
+        return Ok(false);
+    };
+    let message = format!(
+        "id {dup:?} occurs more than once in column {:?}: reports would be ambiguous",
+        columns.id.unwrap_or_default()
+    );
+    if !options.keep_going {
+        return Err(bad_file(
+            path,
+            format!(
+                "{message} (choose a unique --id-field, or pass --keep-going to name the \
+                 records by row number)"
             ),
-            None => None,
-        };
-        for i in 0..batch.num_rows() {
-            let this_row = row;
-            row += 1;
-            text_buf.clear();
-            if !text_at(
-                texts.array.as_ref(),
-                texts.null_at(i),
-                i,
-                shape,
-                &mut text_buf,
-            ) {
-                nulls += 1;
-                continue;
-            }
-            // A record that cannot be read is an error, or one counted skip under keep_going.
-            let checked = if text_buf.len() as u64 > options.max_document_size {
-                Err(format!(
-                    "row {this_row}: text of {} bytes is over the limit of {} \
-                     (--max-document-size raises it)",
-                    text_buf.len(),
-                    options.max_document_size
-                ))
-            } else {
-                match &ids {
-                    None => Ok(None),
-                    Some(ids) => id_at(ids, i).map(Some).ok_or_else(|| {
-                        format!(
-                            "row {this_row}: the id column {:?} is null",
-                            id.unwrap_or_default()
-                        )
-                    }),
-                }
-            };
-            match checked {
-                Ok(name) => records.push((this_row, name, keep(&mut text_buf))),
-                Err(reason) if options.keep_going => skips.push(Skipped {
-                    path: format!("{display}#{this_row}"),
-                    reason,
-                    error: true,
-                }),
-                Err(message) => return Err(bad(message)),
-            }
-        }
+        ));
     }
+    skips.push(Skipped {
+        path: display.to_string(),
+        reason: format!("{message}; its records are named by row number"),
+        error: false,
+    });
+    Ok(true)
+}
 
-    let mut by_row = false;
-    if id.is_some() {
-        let mut seen = HashSet::with_capacity(records.len());
-        if let Some(dup) = records
-            .iter()
-            .filter_map(|(_, id, _)| id.as_deref())
-            .find(|id| !seen.insert(*id))
-        {
-            let message = format!(
-                "id {dup:?} occurs more than once in column {:?}: reports would be ambiguous",
-                id.unwrap_or_default()
-            );
-            if !options.keep_going {
-                return Err(bad(format!(
-                    "{message} (choose a unique --id-field, or pass --keep-going to name the \
-                     records by row number)"
-                )));
-            }
-            skips.push(Skipped {
-                path: display.to_string(),
-                reason: format!("{message}; its records are named by row number"),
-                error: false,
-            });
-            by_row = true;
-        }
-    }
-    if nulls > 0 {
-        skips.push(Skipped {
-            path: display.to_string(),
-            reason: format!("{nulls} rows with a null {text_field:?} skipped"),
-            error: false,
-        });
-    }
-    let records = records
+/// The records named `FILE#ID`, or `FILE#ROW` without ids or when `by_row`.
+fn name_records<T>(
+    records: Vec<(u64, Option<String>, T)>,
+    display: &str,
+    by_row: bool,
+) -> Vec<Record<T>> {
+    records
         .into_iter()
         .map(|(row, id, text)| {
             let name = match id {
@@ -251,8 +313,7 @@ pub(crate) fn read_records_with<T>(
                 text,
             }
         })
-        .collect();
-    Ok((records, skips))
+        .collect()
 }
 
 /// The field a (possibly dotted) name designates: the top-level column of that whole name,

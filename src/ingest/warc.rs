@@ -73,34 +73,7 @@ pub fn read(
         match page(&record, options.max_document_size) {
             Ok((uri, body, charset)) => {
                 let name = uri.unwrap_or_else(|| format!("{display}#record{number}"));
-                // The record boundary: a panic extracting one page names that record, and
-                // under keep_going the crawl's other records are still read.
-                let extracted = Error::catch_panic(&format!("{display}: {name}"), || {
-                    crate::error::injected_panic(&name);
-                    Ok(html::page_text_with(
-                        &body,
-                        charset.as_deref(),
-                        &options.html_limits,
-                    ))
-                });
-                let (text, warnings) = match extracted {
-                    Ok(t) => t,
-                    Err(e) if options.keep_going => {
-                        out.push(Loaded::Skipped(Skipped {
-                            path: name,
-                            reason: e.reason(),
-                            error: true,
-                        }));
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                let warnings = super::load::limit_warnings(&name, warnings).collect::<Vec<_>>();
-                out.push(Loaded::Document(Document {
-                    path: name,
-                    bytes: text.into_bytes(),
-                }));
-                out.extend(warnings);
+                extract(name, &body, charset.as_deref(), display, options, &mut out)?;
             }
             Err(kind) => *skipped.entry(kind).or_insert(0) += 1,
         }
@@ -118,6 +91,43 @@ pub fn read(
         }));
     }
     Ok(out)
+}
+
+/// The text of the page `body` of the record named `name`, pushed to `out` as a document with
+/// its limit warnings; a panic extracting it is an error naming the record, or under
+/// `keep_going` a skip (the crawl's other records are still read).
+fn extract(
+    name: String,
+    body: &[u8],
+    charset: Option<&str>,
+    display: &str,
+    options: &InputOptions,
+    out: &mut Vec<Loaded>,
+) -> Result<()> {
+    // The record boundary: a panic extracting one page names that record.
+    let extracted = Error::catch_panic(&format!("{display}: {name}"), || {
+        crate::error::injected_panic(&name);
+        Ok(html::page_text_with(body, charset, &options.html_limits))
+    });
+    let (text, warnings) = match extracted {
+        Ok(t) => t,
+        Err(e) if options.keep_going => {
+            out.push(Loaded::Skipped(Skipped {
+                path: name,
+                reason: e.reason(),
+                error: true,
+            }));
+            return Ok(());
+        }
+        Err(e) => return Err(e),
+    };
+    let warnings = super::load::limit_warnings(&name, warnings).collect::<Vec<_>>();
+    out.push(Loaded::Document(Document {
+        path: name,
+        bytes: text.into_bytes(),
+    }));
+    out.extend(warnings);
+    Ok(())
 }
 
 /// Read one record, or `None` at the end of the stream.

@@ -413,68 +413,71 @@ fn write_clusters(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::
     let clusters = by_size(report);
     writeln!(out, "<div class=\"cl-list\">")?;
     for (i, c) in clusters.iter().take(limits.max_clusters).enumerate() {
-        let open = if i < limits.open_clusters {
-            " open"
-        } else {
-            ""
-        };
-        write!(
-            out,
-            "<details id=\"c{id}\" class=\"cl\" data-id=\"{id}\" data-kind=\"{kind}\" \
-             data-scope=\"{scope}\" data-size=\"{}\" data-bp=\"{}\"{open}>\n<summary>#{id} \
-             <span class=\"badge\">{kind}</span><span class=\"badge\">{scope}</span>",
-            c.members.len(),
-            u8::from(c.boilerplate),
-            kind = serde_plain(&c.kind),
-            scope = serde_plain(&c.scope),
-            id = c.id
-        )?;
-        if c.boilerplate {
-            write!(out, "<span class=\"badge bp\">boilerplate</span>")?;
-        }
-        writeln!(
-            out,
-            " {} in {}</summary>",
-            counted(c.members.len(), "paragraph"),
-            counted(c.documents(), "article")
-        )?;
-        writeln!(
-            out,
-            "<table>\n<thead><tr><th>article</th><th>paragraph</th><th>line</th>\
-             <th>similarity</th><th>text</th></tr></thead>\n<tbody>"
-        )?;
-        let rep = &c.members[0].text;
-        for (j, m) in c.members.iter().take(limits.max_members).enumerate() {
-            let text = if j == 0 {
-                escape(rep)
-            } else {
-                diff_html(rep, &m.text)
-            };
-            writeln!(
-                out,
-                "<tr{}><td class=\"path\" dir=\"auto\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num\">{:.3}</td>\
-                 <td class=\"text\" dir=\"auto\">{text}</td></tr>",
-                if j == 0 { " class=\"rep\"" } else { "" },
-                escape(&m.path),
-                u64::from(m.paragraph) + 1,
-                m.line,
-                m.similarity
-            )?;
-        }
-        writeln!(out, "</tbody>\n</table>")?;
-        if c.members.len() > limits.max_members {
-            writeln!(
-                out,
-                "<p class=\"note\">{} more members not shown.</p>",
-                c.members.len() - limits.max_members
-            )?;
-        }
-        writeln!(out, "</details>")?;
+        write_cluster(c, i < limits.open_clusters, limits, out)?;
     }
     writeln!(out, "</div>")?;
     left_out(out, clusters.len(), limits.max_clusters, "clusters")?;
     writeln!(out, "</section>")
+}
+
+/// One cluster: a `<details>` (open when `open`) whose summary gives its number, kind, scope
+/// and size, holding the table of its first `limits.max_members` members, each diffed against
+/// the representative.
+fn write_cluster(c: &Cluster, open: bool, limits: &Limits, out: &mut dyn Write) -> io::Result<()> {
+    let open = if open { " open" } else { "" };
+    write!(
+        out,
+        "<details id=\"c{id}\" class=\"cl\" data-id=\"{id}\" data-kind=\"{kind}\" \
+         data-scope=\"{scope}\" data-size=\"{}\" data-bp=\"{}\"{open}>\n<summary>#{id} \
+         <span class=\"badge\">{kind}</span><span class=\"badge\">{scope}</span>",
+        c.members.len(),
+        u8::from(c.boilerplate),
+        kind = serde_plain(&c.kind),
+        scope = serde_plain(&c.scope),
+        id = c.id
+    )?;
+    if c.boilerplate {
+        write!(out, "<span class=\"badge bp\">boilerplate</span>")?;
+    }
+    writeln!(
+        out,
+        " {} in {}</summary>",
+        counted(c.members.len(), "paragraph"),
+        counted(c.documents(), "article")
+    )?;
+    writeln!(
+        out,
+        "<table>\n<thead><tr><th>article</th><th>paragraph</th><th>line</th>\
+         <th>similarity</th><th>text</th></tr></thead>\n<tbody>"
+    )?;
+    let rep = &c.members[0].text;
+    for (j, m) in c.members.iter().take(limits.max_members).enumerate() {
+        let text = if j == 0 {
+            escape(rep)
+        } else {
+            diff_html(rep, &m.text)
+        };
+        writeln!(
+            out,
+            "<tr{}><td class=\"path\" dir=\"auto\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num\">{:.3}</td>\
+             <td class=\"text\" dir=\"auto\">{text}</td></tr>",
+            if j == 0 { " class=\"rep\"" } else { "" },
+            escape(&m.path),
+            u64::from(m.paragraph) + 1,
+            m.line,
+            m.similarity
+        )?;
+    }
+    writeln!(out, "</tbody>\n</table>")?;
+    if c.members.len() > limits.max_members {
+        writeln!(
+            out,
+            "<p class=\"note\">{} more members not shown.</p>",
+            c.members.len() - limits.max_members
+        )?;
+    }
+    writeln!(out, "</details>")
 }
 
 /// The member's text, escaped, with its differences from `rep` marked up.

@@ -11,15 +11,16 @@
 //! article on character boundaries; occurrences never overlap.
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::Path;
 
 use super::{
     digits, edit_tokens, format_variant, gen_body, gen_title, render, EditKind, Lang, Rng,
     SynthArticle, Tok, Vocab, WORDS_AR, WORDS_EN,
 };
-use crate::passage::{words, PassageReport};
+use crate::passage::{words, PassageCluster, PassageReport, PassageSpan};
 
 /// Value of [`PassageLabels::schema`] written by this version of the generator.
 pub const PASSAGE_LABELS_SCHEMA: &str = "neardup.passage-labels/1";
@@ -164,47 +165,101 @@ struct Pending {
 
 /// Generates a passage corpus; see the [module docs](crate::synth::passages).
 pub fn generate_passages(config: &PassageSynthConfig) -> PassageCorpus {
-    let mut rng = Rng::new(config.seed ^ 0x7061_7373_6167_6573); // "passages"
-    let vocabs = [Vocab::new(WORDS_EN), Vocab::new(WORDS_AR)];
-    let n_articles = config.articles.clamp(1, 1 << 20);
-    let body = ordered(config.paragraphs_per_article, 1);
-    let para_words = ordered(config.words_per_paragraph, 3);
-    let passage_words = ordered(config.passage_words, 3);
-    let copies = ordered(config.copies, 1);
-    let (e0, e1) = (rate(config.edit_rate.0), rate(config.edit_rate.1));
-    let edit_range = if e0 <= e1 { (e0, e1) } else { (e1, e0) };
-    let width = digits(n_articles).max(6);
-
-    let langs: Vec<Lang> = (0..n_articles)
-        .map(|_| {
-            if rng.chance(rate(config.arabic_share)) {
-                Lang::Ar
-            } else {
-                Lang::En
-            }
-        })
-        .collect();
-    let by_lang: [Vec<usize>; 2] = [Lang::En, Lang::Ar].map(|l| {
-        (0..n_articles)
-            .filter(|&i| langs[i] == l)
-            .collect::<Vec<_>>()
-    });
-
+    let mut g = PassageGenerator::new(config);
     // Plant passages: occurrences per article, in planting order.
-    let mut pending: Vec<Vec<Pending>> = (0..n_articles).map(|_| Vec::new()).collect();
-    let mut passages: Vec<PlantedPassage> = Vec::new();
-    let mut toks: Vec<Tok> = Vec::new();
-    for p in 0..config.passages {
-        let source = rng.below(n_articles);
-        let lang = langs[source];
-        let pool = &by_lang[lang.index()];
-        let vocab = &vocabs[lang.index()];
-        let n = rng.range(passage_words);
-        gen_body(&mut rng, vocab, n, &mut toks);
+    let mut pending: Vec<Vec<Pending>> = (0..g.n_articles).map(|_| Vec::new()).collect();
+    let mut passages: Vec<PlantedPassage> = (0..config.passages)
+        .map(|p| g.plant(p, &mut pending))
+        .collect();
+    // Write articles: fresh paragraphs with the pending occurrences woven in.
+    let articles = pending
+        .into_iter()
+        .enumerate()
+        .map(|(index, occs)| g.write_article(index, &occs, &mut passages))
+        .collect();
+    PassageCorpus {
+        articles,
+        labels: PassageLabels {
+            schema: PASSAGE_LABELS_SCHEMA.to_owned(),
+            seed: config.seed,
+            passages,
+        },
+    }
+}
+
+/// The state of [`generate_passages`]: the config with its ranges ordered and clamped, the
+/// PRNG, and each article's language (drawn first).
+struct PassageGenerator<'c> {
+    config: &'c PassageSynthConfig,
+    rng: Rng,
+    vocabs: [Vocab; 2],
+    n_articles: usize,
+    body: (usize, usize),
+    para_words: (usize, usize),
+    passage_words: (usize, usize),
+    copies: (usize, usize),
+    edit_range: (f64, f64),
+    /// Digits of an article number in its path.
+    width: usize,
+    langs: Vec<Lang>,
+    /// Article numbers by language ([`Lang::index`]).
+    by_lang: [Vec<usize>; 2],
+    /// Token buffer, reused.
+    toks: Vec<Tok>,
+}
+
+impl<'c> PassageGenerator<'c> {
+    fn new(config: &'c PassageSynthConfig) -> Self {
+        let mut rng = Rng::new(config.seed ^ 0x7061_7373_6167_6573); // "passages"
+        let n_articles = config.articles.clamp(1, 1 << 20);
+        let (e0, e1) = (rate(config.edit_rate.0), rate(config.edit_rate.1));
+        let langs: Vec<Lang> = (0..n_articles)
+            .map(|_| {
+                if rng.chance(rate(config.arabic_share)) {
+                    Lang::Ar
+                } else {
+                    Lang::En
+                }
+            })
+            .collect();
+        let by_lang: [Vec<usize>; 2] = [Lang::En, Lang::Ar].map(|l| {
+            (0..n_articles)
+                .filter(|&i| langs[i] == l)
+                .collect::<Vec<_>>()
+        });
+        PassageGenerator {
+            config,
+            rng,
+            vocabs: [Vocab::new(WORDS_EN), Vocab::new(WORDS_AR)],
+            n_articles,
+            body: ordered(config.paragraphs_per_article, 1),
+            para_words: ordered(config.words_per_paragraph, 3),
+            passage_words: ordered(config.passage_words, 3),
+            copies: ordered(config.copies, 1),
+            edit_range: if e0 <= e1 { (e0, e1) } else { (e1, e0) },
+            width: digits(n_articles).max(6),
+            langs,
+            by_lang,
+            toks: Vec::new(),
+        }
+    }
+
+    /// Passage `p`: a source in a random article and its copies (format variants, edited or
+    /// verbatim; in the same article or another of its language), each queued in `pending`
+    /// under its article. Returns its label, whose places [`Self::write_article`] fills in.
+    fn plant(&mut self, p: usize, pending: &mut [Vec<Pending>]) -> PlantedPassage {
+        let config = self.config;
+        let rng = &mut self.rng;
+        let source = rng.below(self.n_articles);
+        let lang = self.langs[source];
+        let pool = &self.by_lang[lang.index()];
+        let vocab = &self.vocabs[lang.index()];
+        let n = rng.range(self.passage_words);
+        gen_body(rng, vocab, n, &mut self.toks);
         let mut src_text = String::new();
-        render(&mut src_text, lang, vocab, &toks, false);
+        render(&mut src_text, lang, vocab, &self.toks, false);
         let mut occurrences = vec![(source, src_text.clone(), EditKind::Source, 0.0)];
-        let n_copies = rng.range(copies);
+        let n_copies = rng.range(self.copies);
         for _ in 0..n_copies {
             let target = if rng.chance(rate(config.same_article_rate)) || pool.len() < 2 {
                 source
@@ -213,13 +268,9 @@ pub fn generate_passages(config: &PassageSynthConfig) -> PassageCorpus {
             };
             let roll = rng.unit();
             let (text, kind, r) = if roll < rate(config.format_rate) {
-                (
-                    format_variant(&mut rng, lang, &src_text),
-                    EditKind::Format,
-                    0.0,
-                )
+                (format_variant(rng, lang, &src_text), EditKind::Format, 0.0)
             } else if roll < rate(config.format_rate) + rate(config.edited_rate) {
-                let (edited, kind, r) = edit_tokens(&mut rng, vocab, &toks, edit_range);
+                let (edited, kind, r) = edit_tokens(rng, vocab, &self.toks, self.edit_range);
                 let mut t = String::new();
                 render(&mut t, lang, vocab, &edited, false);
                 (t, kind, r)
@@ -247,88 +298,105 @@ pub fn generate_passages(config: &PassageSynthConfig) -> PassageCorpus {
                 occurrence: o,
             });
         }
-        passages.push(planted);
+        planted
     }
 
-    // Write articles: fresh paragraphs with the pending occurrences woven in.
-    let mut articles = Vec::with_capacity(n_articles);
-    for (index, occs) in pending.into_iter().enumerate() {
-        let lang = langs[index];
-        let vocab = &vocabs[lang.index()];
+    /// Article `index`: a title, then body paragraphs of fresh words with the occurrences
+    /// `occs` woven in (each in a random paragraph, in order), their labels in `passages`
+    /// filled in.
+    fn write_article(
+        &mut self,
+        index: usize,
+        occs: &[Pending],
+        passages: &mut [PlantedPassage],
+    ) -> SynthArticle {
+        let lang = self.langs[index];
+        let vocab = &self.vocabs[lang.index()];
         let site = index % 10;
-        let path = format!("{}/site-{site:02}/{index:0width$}.txt", lang.dir());
+        let path = format!(
+            "{}/site-{site:02}/{index:0width$}.txt",
+            lang.dir(),
+            width = self.width
+        );
         let mut text = String::new();
-        gen_title(&mut rng, vocab, &mut toks);
-        render(&mut text, lang, vocab, &toks, false);
+        gen_title(&mut self.rng, vocab, &mut self.toks);
+        render(&mut text, lang, vocab, &self.toks, false);
         text.push('\n');
-        let n_body = rng.range(body);
+        let n_body = self.rng.range(self.body);
         // Paragraph slot of each occurrence (in order, so sources precede their same-article
         // copies when planted first).
-        let mut slots: Vec<usize> = occs.iter().map(|_| rng.below(n_body)).collect();
+        let mut slots: Vec<usize> = occs.iter().map(|_| self.rng.below(n_body)).collect();
         slots.sort_unstable();
         let mut next = 0;
         for para in 0..n_body {
             let mut wrote_any = false;
-            let mut fresh = |rng: &mut Rng, text: &mut String, words: usize| {
-                gen_body(rng, vocab, words, &mut toks);
-                render(text, lang, vocab, &toks, false);
-            };
             while next < occs.len() && slots[next] == para {
                 let occ = &occs[next];
                 // Unrelated words before, unless the passage opens the paragraph.
-                if wrote_any || rng.chance(0.8) {
+                if wrote_any || self.rng.chance(0.8) {
                     if wrote_any {
                         text.push(' ');
                     }
-                    let w = rng.range((3, para_words.1.max(3)));
-                    fresh(&mut rng, &mut text, w);
+                    let w = self.rng.range((3, self.para_words.1.max(3)));
+                    self.fresh(lang, w, &mut text);
                     text.push(' ');
                 }
-                let start = text.len();
-                let cross = rng.chance(rate(config.cross_paragraph_rate));
-                let mut body_text = occ.text.clone();
-                let mut crossed = false;
-                if cross {
-                    // Break at the space closest to the middle.
-                    let mid = body_text.len() / 2;
-                    let at = body_text
-                        .char_indices()
-                        .filter(|&(_, c)| c == ' ')
-                        .map(|(i, _)| i)
-                        .min_by_key(|&i| i.abs_diff(mid));
-                    if let Some(i) = at {
-                        body_text.replace_range(i..i + 1, "\n");
-                        crossed = true;
-                    }
-                }
-                text.push_str(&body_text);
                 let label = &mut passages[occ.passage].occurrences[occ.occurrence];
-                label.path = path.clone();
-                label.byte_start = start;
-                label.byte_end = text.len();
-                label.crosses_paragraphs = crossed;
+                self.write_occurrence(&occ.text, &path, &mut text, label);
                 wrote_any = true;
                 next += 1;
             }
             if !wrote_any {
-                let w = rng.range(para_words);
-                fresh(&mut rng, &mut text, w);
-            } else if rng.chance(0.8) {
+                let w = self.rng.range(self.para_words);
+                self.fresh(lang, w, &mut text);
+            } else if self.rng.chance(0.8) {
                 text.push(' ');
-                let w = rng.range((3, para_words.1.max(3)));
-                fresh(&mut rng, &mut text, w);
+                let w = self.rng.range((3, self.para_words.1.max(3)));
+                self.fresh(lang, w, &mut text);
             }
             text.push('\n');
         }
-        articles.push(SynthArticle { path, text });
+        SynthArticle { path, text }
     }
-    PassageCorpus {
-        articles,
-        labels: PassageLabels {
-            schema: PASSAGE_LABELS_SCHEMA.to_owned(),
-            seed: config.seed,
-            passages,
-        },
+
+    /// `words` fresh words of `lang`, appended to `text`.
+    fn fresh(&mut self, lang: Lang, words: usize, text: &mut String) {
+        let vocab = &self.vocabs[lang.index()];
+        gen_body(&mut self.rng, vocab, words, &mut self.toks);
+        render(text, lang, vocab, &self.toks, false);
+    }
+
+    /// One occurrence appended to `text` of the article at `path`, broken across two
+    /// paragraphs at the configured rate; `label` gets its place.
+    fn write_occurrence(
+        &mut self,
+        occurrence: &str,
+        path: &str,
+        text: &mut String,
+        label: &mut PassageOccurrence,
+    ) {
+        let start = text.len();
+        let cross = self.rng.chance(rate(self.config.cross_paragraph_rate));
+        let mut body_text = occurrence.to_owned();
+        let mut crossed = false;
+        if cross {
+            // Break at the space closest to the middle.
+            let mid = body_text.len() / 2;
+            let at = body_text
+                .char_indices()
+                .filter(|&(_, c)| c == ' ')
+                .map(|(i, _)| i)
+                .min_by_key(|&i| i.abs_diff(mid));
+            if let Some(i) = at {
+                body_text.replace_range(i..i + 1, "\n");
+                crossed = true;
+            }
+        }
+        text.push_str(&body_text);
+        label.path = path.to_owned();
+        label.byte_start = start;
+        label.byte_end = text.len();
+        label.crosses_paragraphs = crossed;
     }
 }
 
@@ -405,89 +473,22 @@ fn word_range(spans: &[std::ops::Range<usize>], bytes: std::ops::Range<usize>) -
 /// Score `report` against the labels of `corpus` (whose articles were scanned under their
 /// [`SynthArticle::path`]s).
 pub fn evaluate_passages(corpus: &PassageCorpus, report: &PassageReport) -> PassageEvaluation {
-    let word_spans: BTreeMap<&str, Vec<std::ops::Range<usize>>> = corpus
+    let word_spans: BTreeMap<&str, Vec<Range<usize>>> = corpus
         .articles
         .iter()
         .map(|a| (a.path.as_str(), words(a.text.as_bytes()).spans))
         .collect();
-    // Occurrences by path: (word start, word end, passage, occurrence).
-    let mut by_path: BTreeMap<&str, Vec<(usize, usize, usize, usize)>> = BTreeMap::new();
-    for (p, planted) in corpus.labels.passages.iter().enumerate() {
-        for (o, occ) in planted.occurrences.iter().enumerate() {
-            let Some(spans) = word_spans.get(occ.path.as_str()) else {
-                continue;
-            };
-            let (s, e) = word_range(spans, occ.byte_start..occ.byte_end);
-            by_path.entry(&occ.path).or_default().push((s, e, p, o));
-        }
-    }
+    let by_path = labelled_words(corpus, &word_spans);
     let mut eval = PassageEvaluation::default();
-    let mut found: std::collections::BTreeSet<(usize, usize, usize)> = Default::default();
+    // Pairs of occurrences (passage, occurrence, occurrence) some cluster has spans on.
+    let mut found: BTreeSet<(usize, usize, usize)> = BTreeSet::new();
     for cluster in &report.clusters {
-        // Each span → (passage, occurrence) it lies on (half of its words at least), and its
-        // boundary errors (start, end) in words against that occurrence.
-        let hits: Vec<Option<(usize, usize, usize, usize)>> = cluster
+        let hits: Vec<Option<Hit>> = cluster
             .spans
             .iter()
-            .map(|span| {
-                let spans = word_spans.get(span.path.as_str())?;
-                let (s, e) = word_range(spans, span.byte_start as usize..span.byte_end as usize);
-                by_path
-                    .get(span.path.as_str())?
-                    .iter()
-                    .filter_map(|&(ls, le, p, o)| {
-                        let overlap = e.min(le).saturating_sub(s.max(ls));
-                        (2 * overlap >= e - s && overlap > 0).then_some((
-                            overlap,
-                            std::cmp::Reverse((p, o)),
-                            ls.abs_diff(s),
-                            le.abs_diff(e),
-                        ))
-                    })
-                    .max()
-                    .map(|(_, std::cmp::Reverse((p, o)), ds, de)| (p, o, ds, de))
-            })
+            .map(|span| span_hit(span, &word_spans, &by_path))
             .collect();
-        let mut votes: BTreeMap<usize, usize> = BTreeMap::new();
-        for (p, _, _, _) in hits.iter().flatten() {
-            *votes.entry(*p).or_default() += 1;
-        }
-        let main = votes
-            .iter()
-            .max_by_key(|&(p, n)| (*n, std::cmp::Reverse(*p)))
-            .map(|(p, _)| *p);
-        eval.spans += cluster.spans.len();
-        for &(p, _, ds, de) in hits.iter().flatten() {
-            {
-                if Some(p) == main {
-                    eval.correct_spans += 1;
-                    if ds <= 2 && de <= 2 {
-                        eval.boundary_within_2 += 1;
-                    }
-                    eval.boundary_max = eval.boundary_max.max(ds).max(de);
-                    eval.boundary_sum += ds + de;
-                }
-            }
-        }
-        eval.links += cluster.links.len();
-        for link in &cluster.links {
-            if let (Some((pa, _, _, _)), Some((pb, _, _, _))) =
-                (hits[link.a as usize], hits[link.b as usize])
-            {
-                if pa == pb {
-                    eval.correct_links += 1;
-                }
-            }
-        }
-        for (i, a) in hits.iter().enumerate() {
-            for b in &hits[i + 1..] {
-                if let (Some((pa, oa, _, _)), Some((pb, ob, _, _))) = (a, b) {
-                    if pa == pb && oa != ob {
-                        found.insert((*pa, *oa.min(ob), *oa.max(ob)));
-                    }
-                }
-            }
-        }
+        eval.score_cluster(cluster, &hits, &mut found);
     }
     for (p, planted) in corpus.labels.passages.iter().enumerate() {
         for (o, occ) in planted.occurrences.iter().enumerate().skip(1) {
@@ -505,6 +506,107 @@ pub fn evaluate_passages(corpus: &PassageCorpus, report: &PassageReport) -> Pass
         }
     }
     eval
+}
+
+/// Labelled occurrences by path, in words: (word start, word end, passage, occurrence).
+type LabelledWords<'a> = BTreeMap<&'a str, Vec<(usize, usize, usize, usize)>>;
+
+/// A span's labelled occurrence: (passage, occurrence, start error, end error), the errors in
+/// words.
+type Hit = (usize, usize, usize, usize);
+
+/// Every labelled occurrence of `corpus` as a word range of its article.
+fn labelled_words<'a>(
+    corpus: &'a PassageCorpus,
+    word_spans: &BTreeMap<&str, Vec<Range<usize>>>,
+) -> LabelledWords<'a> {
+    let mut by_path: LabelledWords<'a> = BTreeMap::new();
+    for (p, planted) in corpus.labels.passages.iter().enumerate() {
+        for (o, occ) in planted.occurrences.iter().enumerate() {
+            let Some(spans) = word_spans.get(occ.path.as_str()) else {
+                continue;
+            };
+            let (s, e) = word_range(spans, occ.byte_start..occ.byte_end);
+            by_path.entry(&occ.path).or_default().push((s, e, p, o));
+        }
+    }
+    by_path
+}
+
+/// The occurrence a reported span lies on (half of its words at least; the one it overlaps
+/// most, then the first), with its boundary errors against it.
+fn span_hit(
+    span: &PassageSpan,
+    word_spans: &BTreeMap<&str, Vec<Range<usize>>>,
+    by_path: &LabelledWords<'_>,
+) -> Option<Hit> {
+    let spans = word_spans.get(span.path.as_str())?;
+    let (s, e) = word_range(spans, span.byte_start as usize..span.byte_end as usize);
+    by_path
+        .get(span.path.as_str())?
+        .iter()
+        .filter_map(|&(ls, le, p, o)| {
+            let overlap = e.min(le).saturating_sub(s.max(ls));
+            (2 * overlap >= e - s && overlap > 0).then_some((
+                overlap,
+                std::cmp::Reverse((p, o)),
+                ls.abs_diff(s),
+                le.abs_diff(e),
+            ))
+        })
+        .max()
+        .map(|(_, std::cmp::Reverse((p, o)), ds, de)| (p, o, ds, de))
+}
+
+impl PassageEvaluation {
+    /// Count one cluster, whose spans lie on `hits`: its spans on its main passage (the one
+    /// most of them lie on), their boundary errors, its links within one passage, and into
+    /// `found` the pairs of occurrences it joins.
+    fn score_cluster(
+        &mut self,
+        cluster: &PassageCluster,
+        hits: &[Option<Hit>],
+        found: &mut BTreeSet<(usize, usize, usize)>,
+    ) {
+        let mut votes: BTreeMap<usize, usize> = BTreeMap::new();
+        for (p, _, _, _) in hits.iter().flatten() {
+            *votes.entry(*p).or_default() += 1;
+        }
+        let main = votes
+            .iter()
+            .max_by_key(|&(p, n)| (*n, std::cmp::Reverse(*p)))
+            .map(|(p, _)| *p);
+        self.spans += cluster.spans.len();
+        for &(p, _, ds, de) in hits.iter().flatten() {
+            if Some(p) == main {
+                self.correct_spans += 1;
+                if ds <= 2 && de <= 2 {
+                    self.boundary_within_2 += 1;
+                }
+                self.boundary_max = self.boundary_max.max(ds).max(de);
+                self.boundary_sum += ds + de;
+            }
+        }
+        self.links += cluster.links.len();
+        for link in &cluster.links {
+            if let (Some((pa, _, _, _)), Some((pb, _, _, _))) =
+                (hits[link.a as usize], hits[link.b as usize])
+            {
+                if pa == pb {
+                    self.correct_links += 1;
+                }
+            }
+        }
+        for (i, a) in hits.iter().enumerate() {
+            for b in &hits[i + 1..] {
+                if let (Some((pa, oa, _, _)), Some((pb, ob, _, _))) = (a, b) {
+                    if pa == pb && oa != ob {
+                        found.insert((*pa, *oa.min(ob), *oa.max(ob)));
+                    }
+                }
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for PassageEvaluation {

@@ -420,7 +420,17 @@ impl Segment {
     /// (paths in bounds and sorted, paragraph ranges, band tables sorted with valid ids).
     pub fn verify(&self) -> Result<()> {
         verify_sections(&self.path, &self.map, &self.layout)?;
-        let h = self.layout.header;
+        self.verify_documents()?;
+        self.verify_compared()?;
+        for band in 0..self.layout.header.bands as usize {
+            self.verify_band(band)?;
+        }
+        self.verify_passages()
+    }
+
+    /// Documents: paths sorted, paragraph ranges contiguous, covering the paragraph table and
+    /// naming their document.
+    fn verify_documents(&self) -> Result<()> {
         let docs = self.documents();
         let mut next_paragraph = 0u32;
         let mut previous: Option<&str> = None;
@@ -453,62 +463,70 @@ impl Segment {
                 }
             }
         }
-        if next_paragraph != h.paragraphs {
+        if next_paragraph != self.layout.header.paragraphs {
             return Err(corrupt(
                 &self.path,
                 "section documents",
                 "paragraph ranges do not cover the table",
             ));
         }
+        Ok(())
+    }
+
+    /// The compared flags agree with the header's count.
+    fn verify_compared(&self) -> Result<()> {
         let compared = self
             .paragraphs()
             .iter()
             .filter(|p| p.flags & COMPARED != 0)
             .count();
-        if compared != h.compared as usize {
+        if compared != self.layout.header.compared as usize {
             return Err(corrupt(
                 &self.path,
                 "section paragraphs",
                 "compared flags disagree with the header",
             ));
         }
-        for band in 0..h.bands as usize {
-            let table = self.band_table(band);
-            let mut last: Option<(u64, u32)> = None;
-            for &id in table {
-                let ok = self
-                    .paragraphs()
-                    .get(id as usize)
-                    .is_some_and(|p| p.flags & COMPARED != 0);
-                if !ok {
-                    return Err(corrupt(
-                        &self.path,
-                        "section band tables",
-                        format!("band {band} names paragraph {id}, which is not compared"),
-                    ));
-                }
-                let entry = (self.key_of(id, band), id);
-                if last.is_some_and(|l| l >= entry) {
-                    return Err(corrupt(
-                        &self.path,
-                        "section band tables",
-                        format!("band {band} is not sorted"),
-                    ));
-                }
-                last = Some(entry);
+        Ok(())
+    }
+
+    /// One band table: compared paragraphs only, sorted by (key, id), and its fences.
+    fn verify_band(&self, band: usize) -> Result<()> {
+        let table = self.band_table(band);
+        let mut last: Option<(u64, u32)> = None;
+        for &id in table {
+            let ok = self
+                .paragraphs()
+                .get(id as usize)
+                .is_some_and(|p| p.flags & COMPARED != 0);
+            if !ok {
+                return Err(corrupt(
+                    &self.path,
+                    "section band tables",
+                    format!("band {band} names paragraph {id}, which is not compared"),
+                ));
             }
-            let fences = self.band_fences(band);
-            for (j, &f) in fences.iter().enumerate() {
-                let id = table.get(j * FENCE_STEP).copied().unwrap_or(u32::MAX);
-                if self.key_of(id, band) != f {
-                    return Err(corrupt(
-                        &self.path,
-                        "section band fences",
-                        format!("band {band} fence {j} is wrong"),
-                    ));
-                }
+            let entry = (self.key_of(id, band), id);
+            if last.is_some_and(|l| l >= entry) {
+                return Err(corrupt(
+                    &self.path,
+                    "section band tables",
+                    format!("band {band} is not sorted"),
+                ));
+            }
+            last = Some(entry);
+        }
+        let fences = self.band_fences(band);
+        for (j, &f) in fences.iter().enumerate() {
+            let id = table.get(j * FENCE_STEP).copied().unwrap_or(u32::MAX);
+            if self.key_of(id, band) != f {
+                return Err(corrupt(
+                    &self.path,
+                    "section band fences",
+                    format!("band {band} fence {j} is wrong"),
+                ));
             }
         }
-        self.verify_passages()
+        Ok(())
     }
 }

@@ -50,14 +50,34 @@ pub(super) fn write_passages<W: Write>(
         Some(&n) if n > 0 => Some(map_file(dir, &runs_file)?),
         _ => None,
     };
-    let mut runs: Vec<PrintRun<'_>> = Vec::new();
+    let mut runs = file_runs(map.as_deref(), &build.run_ends);
+    runs.extend(extra);
+
+    // k-way merge: fingerprints go straight into the file, places to a temporary file that
+    // follows them.
+    let mut places = temp_in(dir)?;
+    begin(out, entries, S_PRINTS).map_err(fail)?;
+    let count = merge_runs(&mut runs, out, &mut places, path, dir)?;
+    end(out, entries, S_PRINTS);
+    drop(runs);
+    drop(map);
+    begin(out, entries, S_PLACES).map_err(fail)?;
+    places.flush().map_err(temp_error)?;
+    let mut places = places
+        .into_inner()
+        .map_err(|e| temp_error(e.into_error()))?;
+    copy_temp(&mut places, out, path, dir)?;
+    end(out, entries, S_PLACES);
+    Ok((build.words as u64, count))
+}
+
+/// The runs of the run file mapped as `map`, the i-th ending at entry `run_ends[i]`.
+fn file_runs<'m>(map: Option<&'m [u8]>, run_ends: &[u64]) -> Vec<PrintRun<'m>> {
+    let mut runs: Vec<PrintRun<'m>> = Vec::new();
     let mut start = 0usize;
-    for &end_entry in &build.run_ends {
+    for &end_entry in run_ends {
         let end = end_entry as usize * RUN_ENTRY;
-        let bytes = map
-            .as_deref()
-            .and_then(|m| m.get(start..end))
-            .unwrap_or(&[]);
+        let bytes = map.and_then(|m| m.get(start..end)).unwrap_or(&[]);
         runs.push(Box::new(bytes.chunks_exact(RUN_ENTRY).map(|e| {
             let mut h = [0u8; 8];
             let mut p = [0u8; 4];
@@ -67,12 +87,21 @@ pub(super) fn write_passages<W: Write>(
         })));
         start = end;
     }
-    runs.extend(extra);
+    runs
+}
 
-    // k-way merge: fingerprints go straight into the file, places to a temporary file that
-    // follows them.
-    let mut places = temp_in(dir)?;
-    begin(out, entries, S_PRINTS).map_err(fail)?;
+/// The k-way merge of `runs`: fingerprints straight into `out`, their places into `places`
+/// (a temporary file that follows them). Returns the number of entries; entries out of
+/// order (a damaged old section) are an error.
+fn merge_runs<W: Write>(
+    runs: &mut [PrintRun<'_>],
+    out: &mut Hashing<W>,
+    places: &mut BufWriter<File>,
+    path: &Path,
+    dir: &Path,
+) -> Result<u64> {
+    let fail = |e: io::Error| Error::io(path, "write index segment", e);
+    let temp_error = |e: io::Error| Error::io(dir, "write temporary file in index", e);
     let mut heap: BinaryHeap<Reverse<(u64, u32, usize)>> = BinaryHeap::new();
     for (i, run) in runs.iter_mut().enumerate() {
         if let Some(entry) = run.next() {
@@ -98,15 +127,5 @@ pub(super) fn write_passages<W: Write>(
             heap.push(Reverse((h, p, i)));
         }
     }
-    end(out, entries, S_PRINTS);
-    drop(runs);
-    drop(map);
-    begin(out, entries, S_PLACES).map_err(fail)?;
-    places.flush().map_err(temp_error)?;
-    let mut places = places
-        .into_inner()
-        .map_err(|e| temp_error(e.into_error()))?;
-    copy_temp(&mut places, out, path, dir)?;
-    end(out, entries, S_PLACES);
-    Ok((build.words as u64, count))
+    Ok(count)
 }

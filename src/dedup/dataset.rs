@@ -19,7 +19,7 @@
 //!   `"neardup_duplicate"` (whether remove mode would drop or edit it), appended before its
 //!   closing brace; nothing else changes.
 //!
-//! Parquet datasets are rewritten by `crate::dataset_parquet` (feature `parquet`).
+//! Parquet datasets are rewritten by `dedup::dataset_parquet` (feature `parquet`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::{BufRead, Read, Write};
@@ -64,7 +64,8 @@ pub struct Output<'a> {
 }
 
 impl Output<'_> {
-    /// Write all of `bytes`; an error names the target.
+    /// Write all of `bytes`; an error names the target (the Parquet rewriter's writer).
+    #[cfg(feature = "parquet")]
     pub fn write(&mut self, bytes: &[u8]) -> Result<()> {
         self.writer
             .write_all(bytes)
