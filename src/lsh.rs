@@ -197,28 +197,46 @@ pub fn candidate_pairs_by_keys(
 ) -> (Vec<(u32, u32)>, CandidateStats) {
     // Bands are keyed a few at a time: one pass over the signatures reads the adjacent rows of
     // `BANDS_PER_PASS` bands together (sixteen strided passes over every signature stalled on
-    // memory), and the keys of one pass stay small. Each worker then groups and walks whole
-    // bands, which balances better on few cores than a parallel sort per band.
+    // memory), and the keys of one pass stay small. The pass writes each band's keys to a
+    // column of its own, so the two reads of a band by its grouping stream 8 bytes a unit rather
+    // than every band's. Each worker then groups and walks whole bands, which balances better on
+    // few cores than a parallel sort per band.
     const BANDS_PER_PASS: usize = 4;
+    // Units keyed by one task of the pass.
+    const CHUNK: usize = 1 << 12;
     let mut per_band: Vec<(Vec<(u32, u32)>, usize)> = Vec::with_capacity(lsh.bands);
+    let mut columns = vec![0u64; count * BANDS_PER_PASS.min(lsh.bands)];
     for first in (0..lsh.bands).step_by(BANDS_PER_PASS) {
         let bands = first..(first + BANDS_PER_PASS).min(lsh.bands);
-        let keys: Vec<[u64; BANDS_PER_PASS]> = (0..count as u32)
+        let columns = &mut columns[..count * bands.len()];
+        // Per task, its chunk of every band's column.
+        let mut tasks: Vec<Vec<&mut [u64]>> =
+            (0..count.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
+        for column in columns.chunks_mut(count.max(1)) {
+            for (task, chunk) in tasks.iter_mut().zip(column.chunks_mut(CHUNK)) {
+                task.push(chunk);
+            }
+        }
+        tasks
             .into_par_iter()
-            .map(|i| {
-                let mut keys = [0; BANDS_PER_PASS];
-                for (slot, band) in keys.iter_mut().zip(bands.clone()) {
-                    *slot = key(i, band);
+            .enumerate()
+            .for_each(|(t, mut chunks)| {
+                let len = chunks.first().map_or(0, |c| c.len());
+                for i in 0..len {
+                    let item = (t * CHUNK + i) as u32;
+                    for (band, chunk) in bands.clone().zip(chunks.iter_mut()) {
+                        chunk[i] = key(item, band);
+                    }
                 }
-                keys
-            })
-            .collect();
-        per_band.par_extend(bands.into_par_iter().map(|band| {
+            });
+        let columns = &*columns;
+        per_band.par_extend(bands.clone().into_par_iter().map(|band| {
+            let column = &columns[(band - first) * count..(band - first + 1) * count];
             let mut pairs = Vec::new();
             let mut capped = 0;
             for_each_bucket(
-                keys.len(),
-                |i| keys[i][band - first],
+                count,
+                |i| column[i],
                 LEAF,
                 |bucket| {
                     if bucket_pairs(bucket, |&(_, u)| u, |a, b| pairs.push((a, b))) {
@@ -508,6 +526,31 @@ mod tests {
             prop_assert_eq!(pairs, expected);
             prop_assert_eq!(stats.capped_buckets, capped);
         }
+    }
+
+    /// Several key-pass tasks (more units than one task keys) and a last pass with fewer bands
+    /// than the others give the pairs of one full sort per band.
+    #[test]
+    fn many_units_and_a_short_last_pass_equal_the_sorted_grouping() {
+        let count = 10_000;
+        let bands: Vec<Vec<u64>> = (0..5u64)
+            .map(|band| {
+                let mut state = band;
+                (0..count)
+                    .map(|_| {
+                        (splitmix64(&mut state) % (4_000 + band * 1_000))
+                            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    })
+                    .collect()
+            })
+            .collect();
+        let lsh = LshParams { bands: 5, rows: 1 };
+        let (pairs, stats) =
+            candidate_pairs_by_keys(count, &|i, band| bands[band][i as usize], lsh);
+        let (expected, capped) = candidate_pairs_by_sort(&bands);
+        assert!(!expected.is_empty());
+        assert_eq!(pairs, expected);
+        assert_eq!(stats.capped_buckets, capped);
     }
 
     #[test]
