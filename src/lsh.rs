@@ -22,6 +22,8 @@
 //! of up to `BUCKET_WINDOW + 1` members still gives all its pairs, larger ones give a connected
 //! chain of pairs, and the number of such capped buckets is reported.
 
+use std::sync::{Mutex, PoisonError};
+
 use rayon::prelude::*;
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_64_with_seed;
@@ -197,36 +199,67 @@ pub fn candidate_pairs_by_keys(
 ) -> (Vec<(u32, u32)>, CandidateStats) {
     // Bands are keyed a few at a time: one pass over the signatures reads the adjacent rows of
     // `BANDS_PER_PASS` bands together (sixteen strided passes over every signature stalled on
-    // memory), and the keys of one pass stay small. Each worker then sorts and walks whole
-    // bands, which balances better on few cores than a parallel sort per band.
+    // memory), and the keys of one pass stay small. The pass writes each band's keys to a
+    // column of its own, so the two reads of a band by its grouping stream 8 bytes a unit rather
+    // than every band's. Each worker then groups and walks whole bands, which balances better on
+    // few cores than a parallel sort per band.
     const BANDS_PER_PASS: usize = 4;
+    // Units keyed by one task of the pass.
+    const CHUNK: usize = 1 << 12;
     let mut per_band: Vec<(Vec<(u32, u32)>, usize)> = Vec::with_capacity(lsh.bands);
+    let mut columns = vec![0u64; count * BANDS_PER_PASS.min(lsh.bands)];
+    // A band's partitioned entries (16 bytes a unit) are the largest allocation of the stage:
+    // workers reuse the arrays of bands they finished instead of faulting in fresh pages for
+    // every band (the kernel's page zeroing was a visible share of the stage at 1.6M).
+    let spare: Mutex<Vec<Vec<Entry>>> = Mutex::new(Vec::new());
     for first in (0..lsh.bands).step_by(BANDS_PER_PASS) {
         let bands = first..(first + BANDS_PER_PASS).min(lsh.bands);
-        let keys: Vec<[u64; BANDS_PER_PASS]> = (0..count as u32)
+        let columns = &mut columns[..count * bands.len()];
+        // Per task, its chunk of every band's column.
+        let mut tasks: Vec<Vec<&mut [u64]>> =
+            (0..count.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
+        for column in columns.chunks_mut(count.max(1)) {
+            for (task, chunk) in tasks.iter_mut().zip(column.chunks_mut(CHUNK)) {
+                task.push(chunk);
+            }
+        }
+        tasks
             .into_par_iter()
-            .map(|i| {
-                let mut keys = [0; BANDS_PER_PASS];
-                for (slot, band) in keys.iter_mut().zip(bands.clone()) {
-                    *slot = key(i, band);
+            .enumerate()
+            .for_each(|(t, mut chunks)| {
+                let len = chunks.first().map_or(0, |c| c.len());
+                for i in 0..len {
+                    let item = (t * CHUNK + i) as u32;
+                    for (band, chunk) in bands.clone().zip(chunks.iter_mut()) {
+                        chunk[i] = key(item, band);
+                    }
                 }
-                keys
-            })
-            .collect();
-        per_band.par_extend(bands.into_par_iter().map(|band| {
-            let mut keyed: Vec<(u64, u32)> = keys
-                .iter()
-                .enumerate()
-                .map(|(i, k)| (k[band - first], i as u32))
-                .collect();
-            sort_keyed(&mut keyed);
+            });
+        let columns = &*columns;
+        per_band.par_extend(bands.clone().into_par_iter().map(|band| {
+            let column = &columns[(band - first) * count..(band - first + 1) * count];
             let mut pairs = Vec::new();
             let mut capped = 0;
-            for bucket in keyed.chunk_by(|a, b| a.0 == b.0) {
-                if bucket_pairs(bucket, |&(_, u)| u, |a, b| pairs.push((a, b))) {
-                    capped += 1;
-                }
-            }
+            let mut parted = spare
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop()
+                .unwrap_or_default();
+            for_each_bucket(
+                count,
+                |i| column[i],
+                LEAF,
+                &mut parted,
+                |bucket| {
+                    if bucket_pairs(bucket, |&(_, u)| u, |a, b| pairs.push((a, b))) {
+                        capped += 1;
+                    }
+                },
+            );
+            spare
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(parted);
             (pairs, capped)
         }));
     }
@@ -263,40 +296,144 @@ pub fn bucket_pairs<T, M: Copy>(
     bucket.len() > BUCKET_WINDOW + 1
 }
 
-/// Sorts `(key, index)` pairs like `sort_unstable`, faster on large arrays of random keys: one
-/// counting pass distributes them by the key's top `PARTITION_BITS` bits into runs of a few
-/// hundred that fit in cache, then each run is sorted on its own.
-fn sort_keyed(keyed: &mut Vec<(u64, u32)>) {
-    const PARTITION_BITS: u32 = 11;
-    const PARTITIONS: usize = 1 << PARTITION_BITS;
-    if keyed.len() <= 2 * PARTITIONS {
-        keyed.sort_unstable();
-        return;
+/// Runs of at most this many entries are sorted whole; longer ones are partitioned further.
+const LEAF: usize = 32;
+
+/// Most key bits one partitioning pass distributes by: 2^10 output runs keep the pass's write
+/// positions within the first-level caches and the TLB.
+const MAX_BITS_PER_PASS: u32 = 10;
+
+/// An entry of one band: (band key, item).
+type Entry = (u64, u32);
+
+/// Calls `bucket` once for every group of the items `0..count` whose keys `key(item)` are
+/// equal, with the group's entries in ascending item order: the buckets a full
+/// `sort_unstable` of the `(key, item)` pairs followed by `chunk_by` on the key would give, in
+/// the same order, in time linear in `count`. `parted` is working space (its contents are
+/// ignored), passed in so that callers can reuse it.
+///
+/// A sort of the whole band grew faster than linearly (the band's array outgrows the caches
+/// and every comparison sort adds a log factor), so the band is split by the keys' leading
+/// bits instead, most significant first (keys are hashes, so evenly): one counting pass and
+/// one scatter from `key` into an array of the band, then each run, already small enough for
+/// the second-level cache, is partitioned again by the following bits into a scratch buffer
+/// (and so on for very large bands) until runs hold about `leaf` entries, which are sorted.
+/// The number of bits is chosen from `count` so that runs end near `leaf` entries at any size.
+/// Equal keys share all their bits and so end in the same run, and every pass is stable, so a
+/// bucket is complete and in item order within its run.
+fn for_each_bucket(
+    count: usize,
+    key: impl Fn(usize) -> u64,
+    leaf: usize,
+    parted: &mut Vec<Entry>,
+    mut bucket: impl FnMut(&[Entry]),
+) {
+    let leaf = leaf.max(1);
+    // ceil(log2(count / leaf)) bits take runs down to about `leaf` entries.
+    let bits = (count.div_ceil(leaf).max(1) as u64)
+        .next_power_of_two()
+        .trailing_zeros()
+        .min(48);
+    let passes = bits.div_ceil(MAX_BITS_PER_PASS).max(1);
+    let first_bits = bits.div_ceil(passes);
+    // Every slot is overwritten by the scatter; the fill only makes the reused array `count` long.
+    parted.clear();
+    parted.resize(count, (0, 0));
+    let ends = scatter(
+        (0..count).map(|i| (key(i), i as u32)),
+        count,
+        0,
+        first_bits,
+        parted,
+    );
+    let mut scratch = Vec::new();
+    let mut start = 0;
+    for end in ends {
+        let run = &mut parted[start..end];
+        scratch.resize(scratch.len().max(run.len()), (0, 0));
+        refine(
+            run,
+            &mut scratch[..end - start],
+            first_bits,
+            bits - first_bits,
+            leaf,
+            &mut bucket,
+        );
+        start = end;
     }
-    let partition = |key: u64| (key >> (64 - PARTITION_BITS)) as usize;
-    let mut ends = vec![0usize; PARTITIONS];
-    for &(key, _) in keyed.iter() {
-        ends[partition(key)] += 1;
+}
+
+/// Distributes `entries` (`len` of them, read twice) into `out` by the `bits` key bits below
+/// the first `shift`, stably; returns the end of each digit's run in `out`.
+fn scatter<I: Iterator<Item = Entry> + Clone>(
+    entries: I,
+    len: usize,
+    shift: u32,
+    bits: u32,
+    out: &mut [Entry],
+) -> Vec<usize> {
+    debug_assert_eq!(out.len(), len);
+    let digit = |key: u64| {
+        if bits == 0 {
+            0
+        } else {
+            ((key << shift) >> (64 - bits)) as usize
+        }
+    };
+    let mut ends = vec![0usize; 1 << bits];
+    for (key, _) in entries.clone() {
+        ends[digit(key)] += 1;
     }
-    let mut next = vec![0usize; PARTITIONS];
+    let mut next = vec![0usize; 1 << bits];
     let mut total = 0;
     for (end, next) in ends.iter_mut().zip(next.iter_mut()) {
         *next = total;
         total += *end;
         *end = total;
     }
-    let mut sorted = vec![(0u64, 0u32); keyed.len()];
-    for &entry in keyed.iter() {
-        let slot = &mut next[partition(entry.0)];
-        sorted[*slot] = entry;
+    for entry in entries {
+        let slot = &mut next[digit(entry.0)];
+        out[*slot] = entry;
         *slot += 1;
     }
+    ends
+}
+
+/// Groups one run whose entries agree on their first `shift` key bits: partitions it by the
+/// next bits into `spare` (the same length, its contents ignored) and recurses with the roles
+/// of the two buffers swapped, or, once `bits` are used up or the run is at most `leaf` long,
+/// sorts it and hands its buckets to `bucket`.
+fn refine(
+    run: &mut [Entry],
+    spare: &mut [Entry],
+    shift: u32,
+    bits: u32,
+    leaf: usize,
+    bucket: &mut impl FnMut(&[Entry]),
+) {
+    if bits == 0 || run.len() <= leaf {
+        run.sort_unstable();
+        for b in run.chunk_by(|a, b| a.0 == b.0) {
+            bucket(b);
+        }
+        return;
+    }
+    let step = bits.min(MAX_BITS_PER_PASS);
+    let ends = scatter(run.iter().copied(), run.len(), shift, step, spare);
     let mut start = 0;
     for end in ends {
-        sorted[start..end].sort_unstable();
+        if end > start {
+            refine(
+                &mut spare[start..end],
+                &mut run[start..end],
+                shift + step,
+                bits - step,
+                leaf,
+                bucket,
+            );
+        }
         start = end;
     }
-    *keyed = sorted;
 }
 
 #[cfg(test)]
@@ -326,25 +463,116 @@ mod tests {
         assert!(collision_probability(0.5, p.bands, p.rows) < 0.1);
     }
 
-    proptest! {
-        #![proptest_config(ProptestConfig::with_cases(32))]
-        /// The partitioned sort gives exactly `sort_unstable`'s order, also when all keys share
-        /// their top bits (one partition) and repeat.
-        #[test]
-        fn sort_keyed_equals_sort_unstable(
-            keys in proptest::collection::vec(any::<u64>(), 0..12_000),
-            shared_top in any::<bool>(),
-        ) {
-            let mut keyed: Vec<(u64, u32)> = keys
-                .iter()
-                .enumerate()
-                .map(|(i, &k)| (if shared_top { k & 0x001F_0000_0000_00FF } else { k }, i as u32))
-                .collect();
-            let mut expected = keyed.clone();
-            expected.sort_unstable();
-            sort_keyed(&mut keyed);
-            prop_assert_eq!(keyed, expected);
+    /// The buckets of a band as the scan grouped them before the partitioned grouping: the
+    /// whole band's `(key, item)` pairs sorted, cut where the key changes.
+    fn buckets_by_sort(keys: &[u64]) -> Vec<Vec<Entry>> {
+        let mut keyed: Vec<Entry> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, &k)| (k, i as u32))
+            .collect();
+        keyed.sort_unstable();
+        keyed
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(<[Entry]>::to_vec)
+            .collect()
+    }
+
+    /// Candidate pairs and stats as computed before the partitioned grouping (one full sort
+    /// per band), the reference the scan's reports must not move from.
+    fn candidate_pairs_by_sort(keys: &[Vec<u64>]) -> (Vec<(u32, u32)>, usize) {
+        let mut pairs = Vec::new();
+        let mut capped = 0;
+        for band in keys {
+            for bucket in buckets_by_sort(band) {
+                if bucket_pairs(&bucket, |&(_, u)| u, |a, b| pairs.push((a, b))) {
+                    capped += 1;
+                }
+            }
         }
+        pairs.sort_unstable();
+        pairs.dedup();
+        (pairs, capped)
+    }
+
+    /// Keys with the shapes that matter: random, sharing their leading bits (one run at every
+    /// level), drawn from a few values (large buckets, capped ones included).
+    fn band_keys(max_len: usize) -> impl Strategy<Value = Vec<u64>> {
+        (
+            proptest::collection::vec(any::<u64>(), 0..max_len),
+            0u32..3,
+            1u64..200,
+        )
+            .prop_map(|(keys, shape, distinct)| {
+                keys.into_iter()
+                    .map(|k| match shape {
+                        0 => k,
+                        1 => k & 0x001F_0000_0000_00FF,
+                        _ => (k % distinct).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+        /// The partitioned grouping gives exactly the buckets of the full sort, each in item
+        /// order, whatever the leaf size (small leaves force several partitioning levels).
+        #[test]
+        fn partitioned_buckets_equal_the_sorted_ones(
+            keys in band_keys(6_000),
+            leaf in prop_oneof![Just(1usize), Just(2), Just(7), Just(LEAF)],
+        ) {
+            let mut got = Vec::new();
+            for_each_bucket(keys.len(), |i| keys[i], leaf, &mut Vec::new(), |b| {
+                got.push(b.to_vec())
+            });
+            got.sort_unstable();
+            let mut expected = buckets_by_sort(&keys);
+            expected.sort_unstable();
+            prop_assert_eq!(got, expected);
+        }
+
+        /// Candidate pairs and capped buckets are those of one full sort per band.
+        #[test]
+        fn candidate_pairs_equal_the_sorted_grouping(
+            bands in proptest::collection::vec(band_keys(3_000), 1..6),
+        ) {
+            let count = bands.iter().map(Vec::len).min().unwrap_or(0);
+            let bands: Vec<Vec<u64>> = bands.into_iter().map(|b| b[..count].to_vec()).collect();
+            let lsh = LshParams { bands: bands.len(), rows: 1 };
+            let (pairs, stats) =
+                candidate_pairs_by_keys(count, &|i, band| bands[band][i as usize], lsh);
+            let (expected, capped) = candidate_pairs_by_sort(&bands);
+            prop_assert_eq!(stats.pairs, expected.len());
+            prop_assert_eq!(pairs, expected);
+            prop_assert_eq!(stats.capped_buckets, capped);
+        }
+    }
+
+    /// Several key-pass tasks (more units than one task keys) and a last pass with fewer bands
+    /// than the others give the pairs of one full sort per band.
+    #[test]
+    fn many_units_and_a_short_last_pass_equal_the_sorted_grouping() {
+        let count = 10_000;
+        let bands: Vec<Vec<u64>> = (0..5u64)
+            .map(|band| {
+                let mut state = band;
+                (0..count)
+                    .map(|_| {
+                        (splitmix64(&mut state) % (4_000 + band * 1_000))
+                            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+                    })
+                    .collect()
+            })
+            .collect();
+        let lsh = LshParams { bands: 5, rows: 1 };
+        let (pairs, stats) =
+            candidate_pairs_by_keys(count, &|i, band| bands[band][i as usize], lsh);
+        let (expected, capped) = candidate_pairs_by_sort(&bands);
+        assert!(!expected.is_empty());
+        assert_eq!(pairs, expected);
+        assert_eq!(stats.capped_buckets, capped);
     }
 
     #[test]
