@@ -51,7 +51,7 @@ def main() -> None:
     t_session = time.perf_counter() - T0
     marks = {}
     df, text, id_, source, skipped = nds.read_input(spark, a.input, text=a.text_col, id=a.id_col)
-    docs, more = nds.documents(df, text, id_, source=source)
+    docs, more = nds.documents(df, text, id_, source=source, order=nds.ORDER)
     engine = nds.SparkEngine(spark, a.partitions)
     result = _scaleout.scan(engine, docs, _scaleout.options({}), skipped=skipped + more, band_group=a.band_group)
     marks["scan"] = time.perf_counter() - T0

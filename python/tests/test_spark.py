@@ -22,7 +22,7 @@ import pytest
 
 pyspark = pytest.importorskip("pyspark")
 
-from conftest import ROOT, SAMPLE, run  # noqa: E402
+from conftest import ROOT, SAMPLE, run, shuffled_records  # noqa: E402
 
 import neardup  # noqa: E402
 from neardup import _core, _scaleout  # noqa: E402
@@ -163,6 +163,30 @@ def test_command_writes_the_clis_report(cli, tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     assert (tmp_path / "r.json").read_text(encoding="utf-8") == _cli_json(cli, "corpora/sample")
     assert (tmp_path / "out" / "members").is_dir()
+
+
+def test_file_records_keep_the_clis_order(local_spark, cli, tmp_path):
+    # The command's path: records numbered by their place in the file, as `neardup scan FILE`
+    # keeps them, whatever their ids' byte order.
+    for path in shuffled_records(SAMPLE, tmp_path):
+        want = run(cli, "scan", str(path), "--id-field", "id", "--format", "json").decode()
+        df, text, id_, source, _ = nds.read_input(local_spark, str(path), id="id")
+        got = nds.scan(df.repartition(3), text, id_, source=source, order=nds.ORDER).report().to_json()
+        by_name = nds.scan(df, text, id_, source=source).report().to_json()
+        assert got == want, path.name
+        assert by_name != want, "ids in name order number the clusters differently (the test's premise)"
+
+
+@pytest.mark.parametrize("name", ["missing.parquet", "bad.jsonl"])
+def test_command_errors_name_the_input_and_exit_2(tmp_path, name):
+    (tmp_path / "bad.jsonl").write_text("{not json\n", encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "scan", name, "--out", str(tmp_path / "out"), "--master", "local[1]"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYSPARK_PYTHON": sys.executable},
+    )
+    assert out.returncode == 2, out.stderr[-3000:]
+    # The error is the last line (Spark may log before it).
+    assert out.stderr.strip().splitlines()[-1].startswith(f"neardup.spark: error: {name}"), out.stderr[-3000:]
 
 
 def _parquet(tmp_path: Path, rows: list[dict]) -> Path:

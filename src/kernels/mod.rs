@@ -628,7 +628,8 @@ fn unsigned(kernel: &str, what: &str, v: i64) -> Result<u32> {
 }
 
 /// A distributed scan's collected rows → the scan's [`Report`](crate::Report) ([`Scanner::assemble`](crate::Scanner::assemble)):
-/// `documents` (`doc`, `paragraphs` int64, `paragraph_bytes` int64: every document),
+/// `documents` (`doc`, `paragraphs` int64, `paragraph_bytes` int64: every document; an
+/// optional `name` string column when `doc` is an order key only: the name reports show),
 /// `members` (`doc`, `paragraph`, `line`, `byte_start`, `byte_end`, `text`, `unit_doc`,
 /// `unit_paragraph`, `signature` `list<int32>`, null except for unit representatives: every
 /// paragraph of a cluster), `links` (`a_doc`, `a_paragraph`, `b_doc`, `b_paragraph`,
@@ -649,10 +650,19 @@ pub fn assemble(
         int64_values(K, documents, "paragraphs")?,
         int64_values(K, documents, "paragraph_bytes")?,
     );
+    let shown = match documents.column_by_name("name") {
+        Some(_) => Some(strings(K, documents, "name")?),
+        None => None,
+    };
     let mut doc_stats = Vec::with_capacity(documents.num_rows());
+    let mut names = std::collections::HashMap::new();
     for i in 0..documents.num_rows() {
+        let key = required(K, &docs, "doc", i)?.to_string();
+        if let Some(shown) = &shown {
+            names.insert(key.clone(), required(K, shown, "name", i)?.to_string());
+        }
         doc_stats.push(crate::report::DocumentStats {
-            path: required(K, &docs, "doc", i)?.to_string(),
+            path: key,
             paragraphs: unsigned(K, "paragraph count", paras[i])?,
             paragraph_bytes: bytes[i].max(0) as u64,
         });
@@ -719,6 +729,7 @@ pub fn assemble(
         links: collected_links,
         counts,
         skipped,
+        names,
     })
 }
 

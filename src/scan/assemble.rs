@@ -8,11 +8,14 @@
 //! `Scanner::report_of`, so clusters are numbered by first paragraph, members, links and
 //! similarities are computed exactly as the scan computes them, and the JSON is the scan's
 //! byte for byte. Keys are `(document key, paragraph ordinal)`, documents ordered by key
-//! bytes, as the scan orders paths. Inconsistent rows (a member of an unknown document, a unit
+//! bytes, as the scan orders paths; a document key may be an order key only (a driver that
+//! numbers the records of a file in the scan's order), its name then given in
+//! [`Collected::names`]. Inconsistent rows (a member of an unknown document, a unit
 //! whose representative is missing, a link between non-representatives) are an error, never
 //! a silently different report.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::{Counts, Scanner, TextSource, Texts, Units, VerifiedPair};
@@ -67,6 +70,9 @@ pub struct Collected {
     pub counts: Counts,
     /// Inputs or records not scanned, as the scan reports them.
     pub skipped: Vec<Skipped>,
+    /// Names of documents whose key only orders them (key → the name reports show); a key
+    /// not listed is its own name. Names must be unique, as keys are.
+    pub names: HashMap<String, String>,
 }
 
 fn bad(msg: String) -> Error {
@@ -108,6 +114,7 @@ impl Scanner {
             links,
             counts,
             mut skipped,
+            mut names,
         } = collected;
         documents.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = documents.windows(2).find(|w| w[0].path == w[1].path) {
@@ -230,6 +237,12 @@ impl Scanner {
             texts.push(m.text);
         }
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        // DocIds are in key order (above); reports show the names.
+        for d in &mut documents {
+            if let Some(name) = names.remove(&d.path) {
+                d.path = name;
+            }
+        }
         let source = Source {
             documents,
             paragraphs,
@@ -476,6 +489,7 @@ mod tests {
                 capped_buckets: 0,
             },
             skipped: Vec::new(),
+            names: HashMap::new(),
         }
     }
 
