@@ -62,6 +62,11 @@ DEFAULT_DRIVER_EDGES = 20_000_000
 #: Default limit of clustered paragraphs for :meth:`Result.report` (their texts are collected).
 DEFAULT_REPORT_MEMBERS = 2_000_000
 
+#: Largest number of rows of keys (candidate pairs, cluster labels) a join copies to every
+#: task instead of shuffling the other side (the sketches, with every paragraph's text):
+#: 2 million rows of two short keys are some tens of MB per task.
+BROADCAST_ROWS = 2_000_000
+
 _KEY = [("doc", pa.string()), ("paragraph", pa.int32())]
 
 
@@ -171,7 +176,11 @@ class Engine(Protocol):
         """``fn`` over every batch, any partitioning; the result has ``schema``."""
 
     def map_groups(
-        self, frame: Any, keys: Sequence[str], fn: Callable[[pa.Table], pa.Table | pa.RecordBatch], schema: pa.Schema
+        self,
+        frame: Any,
+        keys: Sequence[str],
+        fn: Callable[[pa.Table], pa.Table | pa.RecordBatch],
+        schema: pa.Schema,
     ) -> Any:
         """Shuffle so that rows with equal ``keys`` share a partition, then ``fn`` once per
         partition over all of its rows (never a partition split across calls)."""
@@ -182,8 +191,10 @@ class Engine(Protocol):
     def distinct(self, frame: Any) -> Any:
         """The distinct rows."""
 
-    def join(self, left: Any, right: Any, on: Sequence[str]) -> Any:
-        """Inner equi-join on the columns ``on`` (same names on both sides)."""
+    def join(self, left: Any, right: Any, on: Sequence[str], *, small_right: bool = False) -> Any:
+        """Inner equi-join on the columns ``on`` (same names on both sides). ``small_right``:
+        ``right`` fits every task, so it may be copied to them (a broadcast join: ``left`` is
+        joined where it lies, never shuffled); a hint an engine may ignore."""
 
     def persist(self, frame: Any) -> Any:
         """Keep a frame that is read more than once (computed once, on first use)."""
@@ -624,15 +635,12 @@ def scan(
         per_group.append(engine.map_groups(rows, ["band", "band_key"], candidates_fn(opts), COUNTED_PAIRS))
     counted = engine.persist(engine.union(per_group))
     capped = _sum(engine, counted, capped_sum, pa.schema([("capped", pa.int64())]))["capped"]
+    # Frames a persisted frame was built from stay persisted while it is used: Spark drops a
+    # cached frame's data when one it was built from is released (it re-plans it), so
+    # releasing `counted` or `c` here would run the band shuffle again.
     c = engine.persist(engine.distinct(engine.map(counted, drop_capped, PAIRS)))
-    engine.release(counted)
     candidate_pairs = engine.count(c)
-    texts = engine.map(s, texts_fn, TEXTS)
-    fa, sa = prefixed("a_", TEXTS)
-    fb, sb = prefixed("b_", TEXTS)
-    joined = engine.join(engine.join(c, engine.map(texts, fa, sa), ["a_doc", "a_paragraph"]), engine.map(texts, fb, sb), ["b_doc", "b_paragraph"])
-    v = engine.persist(engine.map(joined, verify_fn(opts), LINKS))
-    engine.release(c)
+    v = engine.persist(engine.map(_pair_texts(engine, s, c, candidate_pairs), verify_fn(opts), LINKS))
     edges = engine.union([engine.map(u, identical_edges, EDGES), engine.map(v, link_edges, EDGES)])
     labels, how = components(engine, edges, driver_edges=driver_edges)
     labels = engine.persist(labels)
@@ -648,6 +656,22 @@ def scan(
         skipped=list(skipped),
         components_path=how,
     )
+
+
+def _pair_texts(engine: Engine, s: Any, c: Any, pairs: int) -> Any:
+    """Candidate pairs ``c`` with the texts of both ends (:data:`PAIR_TEXTS`). Few pairs
+    (≤ :data:`BROADCAST_ROWS`): the pairs are copied to the tasks holding the sketches, which
+    pick the texts of a ends and of b ends where they lie; only those texts move, to meet per
+    pair. Many: the texts of every compared paragraph are shuffled to meet the pairs."""
+    texts = engine.map(s, texts_fn, TEXTS)
+    fa, sa = prefixed("a_", TEXTS)
+    fb, sb = prefixed("b_", TEXTS)
+    a_key, b_key = ["a_doc", "a_paragraph"], ["b_doc", "b_paragraph"]
+    if pairs <= BROADCAST_ROWS:
+        with_a = engine.join(engine.map(texts, fa, sa), c, a_key, small_right=True)
+        with_b = engine.join(engine.map(texts, fb, sb), c, b_key, small_right=True)
+        return engine.join(with_a, with_b, a_key + b_key)
+    return engine.join(engine.join(c, engine.map(texts, fa, sa), a_key), engine.map(texts, fb, sb), b_key)
 
 
 def _cluster_rows(kind: str, columns: dict[str, str]) -> Callable[[pa.RecordBatch], pa.Table]:
@@ -796,6 +820,7 @@ class Result:
         self._u = units
         self._v = links
         self._labels = labels
+        self._labelled = engine.count(labels)
         self._counts = counts
         self._skipped = skipped
         self.components_path = components_path
@@ -810,7 +835,11 @@ class Result:
         if named not in self._rows:
             e = self._engine
             key = ["doc", "paragraph"]
-            members = e.join(e.join(self._labels, self._s, key), e.map(self._u, _unit_of, _UNIT_OF), key)
+            # Few labels (clustered paragraphs): copied to the tasks of U and then of S, so
+            # only clustered paragraphs' rows move; many: shuffled joins.
+            small = self._labelled <= BROADCAST_ROWS
+            units = e.join(e.map(self._u, _unit_of, _UNIT_OF), self._labels, key, small_right=small)
+            members = e.join(self._s, units, key, small_right=small)
             if named:
                 members = e.join(members, e.map(self._docs, _names, NAMES), ["doc"])
             a_labels = e.map(self._labels, _a_label, _A_LABEL)

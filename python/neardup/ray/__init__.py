@@ -181,8 +181,11 @@ class RayEngine:
     def distinct(self, frame: Frame) -> Frame:
         return self.map_groups(frame, frame.schema.names, _distinct, frame.schema)
 
-    def join(self, left: Frame, right: Frame, on: Sequence[str]) -> Frame:
+    def join(self, left: Frame, right: Frame, on: Sequence[str], *, small_right: bool = False) -> Frame:
         on = list(on)
+        if small_right:
+            # Materialised, so that it is broadcast when it is within `broadcast_bytes`.
+            right = self.persist(right)
         lcols = [n for n in left.schema.names if n not in on]
         rcols = [n for n in right.schema.names if n not in on]
         clash = set(lcols) & set(rcols)
