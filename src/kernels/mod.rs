@@ -643,8 +643,27 @@ pub fn assemble(
     counts: crate::scan::Counts,
     skipped: Vec<ingest::Skipped>,
 ) -> Result<crate::Report> {
-    use crate::scan::{Collected, CollectedLink, CollectedParagraph};
-    const K: &str = "assemble";
+    let (documents, names) = collected_documents(documents)?;
+    scanner.assemble(crate::scan::Collected {
+        documents,
+        members: collected_members(members, scanner.params().num_perm)?,
+        links: collected_links(links)?,
+        counts,
+        skipped,
+        names,
+    })
+}
+
+const ASSEMBLE: &str = "assemble";
+
+/// `assemble`'s documents → their stats keyed by `doc`, and the names of those with a `name`.
+fn collected_documents(
+    documents: &RecordBatch,
+) -> Result<(
+    Vec<crate::report::DocumentStats>,
+    std::collections::HashMap<String, String>,
+)> {
+    const K: &str = ASSEMBLE;
     let docs = strings(K, documents, "doc")?;
     let (paras, bytes) = (
         int64_values(K, documents, "paragraphs")?,
@@ -667,6 +686,15 @@ pub fn assemble(
             paragraph_bytes: bytes[i].max(0) as u64,
         });
     }
+    Ok((doc_stats, names))
+}
+
+/// `assemble`'s members → the clustered paragraphs (signatures of `k` values where present).
+fn collected_members(
+    members: &RecordBatch,
+    k: usize,
+) -> Result<Vec<crate::scan::CollectedParagraph>> {
+    const K: &str = ASSEMBLE;
     let keys_m = keys(K, members, "")?;
     let units = keys(K, members, "unit_")?;
     let lines = int32s(K, members, "line")?;
@@ -676,16 +704,14 @@ pub fn assemble(
     );
     let texts = strings(K, members, "text")?;
     let sig_col = column(K, members, "signature")?;
-    let k = scanner.params().num_perm;
-    let mut collected_members = Vec::with_capacity(members.num_rows());
+    let mut collected = Vec::with_capacity(members.num_rows());
     for (i, ((doc, ordinal), unit)) in keys_m.into_iter().zip(units).enumerate() {
         let signature = if sig_col.is_null(i) {
             None
         } else {
-            let one = signatures(K, &members.slice(i, 1), "signature", k)?;
-            Some(one)
+            Some(signatures(K, &members.slice(i, 1), "signature", k)?)
         };
-        collected_members.push(CollectedParagraph {
+        collected.push(crate::scan::CollectedParagraph {
             doc,
             paragraph: unsigned(K, "paragraph", ordinal as i64)?,
             line: unsigned(K, "line", lines[i] as i64)?,
@@ -695,6 +721,12 @@ pub fn assemble(
             signature,
         });
     }
+    Ok(collected)
+}
+
+/// `assemble`'s links → the verified links.
+fn collected_links(links: &RecordBatch) -> Result<Vec<crate::scan::CollectedLink>> {
+    const K: &str = ASSEMBLE;
     let (la, lb) = (keys(K, links, "a_")?, keys(K, links, "b_")?);
     let sims = column(K, links, "similarity")?
         .as_primitive_opt::<arrow_array::types::Float64Type>()
@@ -702,7 +734,9 @@ pub fn assemble(
         .values()
         .to_vec();
     let methods = strings(K, links, "method")?;
-    let mut collected_links = Vec::with_capacity(links.num_rows());
+    let key =
+        |(d, p): Key| -> Result<(String, u32)> { Ok((d, unsigned(K, "paragraph", p as i64)?)) };
+    let mut collected = Vec::with_capacity(links.num_rows());
     for (i, (a, b)) in la.into_iter().zip(lb).enumerate() {
         let method = match required(K, &methods, "method", i)? {
             "estimate" => SimilarityMethod::Estimate,
@@ -714,23 +748,14 @@ pub fn assemble(
                 ))
             }
         };
-        let key =
-            |(d, p): Key| -> Result<(String, u32)> { Ok((d, unsigned(K, "paragraph", p as i64)?)) };
-        collected_links.push(CollectedLink {
+        collected.push(crate::scan::CollectedLink {
             a: key(a)?,
             b: key(b)?,
             similarity: sims[i],
             method,
         });
     }
-    scanner.assemble(Collected {
-        documents: doc_stats,
-        members: collected_members,
-        links: collected_links,
-        counts,
-        skipped,
-        names,
-    })
+    Ok(collected)
 }
 
 /// Documents with the paragraphs to remove (`doc`, `text`, `byte_start` and `byte_end`:

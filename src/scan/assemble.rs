@@ -107,6 +107,8 @@ impl Scanner {
     /// The report of a distributed scan from its collected rows: byte for byte the report
     /// [`Scanner::scan_documents`] writes for the same documents with these parameters (see
     /// the module docs of `scan::assemble` for what must be collected).
+    // Long because: one pass of checks over the same key-sorted rows, whose lookups (`doc_id`,
+    // `position`, `unit_of`) are closures over them; in pieces, each would take them all.
     pub fn assemble(&self, collected: Collected) -> Result<Report> {
         let Collected {
             mut documents,
@@ -289,6 +291,8 @@ mod tests {
 
     /// A driver's work without an engine: the scan's paragraphs, sketches, units and
     /// verified links collected straight from the kernels, one batch each.
+    // Long because: it is a whole driver (every kernel in order, then the rows it collects),
+    // read top to bottom as the specification of what a driver collects.
     fn collect(scanner: &Scanner, docs: &[(String, String)]) -> Collected {
         use arrow_array::cast::AsArray;
         use arrow_array::types::{Int32Type, Int64Type};
@@ -519,6 +523,40 @@ mod tests {
             );
             assert_eq!(assembled.documents, scanned.documents);
         }
+    }
+
+    #[test]
+    fn names_are_shown_and_keys_keep_the_order() {
+        // Keys that order the documents as the scan's input does, names that sort otherwise
+        // (a file's records): the report numbers clusters by key and shows the names.
+        let scanner = Scanner::new(Config::default()).unwrap();
+        let docs = docs();
+        let names = ["z#1", "y#2", "x#3", "w#4"];
+        let mut collected = collect(&scanner, &docs);
+        collected.names = docs
+            .iter()
+            .zip(names)
+            .map(|((key, _), name)| (key.clone(), name.to_string()))
+            .collect();
+        let assembled = scanner.assemble(collected).unwrap();
+        let plain = scanner.assemble(collect(&scanner, &docs)).unwrap();
+        let rename = |r: &Report| -> String {
+            let mut json = serde_json::to_string(r).unwrap();
+            for ((key, _), name) in docs.iter().zip(names) {
+                json = json.replace(
+                    &format!("\"path\":\"{key}\""),
+                    &format!("\"path\":\"{name}\""),
+                );
+            }
+            json
+        };
+        assert_eq!(serde_json::to_string(&assembled).unwrap(), rename(&plain));
+        let shown: Vec<&str> = assembled
+            .documents
+            .iter()
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(shown, ["y#2", "z#1", "x#3", "w#4"]);
     }
 
     #[test]
