@@ -233,7 +233,8 @@ def test_dedup_equals_neardup_dedup(local_spark, cli, tmp_path, keep):
     run(cli, "dedup", str(path.parent), "--out", str(out), "--keep", keep, "--id-field", "id")
     want = pq.read_table(out / "docs.parquet").to_pylist()
     df, text, id_, source, _ = nds.read_input(local_spark, str(path), id="id")
-    got = nds.dedup(df.repartition(4), text, id_, source="docs.parquet", keep=keep).toArrow().to_pylist()
+    # read_input adds the records' order (nds.ORDER): dedup keeps it as the CLI does, then it goes.
+    got = nds.dedup(df.repartition(4), text, id_, source="docs.parquet", keep=keep, order=nds.ORDER).drop(nds.ORDER).toArrow().to_pylist()
     assert sorted(got, key=lambda r: r["id"]) == sorted(want, key=lambda r: r["id"])
     assert any(a["text"] != b["text"] for a, b in zip(sorted(got, key=lambda r: r["id"]), sorted(rows, key=lambda r: r["id"])))
 
@@ -246,6 +247,6 @@ def test_dedup_drops_documents_with_split_document(local_spark, cli, tmp_path):
     run(cli, "dedup", str(path.parent), "--out", str(out), "--split", "document", "--id-field", "id")
     want = pq.read_table(out / "docs.parquet").to_pylist()
     df, text, id_, source, _ = nds.read_input(local_spark, str(path), id="id")
-    got = nds.dedup(df, text, id_, source="docs.parquet", split="document").toArrow().to_pylist()
+    got = nds.dedup(df, text, id_, source="docs.parquet", split="document", order=nds.ORDER).drop(nds.ORDER).toArrow().to_pylist()
     assert sorted(r["id"] for r in got) == sorted(r["id"] for r in want)
     assert len(got) == len(rows) - 1
