@@ -2,7 +2,7 @@
 paragraph from Spark's own metrics (the status REST API of the driver UI).
 
     .venv/bin/python benches/spark/bench.py CORPUS.parquet --id-col id [--master local[2]]
-        [--partitions N] [--band-group G] [--report FILE]
+        [--partitions N] [--band-group G] [--codec zstd|lz4] [--report FILE]
 
 Prints one JSON line: seconds (session start → report written), stage seconds, paragraphs,
 shuffle write bytes (total and per paragraph), shuffle read bytes. Timing only; the identity
@@ -29,6 +29,7 @@ def main() -> None:
     p.add_argument("--master", default="local[2]")
     p.add_argument("--partitions", type=int, default=8)
     p.add_argument("--band-group", type=int, default=16)
+    p.add_argument("--codec", default="zstd", help="spark.io.compression.codec (shuffle and spill compression)")
     p.add_argument("--report")
     p.add_argument("--out")
     a = p.parse_args()
@@ -45,13 +46,14 @@ def main() -> None:
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.sql.shuffle.partitions", str(a.partitions))
         .config("spark.driver.memory", "4g")
+        .config("spark.io.compression.codec", a.codec)
         .getOrCreate()
     )
     spark.sparkContext.setLogLevel("ERROR")
     t_session = time.perf_counter() - T0
     marks = {}
     df, text, id_, source, skipped = nds.read_input(spark, a.input, text=a.text_col, id=a.id_col)
-    docs, more = nds.documents(df, text, id_, source=source)
+    docs, more = nds.documents(df, text, id_, source=source, order=nds.ORDER)
     engine = nds.SparkEngine(spark, a.partitions)
     result = _scaleout.scan(engine, docs, _scaleout.options({}), skipped=skipped + more, band_group=a.band_group)
     marks["scan"] = time.perf_counter() - T0
@@ -73,14 +75,25 @@ def main() -> None:
     read = sum(s.get("shuffleReadBytes", 0) for s in stages)
     paragraphs = result.stats["paragraphs"]
     print(json.dumps({
-        "master": a.master, "partitions": a.partitions, "band_group": a.band_group,
+        "master": a.master, "partitions": a.partitions, "band_group": a.band_group, "codec": a.codec,
         "seconds": round(seconds, 1), "session_start": round(t_session, 1),
         "marks": {k: round(v, 1) for k, v in marks.items()},
         "paragraphs": paragraphs, "clusters": report.stats["clusters"],
         "shuffle_write_bytes": write, "shuffle_write_per_paragraph": round(write / max(paragraphs, 1), 1),
         "shuffle_read_bytes": read,
+        # The stages that wrote most: id, bytes, and the neardup lines that built them.
+        "top_stages": [
+            [s["stageId"], s.get("shuffleWriteBytes", 0), _where(s.get("details", ""))]
+            for s in sorted(stages, key=lambda s: -s.get("shuffleWriteBytes", 0))[:10]
+        ],
     }))
     spark.stop()
+
+
+def _where(details: str) -> str:
+    """The neardup frames of a stage's call site (file:line), innermost first."""
+    lines = [line.strip() for line in details.splitlines() if "neardup/" in line]
+    return " < ".join(line.rsplit("/", 1)[-1] for line in lines[:3])
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 """The engine-neutral half of neardup's scale-out drivers (:mod:`neardup.spark`, ``neardup.ray``).
 
 Input: an engine (an object with the methods of :class:`Engine`, over the engine's own
-distributed tables, "frames") and a frame of documents ``doc: string, text: string`` (the
-document key — the user's id or the file's name as ``neardup scan`` gives it — and its text;
-null texts removed and counted by the driver). Output: a :class:`Result`.
+distributed tables, "frames") and a frame of documents ``doc, name, text`` (all strings: the
+document key, which orders documents; the name reports show — the user's id or the file's
+name as ``neardup scan`` gives it; the text; null texts removed and counted by the driver).
+The key is the name itself (documents in name order) or, where the documents have an order
+of their own (the records of a file, which ``neardup scan`` keeps in file order), that
+order's :func:`order_key`. Output: a :class:`Result`.
 
 The pipeline is the scan's, stage by stage, every decision one of the library's kernels
 (:mod:`neardup.arrow`), the engine only moving rows between them::
@@ -21,6 +24,7 @@ The pipeline is the scan's, stage by stage, every decision one of the library's 
 Invariants: rows are keyed by ``(doc, paragraph)`` — never an engine id, a batch position or a
 hash of content — and keys order as the scan orders paragraphs (document key by UTF-8 bytes,
 then ordinal), so the report equals ``neardup scan``'s byte for byte for any partitioning.
+Names appear only where a result is shown (the report's documents, the result tables).
 Every group a kernel needs whole (a hash group, a bucket, a neighbourhood, a cluster) is
 brought together by the engine's shuffle (:meth:`Engine.map_groups`). Kernels run on the
 task's thread (one native thread per task: no oversubscription of the executor's cores).
@@ -28,6 +32,7 @@ task's thread (one native thread per task: no oversubscription of the executor's
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
@@ -37,6 +42,7 @@ import pyarrow.compute as pc
 from . import _core
 from . import arrow as nda
 from ._api import _DEFAULTS
+from ._errors import NeardupError
 from ._report import Report
 
 #: Matching options a distributed scan takes (those of ``neardup scan`` that decide matches),
@@ -55,6 +61,11 @@ DEFAULT_DRIVER_EDGES = 20_000_000
 
 #: Default limit of clustered paragraphs for :meth:`Result.report` (their texts are collected).
 DEFAULT_REPORT_MEMBERS = 2_000_000
+
+#: Largest number of rows of keys (candidate pairs, cluster labels) a join copies to every
+#: task instead of shuffling the other side (the sketches, with every paragraph's text):
+#: 2 million rows of two short keys are some tens of MB per task.
+BROADCAST_ROWS = 2_000_000
 
 _KEY = [("doc", pa.string()), ("paragraph", pa.int32())]
 
@@ -90,12 +101,16 @@ PAIR_TEXTS = pa.schema(_keys("a_") + _keys("b_") + [("a_text", pa.string()), ("b
 LINKS = pa.schema(_keys("a_") + _keys("b_") + [("similarity", pa.float64()), ("method", pa.string())])
 EDGES = PAIRS
 LABELS = pa.schema(_KEY + _keys("component_"))
-DOC_STATS = pa.schema([("doc", pa.string()), ("paragraphs", pa.int64()), ("paragraph_bytes", pa.int64())])
+DOCS = pa.schema([("doc", pa.string()), ("name", pa.string()), ("text", pa.string())])
+"""The documents a scan takes: key (orders documents), name (reports show it), text."""
+NAMES = pa.schema([("doc", pa.string()), ("name", pa.string())])
+DOC_STATS = pa.schema([("doc", pa.string()), ("name", pa.string()), ("paragraphs", pa.int64()), ("paragraph_bytes", pa.int64())])
 CLUSTER_ROWS = pa.schema(
     _keys("component_")
     + [
         ("row", pa.string()),  # "member" or "link"
         ("doc", pa.string()),
+        ("name", pa.string()),  # the document's name (tables only; null in a report's rows)
         ("paragraph", pa.int32()),
         ("line", pa.int32()),
         ("byte_start", pa.int64()),
@@ -161,7 +176,11 @@ class Engine(Protocol):
         """``fn`` over every batch, any partitioning; the result has ``schema``."""
 
     def map_groups(
-        self, frame: Any, keys: Sequence[str], fn: Callable[[pa.Table], pa.Table | pa.RecordBatch], schema: pa.Schema
+        self,
+        frame: Any,
+        keys: Sequence[str],
+        fn: Callable[[pa.Table], pa.Table | pa.RecordBatch],
+        schema: pa.Schema,
     ) -> Any:
         """Shuffle so that rows with equal ``keys`` share a partition, then ``fn`` once per
         partition over all of its rows (never a partition split across calls)."""
@@ -172,8 +191,10 @@ class Engine(Protocol):
     def distinct(self, frame: Any) -> Any:
         """The distinct rows."""
 
-    def join(self, left: Any, right: Any, on: Sequence[str]) -> Any:
-        """Inner equi-join on the columns ``on`` (same names on both sides)."""
+    def join(self, left: Any, right: Any, on: Sequence[str], *, small_right: bool = False) -> Any:
+        """Inner equi-join on the columns ``on`` (same names on both sides). ``small_right``:
+        ``right`` fits every task, so it may be copied to them (a broadcast join: ``left`` is
+        joined where it lies, never shuffled); a hint an engine may ignore."""
 
     def persist(self, frame: Any) -> Any:
         """Keep a frame that is read more than once (computed once, on first use)."""
@@ -200,6 +221,48 @@ class Engine(Protocol):
     def rank(self, frame: Any, keys: Sequence[str], name: str) -> Any:
         """The frame of distinct rows with an int64 column ``name``: 1 + the number of rows
         with smaller ``keys`` (strings by UTF-8 bytes)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Document keys and the commands' errors
+
+
+#: Letters marking the number of digits of an order key ("b" one digit … "t" nineteen).
+_DIGIT_COUNT = pa.array([chr(ord("a") + n) for n in range(21)], pa.string())
+
+#: :func:`order_key` as a Spark SQL expression of the column ``{col}``.
+ORDER_KEY_SQL = "concat(chr(97 + length(cast(`{col}` as string))), cast(`{col}` as string))"
+
+
+def order_key(order: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
+    """Document keys for documents with an order of their own (non-negative int64, e.g. a
+    record's position in its file): the decimal digits after a letter for their count
+    (``7`` → ``"b7"``, ``10`` → ``"c10"``), so UTF-8 byte order is the numbers' order — what
+    the kernels sort keys by — and a key is short (up to 10⁷ records it fits Spark's 8 bytes
+    of inline string). :data:`ORDER_KEY_SQL` is the same function in Spark SQL."""
+    digits = pc.cast(order, pa.string())
+    return pc.binary_join_element_wise(_DIGIT_COUNT.take(pc.utf8_length(digits)), digits, "")
+
+
+#: What a command reports as an error (a message naming the file or problem, exit status 2)
+#: rather than a traceback.
+COMMAND_ERRORS: tuple[type[BaseException], ...] = (NeardupError, ValueError, TypeError, OSError)
+
+
+def check_input(path: str) -> None:
+    """A command's INPUT, before an engine starts: a local path must exist (a URI is the
+    engine's to read)."""
+    import os
+
+    if "://" not in path and not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: cannot access: no such file or directory")
+
+
+def command_error(prog: str, error: BaseException) -> int:
+    """The tail of every distributed command on bad input, as ``neardup``'s own: ``PROG:
+    error: MESSAGE`` on stderr, exit status 2 (returned)."""
+    print(f"{prog}: error: {error}", file=sys.stderr)
+    return 2
 
 
 # ---------------------------------------------------------------------------------------
@@ -298,18 +361,19 @@ def sketch_fn(opts: dict[str, Any]) -> Callable[[pa.RecordBatch], pa.Table]:
 
 
 def doc_stats_fn(opts: dict[str, Any]) -> Callable[[pa.RecordBatch], pa.Table]:
-    """Documents → one row each: key, paragraph count and bytes (for the report's documents)."""
+    """Documents → one row each: key, name, paragraph count and bytes (the report's documents)."""
     m = _matching(opts)
 
     def fn(docs: pa.RecordBatch) -> pa.Table:
         paras = nda._cached(m).paragraphs(docs.select(["doc", "text"]))
         t = pa.table({"doc": paras.column("doc"), "bytes": pc.subtract(paras.column("byte_end"), paras.column("byte_start"))})
         agg = t.group_by("doc").aggregate([("bytes", "count"), ("bytes", "sum")])
-        all_docs = pa.table({"doc": docs.column("doc").cast(pa.string())})
+        all_docs = pa.table({"doc": docs.column("doc").cast(pa.string()), "name": docs.column("name").cast(pa.string())})
         joined = all_docs.join(agg, "doc", join_type="left outer")
         return pa.table(
             {
                 "doc": joined.column("doc"),
+                "name": joined.column("name"),
                 "paragraphs": pc.fill_null(joined.column("bytes_count"), 0).cast(pa.int64()),
                 "paragraph_bytes": pc.fill_null(joined.column("bytes_sum"), 0).cast(pa.int64()),
             },
@@ -553,7 +617,7 @@ def scan(
     band_group: int = DEFAULT_BAND_GROUP,
     driver_edges: int = DEFAULT_DRIVER_EDGES,
 ) -> Result:
-    """The scan over a frame of documents (``doc``, ``text``; no null text, unique ``doc``):
+    """The scan over a frame of :data:`DOCS` (no null text, unique ``doc`` and ``name``):
     every stage as the module docs say. ``skipped`` are the skips the driver counted (path,
     reason, error), reported as the scan reports them. ``band_group`` bands are shuffled at
     once (1 ≤ band_group; fewer shuffles with more, smaller shuffles with fewer)."""
@@ -571,15 +635,12 @@ def scan(
         per_group.append(engine.map_groups(rows, ["band", "band_key"], candidates_fn(opts), COUNTED_PAIRS))
     counted = engine.persist(engine.union(per_group))
     capped = _sum(engine, counted, capped_sum, pa.schema([("capped", pa.int64())]))["capped"]
+    # Frames a persisted frame was built from stay persisted while it is used: Spark drops a
+    # cached frame's data when one it was built from is released (it re-plans it), so
+    # releasing `counted` or `c` here would run the band shuffle again.
     c = engine.persist(engine.distinct(engine.map(counted, drop_capped, PAIRS)))
-    engine.release(counted)
     candidate_pairs = engine.count(c)
-    texts = engine.map(s, texts_fn, TEXTS)
-    fa, sa = prefixed("a_", TEXTS)
-    fb, sb = prefixed("b_", TEXTS)
-    joined = engine.join(engine.join(c, engine.map(texts, fa, sa), ["a_doc", "a_paragraph"]), engine.map(texts, fb, sb), ["b_doc", "b_paragraph"])
-    v = engine.persist(engine.map(joined, verify_fn(opts), LINKS))
-    engine.release(c)
+    v = engine.persist(engine.map(_pair_texts(engine, s, c, candidate_pairs), verify_fn(opts), LINKS))
     edges = engine.union([engine.map(u, identical_edges, EDGES), engine.map(v, link_edges, EDGES)])
     labels, how = components(engine, edges, driver_edges=driver_edges)
     labels = engine.persist(labels)
@@ -595,6 +656,22 @@ def scan(
         skipped=list(skipped),
         components_path=how,
     )
+
+
+def _pair_texts(engine: Engine, s: Any, c: Any, pairs: int) -> Any:
+    """Candidate pairs ``c`` with the texts of both ends (:data:`PAIR_TEXTS`). Few pairs
+    (≤ :data:`BROADCAST_ROWS`): the pairs are copied to the tasks holding the sketches, which
+    pick the texts of a ends and of b ends where they lie; only those texts move, to meet per
+    pair. Many: the texts of every compared paragraph are shuffled to meet the pairs."""
+    texts = engine.map(s, texts_fn, TEXTS)
+    fa, sa = prefixed("a_", TEXTS)
+    fb, sb = prefixed("b_", TEXTS)
+    a_key, b_key = ["a_doc", "a_paragraph"], ["b_doc", "b_paragraph"]
+    if pairs <= BROADCAST_ROWS:
+        with_a = engine.join(engine.map(texts, fa, sa), c, a_key, small_right=True)
+        with_b = engine.join(engine.map(texts, fb, sb), c, b_key, small_right=True)
+        return engine.join(with_a, with_b, a_key + b_key)
+    return engine.join(engine.join(c, engine.map(texts, fa, sa), a_key), engine.map(texts, fb, sb), b_key)
 
 
 def _cluster_rows(kind: str, columns: dict[str, str]) -> Callable[[pa.RecordBatch], pa.Table]:
@@ -675,8 +752,10 @@ def _cluster_tables_fn(opts: dict[str, Any], what: str) -> Callable[[pa.Table], 
 
     def fn(rows: pa.Table) -> pa.Table:
         members = rows.filter(pc.equal(rows.column("row"), "member"))
-        docs = pc.unique(members.column("doc"))
-        documents = pa.table({"doc": docs, "paragraphs": pa.array([0] * len(docs), pa.int64()), "paragraph_bytes": pa.array([0] * len(docs), pa.int64())})
+        docs = pa.table({"doc": members.column("doc"), "name": members.column("name")}).group_by(["doc", "name"]).aggregate([])
+        zeros = pa.array([0] * docs.num_rows, pa.int64())
+        documents = pa.table({"doc": docs.column("doc"), "name": docs.column("name"), "paragraphs": zeros, "paragraph_bytes": zeros})
+        key_of = dict(zip(docs.column("name").to_pylist(), docs.column("doc").to_pylist()))
         report = _assemble(opts, rows, documents, (0, 0, 0, 0), ())
         out: dict[str, list[Any]] = {}
         schema = {"members": _LOCAL_MEMBERS, "links": _LOCAL_LINKS, "clusters": _LOCAL_CLUSTERS}[what]
@@ -684,9 +763,11 @@ def _cluster_tables_fn(opts: dict[str, Any], what: str) -> Callable[[pa.Table], 
             out[name] = []
         for c in report.clusters:
             rep = c.members[0]
+            # The representative's key (its component's label) numbers the clusters.
+            rep_key = key_of[rep.path]
             if what == "clusters":
                 row = dict(
-                    representative_doc=rep.path, representative_paragraph=rep.paragraph, kind=c.kind, scope=c.scope,
+                    representative_key=rep_key, representative_doc=rep.path, representative_paragraph=rep.paragraph, kind=c.kind, scope=c.scope,
                     boilerplate=c.boilerplate, members=len(c.members), documents=len({m.path for m in c.members}), text=rep.text,
                 )
                 for name in schema.names:
@@ -694,7 +775,7 @@ def _cluster_tables_fn(opts: dict[str, Any], what: str) -> Callable[[pa.Table], 
             elif what == "members":
                 for i, m in enumerate(c.members):
                     row = dict(
-                        representative_doc=rep.path, representative_paragraph=rep.paragraph, kind=c.kind, scope=c.scope,
+                        representative_key=rep_key, representative_paragraph=rep.paragraph, kind=c.kind, scope=c.scope,
                         boilerplate=c.boilerplate, doc=m.path, paragraph=m.paragraph, line=m.line, byte_start=m.byte_start,
                         byte_end=m.byte_end, similarity=m.similarity, representative=i == 0, text=m.text,
                     )
@@ -704,7 +785,7 @@ def _cluster_tables_fn(opts: dict[str, Any], what: str) -> Callable[[pa.Table], 
                 for link in c.links:
                     a, b = c.members[link.a], c.members[link.b]
                     row = dict(
-                        representative_doc=rep.path, representative_paragraph=rep.paragraph, a_doc=a.path, a_paragraph=a.paragraph,
+                        representative_key=rep_key, representative_paragraph=rep.paragraph, a_doc=a.path, a_paragraph=a.paragraph,
                         b_doc=b.path, b_paragraph=b.paragraph, similarity=link.similarity, method=link.method,
                     )
                     for name in schema.names:
@@ -714,10 +795,10 @@ def _cluster_tables_fn(opts: dict[str, Any], what: str) -> Callable[[pa.Table], 
     return fn
 
 
-_REP = [("representative_doc", pa.string()), ("representative_paragraph", pa.int32())]
+_REP = [("representative_key", pa.string()), ("representative_paragraph", pa.int32())]
 _LOCAL_MEMBERS = pa.schema(_REP + [f for f in MEMBERS if f.name != "cluster"])
 _LOCAL_LINKS = pa.schema(_REP + [f for f in RESULT_LINKS if f.name != "cluster"])
-_LOCAL_CLUSTERS = pa.schema([f for f in CLUSTERS if f.name != "cluster"])
+_LOCAL_CLUSTERS = pa.schema(_REP[:1] + [f for f in CLUSTERS if f.name != "cluster"])
 _RANKS = pa.schema(_REP + [("cluster", pa.int64())])
 
 
@@ -739,30 +820,39 @@ class Result:
         self._u = units
         self._v = links
         self._labels = labels
+        self._labelled = engine.count(labels)
         self._counts = counts
         self._skipped = skipped
         self.components_path = components_path
-        self._rows: Any = None
+        self._rows: dict[bool, Any] = {}
         self._tables: dict[str, Any] = {}
         self.stats = dict(zip(("paragraphs", "compared_paragraphs", "candidate_pairs", "capped_buckets"), counts))
 
-    def _cluster_rows(self) -> Any:
-        """CLUSTER_ROWS: every member (labels ⋈ S ⋈ U) and every verified link (⋈ label of a)."""
-        if self._rows is None:
+    def _cluster_rows(self, named: bool) -> Any:
+        """CLUSTER_ROWS: every member (labels ⋈ S ⋈ U) and every verified link (⋈ label of a);
+        ``named``: members with their document's name (the tables show names; the report
+        takes them from its documents)."""
+        if named not in self._rows:
             e = self._engine
             key = ["doc", "paragraph"]
-            members = e.join(e.join(self._labels, self._s, key), e.map(self._u, _unit_of, _UNIT_OF), key)
+            # Few labels (clustered paragraphs): copied to the tasks of U and then of S, so
+            # only clustered paragraphs' rows move; many: shuffled joins.
+            small = self._labelled <= BROADCAST_ROWS
+            units = e.join(e.map(self._u, _unit_of, _UNIT_OF), self._labels, key, small_right=small)
+            members = e.join(self._s, units, key, small_right=small)
+            if named:
+                members = e.join(members, e.map(self._docs, _names, NAMES), ["doc"])
             a_labels = e.map(self._labels, _a_label, _A_LABEL)
             links = e.join(self._v, a_labels, ["a_doc", "a_paragraph"])
-            self._rows = e.persist(e.union([e.map(members, _member_rows, CLUSTER_ROWS), e.map(links, _link_rows, CLUSTER_ROWS)]))
-        return self._rows
+            self._rows[named] = e.persist(e.union([e.map(members, _member_rows, CLUSTER_ROWS), e.map(links, _link_rows, CLUSTER_ROWS)]))
+        return self._rows[named]
 
     def _table(self, what: str) -> Any:
         if what not in self._tables:
             e = self._engine
             local = {"members": _LOCAL_MEMBERS, "links": _LOCAL_LINKS, "clusters": _LOCAL_CLUSTERS}[what]
             final = {"members": MEMBERS, "links": RESULT_LINKS, "clusters": CLUSTERS}[what]
-            rows = e.map_groups(self._cluster_rows(), ["component_doc", "component_paragraph"], _cluster_tables_fn(self._opts, what), local)
+            rows = e.map_groups(self._cluster_rows(True), ["component_doc", "component_paragraph"], _cluster_tables_fn(self._opts, what), local)
             ranks = self._ranks()
             joined = e.join(rows, ranks, [n for n, _ in _REP])
             self._tables[what] = e.map(joined, _finish(final), final)
@@ -795,7 +885,7 @@ class Result:
         over the same documents), collected on the driver. Refuses with ``ValueError`` when
         the clusters hold more than ``max_members`` paragraphs: use :meth:`write`."""
         e = self._engine
-        rows = self._cluster_rows()
+        rows = self._cluster_rows(False)
         n = e.count(rows)
         if n > max_members:
             raise ValueError(
@@ -816,6 +906,10 @@ class Result:
 
 _UNIT_OF = pa.schema(_KEY + _keys("unit_"))
 _A_LABEL = pa.schema(_keys("a_") + _keys("component_"))
+
+
+def _names(batch: pa.RecordBatch) -> pa.Table:
+    return _cast(_table(batch), NAMES)
 
 
 def _unit_of(batch: pa.RecordBatch) -> pa.Table:

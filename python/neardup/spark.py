@@ -95,7 +95,13 @@ class SparkEngine:
     def distinct(self, frame: Any) -> Any:
         return frame.distinct()
 
-    def join(self, left: Any, right: Any, on: Sequence[str]) -> Any:
+    def join(self, left: Any, right: Any, on: Sequence[str], *, small_right: bool = False) -> Any:
+        if small_right:
+            # A broadcast hash join: `left` (the sketches, with texts) is never shuffled.
+            # Spark cannot see it alone: a mapInArrow output's size is unknown to it.
+            from pyspark.sql import functions as F
+
+            right = F.broadcast(right)
         return left.join(right, on=list(on), how="inner")
 
     def persist(self, frame: Any) -> Any:
@@ -176,12 +182,16 @@ def _session(df: Any) -> Any:
     return df.sparkSession
 
 
-def documents(df: Any, text: str = "text", id: str | None = "id", *, source: str | None = None) -> tuple[Any, list[tuple[str, str, bool]]]:
-    """The ``(doc, text)`` DataFrame of ``df`` and the skips: checks that ``text`` is a
+def documents(
+    df: Any, text: str = "text", id: str | None = "id", *, source: str | None = None, order: str | None = None
+) -> tuple[Any, list[tuple[str, str, bool]]]:
+    """The ``(doc, name, text)`` DataFrame of ``df`` and the skips: checks that ``text`` is a
     string column and ``id`` a column with unique, non-null values; rows with a null text
     are dropped and counted in one skip (as ``neardup scan`` counts them in a Parquet file).
     With ``source`` (a file name), documents are named ``SOURCE#ID`` as ``neardup scan`` names
-    the records of that file; without, by the id alone."""
+    the records of that file; without, by the id alone. Documents are in name order, or with
+    ``order`` (a column of unique non-negative integers: the command passes each record's
+    position in its file) in that order, as ``neardup scan FILE`` keeps a file's records."""
     from pyspark.sql import functions as F
     from pyspark.sql.types import StringType
 
@@ -205,7 +215,8 @@ def documents(df: Any, text: str = "text", id: str | None = "id", *, source: str
     if dup:
         raise ValueError(f"id {dup[0][0]!r} occurs more than once in column {id!r}: reports would be ambiguous (choose a unique id column)")
     name = F.concat(F.lit(f"{source}#"), key) if source is not None else key
-    docs = rows.select(name.alias("doc"), F.col(text).alias("text"))
+    doc = F.expr(_scaleout.ORDER_KEY_SQL.format(col=order)) if order is not None else name
+    docs = rows.select(doc.alias("doc"), name.alias("name"), F.col(text).alias("text"))
     skipped = []
     if nulls:
         skipped.append((source if source is not None else "DataFrame", f"{nulls} rows with a null {text!r} skipped".replace("'", '"'), False))
@@ -221,17 +232,18 @@ def scan(
     band_group: int = DEFAULT_BAND_GROUP,
     driver_edges: int = DEFAULT_DRIVER_EDGES,
     partitions: int | None = None,
+    order: str | None = None,
     **options: Any,
 ) -> Result:
     """Scan a DataFrame of documents: the clusters of ``neardup scan`` over the same
-    documents. ``options``: the matching options of :func:`neardup.scan` (``threshold``,
+    documents (in id order, or ``order``'s: see :func:`documents`). ``options``: the matching options of :func:`neardup.scan` (``threshold``,
     ``num_perm``, ``bands``, ``rows``, ``shingle``, ``split``, ``min_words``, ``verify``,
     ``seed``) and ``boilerplate_min_docs``. ``band_group``: bands shuffled at once;
     ``driver_edges``: the largest link graph whose components are computed on the driver
     (else large-star/small-star on Spark); ``partitions``: shuffle partitions (default
     ``spark.sql.shuffle.partitions``). See :func:`documents` for the checks on ``df``."""
     opts = _scaleout.options(options)
-    docs, skipped = documents(df, text, id, source=source)
+    docs, skipped = documents(df, text, id, source=source, order=order)
     engine = SparkEngine(_session(df), partitions)
     return _scaleout.scan(engine, docs, opts, skipped=skipped, band_group=band_group, driver_edges=driver_edges)
 
@@ -311,36 +323,36 @@ def _name(path: str) -> str:
     return p
 
 
+#: The column of :func:`read_input`'s DataFrames holding each document's place in the scan's
+#: order (pass it as ``order``).
+ORDER = "_neardup_order"
+
+
 def read_input(spark: Any, path: str, *, text: str = "text", id: str | None = None, opts: dict[str, Any] | None = None) -> tuple[Any, str, str, str | None, list[tuple[str, str, bool]]]:
     """INPUT of the command as a DataFrame, with the arguments of :func:`scan` that name its
-    documents as ``neardup scan INPUT`` does: ``(df, text, id, source, skipped)``. A Parquet
+    documents as ``neardup scan INPUT`` does: ``(df, text, id, source, skipped)``; ``df`` has
+    the column :data:`ORDER` (pass ``order=ORDER``: documents in the scan's order). A Parquet
     file is read by Spark (records named ``FILE#ID``, or ``FILE#ROW`` by the row's position in
-    the file without an id column); anything else (a directory of articles, JSONL, JSONL.gz,
-    JSONL.zst) is read on the driver by the scan's own reader, so names and skips are the
-    scan's."""
+    the file without an id column; ordered by that position); anything else (a directory of
+    articles, JSONL, JSONL.gz, JSONL.zst) is read on the driver by the scan's own reader, so
+    names, order and skips are the scan's."""
     import os
 
     from . import _core
     from ._scaleout import _native
 
     if path.endswith(".parquet") and os.path.isfile(path):
-        df = spark.read.parquet(path)
-        if id is None:
-            df = df.select("*", F_row_index())
-            id = "_neardup_row"
-        return df, text, id, _name(path), []
+        from pyspark.sql import functions as F
+
+        df = spark.read.parquet(path).select("*", F.col("_metadata.row_index").alias(ORDER))
+        return df, text, id if id is not None else ORDER, _name(path), []
     native = _native(dict(opts or {}))
     native["text_field"] = text
     native["id_field"] = id
     docs, skipped = _core.load_documents([path], native)
-    df = spark.createDataFrame(docs, "id string, text string")
+    rows = [(i, name, body) for i, (name, body) in enumerate(docs)]
+    df = spark.createDataFrame(rows, f"{ORDER} bigint, id string, text string")
     return df, "text", "id", None, skipped
-
-
-def F_row_index() -> Any:  # noqa: N802 - a column expression
-    from pyspark.sql import functions as F
-
-    return F.col("_metadata.row_index").alias("_neardup_row")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -363,27 +375,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     s.add_argument("--driver-edges", type=int, default=DEFAULT_DRIVER_EDGES, help="largest link graph for union-find on the driver")
     s.add_argument("--partitions", type=int, help="shuffle partitions (default spark.sql.shuffle.partitions)")
     a = p.parse_args(argv)
+    try:
+        _scaleout.check_input(a.input)
+    except _scaleout.COMMAND_ERRORS as e:
+        return _scaleout.command_error("neardup.spark", e)
 
     from pyspark.sql import SparkSession
 
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    from pyspark import SparkConf
+
     builder = SparkSession.builder.appName("neardup")
+    if not SparkConf().contains("spark.io.compression.codec"):
+        # Shuffles of keys and hashes: zstd writes 30-40 % fewer bytes than the default lz4
+        # (benches/README.md, "Scale-out"); a codec the user set is kept.
+        builder = builder.config("spark.io.compression.codec", "zstd")
     if a.master:
         builder = builder.master(a.master)
     spark = builder.getOrCreate()
     opts = _scaleout.matching_arguments(a)
     try:
         df, text, id_, source, skipped = read_input(spark, a.input, text=a.text_col, id=a.id_col, opts=opts)
-        docs, more = documents(df, text, id_, source=source)
+        docs, more = documents(df, text, id_, source=source, order=ORDER)
         engine = SparkEngine(spark, a.partitions)
         result = _scaleout.scan(engine, docs, _scaleout.options(opts), skipped=skipped + more, band_group=a.band_group, driver_edges=a.driver_edges)
         result.write(a.out)
         if a.report:
             with open(a.report, "w", encoding="utf-8") as f:
                 f.write(result.report().to_json())
-    except (ValueError, TypeError, OSError) as e:
-        print(f"neardup.spark: error: {e}", file=sys.stderr)
-        return 1
+    except _scaleout.COMMAND_ERRORS as e:
+        return _scaleout.command_error("neardup.spark", e)
     finally:
         spark.stop()
     return 0

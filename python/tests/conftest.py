@@ -56,3 +56,24 @@ def corpus_texts(root: Path) -> tuple[list[str], list[str]]:
     files = sorted(p for p in root.rglob("*.txt"))
     ids = [p.relative_to(root).as_posix() for p in files]
     return ids, [p.read_text(encoding="utf-8") for p in files]
+
+
+def shuffled_records(root: Path, out: Path) -> list[Path]:
+    """The articles under root as records of `out/s.parquet` and `out/s.jsonl`, in reverse
+    order of name and with ids that do not sort in row order (`r10` is written before `r9`
+    but sorts before it), so a scale-out scan numbers clusters as `neardup scan FILE` only if
+    it keeps the file's record order."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    ids, texts = corpus_texts(root)
+    n = len(ids)
+    rows = [{"id": f"r{n - i}", "text": t} for i, t in enumerate(reversed(texts))]
+    table = pa.Table.from_pylist(rows, schema=pa.schema([("id", pa.string()), ("text", pa.string())]))
+    pq.write_table(table, out / "s.parquet", row_group_size=7)
+    with open(out / "s.jsonl", "w", encoding="utf-8") as f:
+        for row in rows:
+            f.write(json.dumps(row, ensure_ascii=False) + "\n")
+    return [out / "s.parquet", out / "s.jsonl"]

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 import pytest
 
 import neardup
-from conftest import ROOT, SAMPLE, corpus_texts, run
+from conftest import ROOT, SAMPLE, corpus_texts, run, shuffled_records
 
 ray = pytest.importorskip("ray")
 import neardup.ray as ndr  # noqa: E402
@@ -198,23 +198,35 @@ class TestLocal:
         )
         assert pq.read_table(out / "clusters").num_rows == len(report["clusters"])
 
-    def test_parquet_and_jsonl_records_are_named_as_the_cli_names_them(
+    def test_parquet_and_jsonl_records_are_named_and_ordered_as_the_cli_does(
         self, cli: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         from neardup.ray.__main__ import read
 
+        # Ids in reverse and not in row order by bytes: the records keep the file's order.
         monkeypatch.chdir(tmp_path)
         ids, texts = corpus_texts(SAMPLE)
         table = pa.table({"id": ids, "text": texts})
-        pq.write_table(table, "s.parquet")
         with pa.CompressedOutputStream("s.jsonl.zst", "zstd") as f:
             for row in table.to_pylist():
                 f.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
-        for name in ("s.parquet", "s.jsonl.zst"):
+        paths = [p.name for p in shuffled_records(SAMPLE, tmp_path)] + ["s.jsonl.zst"]
+        for name in paths:
             ds, how = read(name, "text", "id", {})
-            assert how["source"] == name
             got = ndr.scan(ds, **how).report().to_json()
-            assert got == run(cli, "scan", name, "--id-field", "id", "--format", "json", cwd=tmp_path).decode()
+            assert got == run(cli, "scan", name, "--id-field", "id", "--format", "json", cwd=tmp_path).decode(), name
+
+    @pytest.mark.parametrize("name", ["missing.parquet", "bad.jsonl", "notes.csv"])
+    def test_command_errors_name_the_input_and_exit_2(self, tmp_path: Path, name: str) -> None:
+        (tmp_path / "bad.jsonl").write_text("{not json\n", encoding="utf-8")
+        (tmp_path / "notes.csv").write_text("a,b\n", encoding="utf-8")
+        address = ray.get_runtime_context().gcs_address
+        out = subprocess.run(
+            [sys.executable, "-m", "neardup.ray", "scan", name, "--out", str(tmp_path / "out"), "--address", address],
+            cwd=tmp_path, capture_output=True, text=True,
+        )
+        assert out.returncode == 2, out.stderr[-3000:]
+        assert out.stderr.strip().splitlines()[-1].startswith(f"neardup.ray: error: {name}"), out.stderr[-3000:]
 
 
 @pytest.mark.usefixtures("two_nodes")

@@ -22,7 +22,7 @@ import pytest
 
 pyspark = pytest.importorskip("pyspark")
 
-from conftest import ROOT, SAMPLE, run  # noqa: E402
+from conftest import ROOT, SAMPLE, run, shuffled_records  # noqa: E402
 
 import neardup  # noqa: E402
 from neardup import _core, _scaleout  # noqa: E402
@@ -165,6 +165,30 @@ def test_command_writes_the_clis_report(cli, tmp_path):
     assert (tmp_path / "out" / "members").is_dir()
 
 
+def test_file_records_keep_the_clis_order(local_spark, cli, tmp_path):
+    # The command's path: records numbered by their place in the file, as `neardup scan FILE`
+    # keeps them, whatever their ids' byte order.
+    for path in shuffled_records(SAMPLE, tmp_path):
+        want = run(cli, "scan", str(path), "--id-field", "id", "--format", "json").decode()
+        df, text, id_, source, _ = nds.read_input(local_spark, str(path), id="id")
+        got = nds.scan(df.repartition(3), text, id_, source=source, order=nds.ORDER).report().to_json()
+        by_name = nds.scan(df, text, id_, source=source).report().to_json()
+        assert got == want, path.name
+        assert by_name != want, "ids in name order number the clusters differently (the test's premise)"
+
+
+@pytest.mark.parametrize("name", ["missing.parquet", "bad.jsonl"])
+def test_command_errors_name_the_input_and_exit_2(tmp_path, name):
+    (tmp_path / "bad.jsonl").write_text("{not json\n", encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "neardup.spark", "scan", name, "--out", str(tmp_path / "out"), "--master", "local[1]"],
+        cwd=tmp_path, capture_output=True, text=True, env={**os.environ, "PYSPARK_PYTHON": sys.executable},
+    )
+    assert out.returncode == 2, out.stderr[-3000:]
+    # The error is the last line (Spark may log before it).
+    assert out.stderr.strip().splitlines()[-1].startswith(f"neardup.spark: error: {name}"), out.stderr[-3000:]
+
+
 def _parquet(tmp_path: Path, rows: list[dict]) -> Path:
     (tmp_path / "in").mkdir(exist_ok=True)
     path = tmp_path / "in" / "docs.parquet"
@@ -209,7 +233,8 @@ def test_dedup_equals_neardup_dedup(local_spark, cli, tmp_path, keep):
     run(cli, "dedup", str(path.parent), "--out", str(out), "--keep", keep, "--id-field", "id")
     want = pq.read_table(out / "docs.parquet").to_pylist()
     df, text, id_, source, _ = nds.read_input(local_spark, str(path), id="id")
-    got = nds.dedup(df.repartition(4), text, id_, source="docs.parquet", keep=keep).toArrow().to_pylist()
+    # read_input adds the records' order (nds.ORDER): dedup keeps it as the CLI does, then it goes.
+    got = nds.dedup(df.repartition(4), text, id_, source="docs.parquet", keep=keep, order=nds.ORDER).drop(nds.ORDER).toArrow().to_pylist()
     assert sorted(got, key=lambda r: r["id"]) == sorted(want, key=lambda r: r["id"])
     assert any(a["text"] != b["text"] for a, b in zip(sorted(got, key=lambda r: r["id"]), sorted(rows, key=lambda r: r["id"])))
 
@@ -222,6 +247,6 @@ def test_dedup_drops_documents_with_split_document(local_spark, cli, tmp_path):
     run(cli, "dedup", str(path.parent), "--out", str(out), "--split", "document", "--id-field", "id")
     want = pq.read_table(out / "docs.parquet").to_pylist()
     df, text, id_, source, _ = nds.read_input(local_spark, str(path), id="id")
-    got = nds.dedup(df, text, id_, source="docs.parquet", split="document").toArrow().to_pylist()
+    got = nds.dedup(df, text, id_, source="docs.parquet", split="document", order=nds.ORDER).drop(nds.ORDER).toArrow().to_pylist()
     assert sorted(r["id"] for r in got) == sorted(r["id"] for r in want)
     assert len(got) == len(rows) - 1

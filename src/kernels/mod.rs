@@ -628,7 +628,8 @@ fn unsigned(kernel: &str, what: &str, v: i64) -> Result<u32> {
 }
 
 /// A distributed scan's collected rows → the scan's [`Report`](crate::Report) ([`Scanner::assemble`](crate::Scanner::assemble)):
-/// `documents` (`doc`, `paragraphs` int64, `paragraph_bytes` int64: every document),
+/// `documents` (`doc`, `paragraphs` int64, `paragraph_bytes` int64: every document; an
+/// optional `name` string column when `doc` is an order key only: the name reports show),
 /// `members` (`doc`, `paragraph`, `line`, `byte_start`, `byte_end`, `text`, `unit_doc`,
 /// `unit_paragraph`, `signature` `list<int32>`, null except for unit representatives: every
 /// paragraph of a cluster), `links` (`a_doc`, `a_paragraph`, `b_doc`, `b_paragraph`,
@@ -642,21 +643,58 @@ pub fn assemble(
     counts: crate::scan::Counts,
     skipped: Vec<ingest::Skipped>,
 ) -> Result<crate::Report> {
-    use crate::scan::{Collected, CollectedLink, CollectedParagraph};
-    const K: &str = "assemble";
+    let (documents, names) = collected_documents(documents)?;
+    scanner.assemble(crate::scan::Collected {
+        documents,
+        members: collected_members(members, scanner.params().num_perm)?,
+        links: collected_links(links)?,
+        counts,
+        skipped,
+        names,
+    })
+}
+
+const ASSEMBLE: &str = "assemble";
+
+/// `assemble`'s documents → their stats keyed by `doc`, and the names of those with a `name`.
+fn collected_documents(
+    documents: &RecordBatch,
+) -> Result<(
+    Vec<crate::report::DocumentStats>,
+    std::collections::HashMap<String, String>,
+)> {
+    const K: &str = ASSEMBLE;
     let docs = strings(K, documents, "doc")?;
     let (paras, bytes) = (
         int64_values(K, documents, "paragraphs")?,
         int64_values(K, documents, "paragraph_bytes")?,
     );
+    let shown = match documents.column_by_name("name") {
+        Some(_) => Some(strings(K, documents, "name")?),
+        None => None,
+    };
     let mut doc_stats = Vec::with_capacity(documents.num_rows());
+    let mut names = std::collections::HashMap::new();
     for i in 0..documents.num_rows() {
+        let key = required(K, &docs, "doc", i)?.to_string();
+        if let Some(shown) = &shown {
+            names.insert(key.clone(), required(K, shown, "name", i)?.to_string());
+        }
         doc_stats.push(crate::report::DocumentStats {
-            path: required(K, &docs, "doc", i)?.to_string(),
+            path: key,
             paragraphs: unsigned(K, "paragraph count", paras[i])?,
             paragraph_bytes: bytes[i].max(0) as u64,
         });
     }
+    Ok((doc_stats, names))
+}
+
+/// `assemble`'s members → the clustered paragraphs (signatures of `k` values where present).
+fn collected_members(
+    members: &RecordBatch,
+    k: usize,
+) -> Result<Vec<crate::scan::CollectedParagraph>> {
+    const K: &str = ASSEMBLE;
     let keys_m = keys(K, members, "")?;
     let units = keys(K, members, "unit_")?;
     let lines = int32s(K, members, "line")?;
@@ -666,16 +704,14 @@ pub fn assemble(
     );
     let texts = strings(K, members, "text")?;
     let sig_col = column(K, members, "signature")?;
-    let k = scanner.params().num_perm;
-    let mut collected_members = Vec::with_capacity(members.num_rows());
+    let mut collected = Vec::with_capacity(members.num_rows());
     for (i, ((doc, ordinal), unit)) in keys_m.into_iter().zip(units).enumerate() {
         let signature = if sig_col.is_null(i) {
             None
         } else {
-            let one = signatures(K, &members.slice(i, 1), "signature", k)?;
-            Some(one)
+            Some(signatures(K, &members.slice(i, 1), "signature", k)?)
         };
-        collected_members.push(CollectedParagraph {
+        collected.push(crate::scan::CollectedParagraph {
             doc,
             paragraph: unsigned(K, "paragraph", ordinal as i64)?,
             line: unsigned(K, "line", lines[i] as i64)?,
@@ -685,6 +721,12 @@ pub fn assemble(
             signature,
         });
     }
+    Ok(collected)
+}
+
+/// `assemble`'s links → the verified links.
+fn collected_links(links: &RecordBatch) -> Result<Vec<crate::scan::CollectedLink>> {
+    const K: &str = ASSEMBLE;
     let (la, lb) = (keys(K, links, "a_")?, keys(K, links, "b_")?);
     let sims = column(K, links, "similarity")?
         .as_primitive_opt::<arrow_array::types::Float64Type>()
@@ -692,7 +734,9 @@ pub fn assemble(
         .values()
         .to_vec();
     let methods = strings(K, links, "method")?;
-    let mut collected_links = Vec::with_capacity(links.num_rows());
+    let key =
+        |(d, p): Key| -> Result<(String, u32)> { Ok((d, unsigned(K, "paragraph", p as i64)?)) };
+    let mut collected = Vec::with_capacity(links.num_rows());
     for (i, (a, b)) in la.into_iter().zip(lb).enumerate() {
         let method = match required(K, &methods, "method", i)? {
             "estimate" => SimilarityMethod::Estimate,
@@ -704,22 +748,14 @@ pub fn assemble(
                 ))
             }
         };
-        let key =
-            |(d, p): Key| -> Result<(String, u32)> { Ok((d, unsigned(K, "paragraph", p as i64)?)) };
-        collected_links.push(CollectedLink {
+        collected.push(crate::scan::CollectedLink {
             a: key(a)?,
             b: key(b)?,
             similarity: sims[i],
             method,
         });
     }
-    scanner.assemble(Collected {
-        documents: doc_stats,
-        members: collected_members,
-        links: collected_links,
-        counts,
-        skipped,
-    })
+    Ok(collected)
 }
 
 /// Documents with the paragraphs to remove (`doc`, `text`, `byte_start` and `byte_end`:

@@ -8,11 +8,14 @@
 //! `Scanner::report_of`, so clusters are numbered by first paragraph, members, links and
 //! similarities are computed exactly as the scan computes them, and the JSON is the scan's
 //! byte for byte. Keys are `(document key, paragraph ordinal)`, documents ordered by key
-//! bytes, as the scan orders paths. Inconsistent rows (a member of an unknown document, a unit
+//! bytes, as the scan orders paths; a document key may be an order key only (a driver that
+//! numbers the records of a file in the scan's order), its name then given in
+//! [`Collected::names`]. Inconsistent rows (a member of an unknown document, a unit
 //! whose representative is missing, a link between non-representatives) are an error, never
 //! a silently different report.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::Range;
 
 use super::{Counts, Scanner, TextSource, Texts, Units, VerifiedPair};
@@ -67,6 +70,9 @@ pub struct Collected {
     pub counts: Counts,
     /// Inputs or records not scanned, as the scan reports them.
     pub skipped: Vec<Skipped>,
+    /// Names of documents whose key only orders them (key → the name reports show); a key
+    /// not listed is its own name. Names must be unique, as keys are.
+    pub names: HashMap<String, String>,
 }
 
 fn bad(msg: String) -> Error {
@@ -101,6 +107,8 @@ impl Scanner {
     /// The report of a distributed scan from its collected rows: byte for byte the report
     /// [`Scanner::scan_documents`] writes for the same documents with these parameters (see
     /// the module docs of `scan::assemble` for what must be collected).
+    // Long because: one pass of checks over the same key-sorted rows, whose lookups (`doc_id`,
+    // `position`, `unit_of`) are closures over them; in pieces, each would take them all.
     pub fn assemble(&self, collected: Collected) -> Result<Report> {
         let Collected {
             mut documents,
@@ -108,6 +116,7 @@ impl Scanner {
             links,
             counts,
             mut skipped,
+            mut names,
         } = collected;
         documents.sort_by(|a, b| a.path.cmp(&b.path));
         if let Some(w) = documents.windows(2).find(|w| w[0].path == w[1].path) {
@@ -230,6 +239,12 @@ impl Scanner {
             texts.push(m.text);
         }
         skipped.sort_by(|a, b| a.path.cmp(&b.path));
+        // DocIds are in key order (above); reports show the names.
+        for d in &mut documents {
+            if let Some(name) = names.remove(&d.path) {
+                d.path = name;
+            }
+        }
         let source = Source {
             documents,
             paragraphs,
@@ -276,6 +291,8 @@ mod tests {
 
     /// A driver's work without an engine: the scan's paragraphs, sketches, units and
     /// verified links collected straight from the kernels, one batch each.
+    // Long because: it is a whole driver (every kernel in order, then the rows it collects),
+    // read top to bottom as the specification of what a driver collects.
     fn collect(scanner: &Scanner, docs: &[(String, String)]) -> Collected {
         use arrow_array::cast::AsArray;
         use arrow_array::types::{Int32Type, Int64Type};
@@ -476,6 +493,7 @@ mod tests {
                 capped_buckets: 0,
             },
             skipped: Vec::new(),
+            names: HashMap::new(),
         }
     }
 
@@ -505,6 +523,40 @@ mod tests {
             );
             assert_eq!(assembled.documents, scanned.documents);
         }
+    }
+
+    #[test]
+    fn names_are_shown_and_keys_keep_the_order() {
+        // Keys that order the documents as the scan's input does, names that sort otherwise
+        // (a file's records): the report numbers clusters by key and shows the names.
+        let scanner = Scanner::new(Config::default()).unwrap();
+        let docs = docs();
+        let names = ["z#1", "y#2", "x#3", "w#4"];
+        let mut collected = collect(&scanner, &docs);
+        collected.names = docs
+            .iter()
+            .zip(names)
+            .map(|((key, _), name)| (key.clone(), name.to_string()))
+            .collect();
+        let assembled = scanner.assemble(collected).unwrap();
+        let plain = scanner.assemble(collect(&scanner, &docs)).unwrap();
+        let rename = |r: &Report| -> String {
+            let mut json = serde_json::to_string(r).unwrap();
+            for ((key, _), name) in docs.iter().zip(names) {
+                json = json.replace(
+                    &format!("\"path\":\"{key}\""),
+                    &format!("\"path\":\"{name}\""),
+                );
+            }
+            json
+        };
+        assert_eq!(serde_json::to_string(&assembled).unwrap(), rename(&plain));
+        let shown: Vec<&str> = assembled
+            .documents
+            .iter()
+            .map(|d| d.path.as_str())
+            .collect();
+        assert_eq!(shown, ["y#2", "z#1", "x#3", "w#4"]);
     }
 
     #[test]

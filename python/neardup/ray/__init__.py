@@ -181,8 +181,11 @@ class RayEngine:
     def distinct(self, frame: Frame) -> Frame:
         return self.map_groups(frame, frame.schema.names, _distinct, frame.schema)
 
-    def join(self, left: Frame, right: Frame, on: Sequence[str]) -> Frame:
+    def join(self, left: Frame, right: Frame, on: Sequence[str], *, small_right: bool = False) -> Frame:
         on = list(on)
+        if small_right:
+            # Materialised, so that it is broadcast when it is within `broadcast_bytes`.
+            right = self.persist(right)
         lcols = [n for n in left.schema.names if n not in on]
         rcols = [n for n in right.schema.names if n not in on]
         clash = set(lcols) & set(rcols)
@@ -299,19 +302,21 @@ def _is_string(t: pa.DataType) -> bool:
     return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
 
 
-_DOCS = pa.schema([("doc", pa.string()), ("text", pa.string())])
+_DOCS = _scaleout.DOCS
 _CHECK = pa.schema([("doc", pa.string()), ("nulls", pa.int64()), ("null_ids", pa.int64())])
 
 
-def _docs_fn(text: str, id: str, source: str | None) -> Callable[[pa.Table], pa.Table]:
-    """User rows → ``doc`` (the id as a string, or ``SOURCE#ID``), ``text``; null texts dropped."""
+def _docs_fn(text: str, id: str, source: str | None, order: str | None) -> Callable[[pa.Table], pa.Table]:
+    """User rows → ``doc`` (the name, or the :func:`~neardup._scaleout.order_key` of
+    ``order``), ``name`` (the id as a string, or ``SOURCE#ID``), ``text``; null texts dropped."""
 
     def fn(t: pa.Table) -> pa.Table:
         t = t.filter(pc.is_valid(t.column(text)))
-        key = pc.cast(t.column(id), pa.string())
+        name = pc.cast(t.column(id), pa.string())
         if source is not None:
-            key = pc.binary_join_element_wise(pa.scalar(source), key, "#")
-        return pa.table({"doc": key, "text": pc.cast(t.column(text), pa.string())}, schema=_DOCS)
+            name = pc.binary_join_element_wise(pa.scalar(source), name, "#")
+        doc = _scaleout.order_key(t.column(order)) if order is not None else name
+        return pa.table({"doc": doc, "name": name, "text": pc.cast(t.column(text), pa.string())}, schema=_DOCS)
 
     return fn
 
@@ -345,13 +350,22 @@ def _first_duplicate(t: pa.Table) -> pa.Table:
 
 
 def documents(
-    ds: Any, text: str = "text", id: str | None = "id", *, source: str | None = None, engine: RayEngine | None = None
+    ds: Any,
+    text: str = "text",
+    id: str | None = "id",
+    *,
+    source: str | None = None,
+    order: str | None = None,
+    engine: RayEngine | None = None,
 ) -> tuple[Frame, list[tuple[str, str, bool]]]:
-    """The ``(doc, text)`` frame of ``ds`` and the skips: checks that ``text`` is a string
-    column and ``id`` a column with unique, non-null values (one shuffle of the keys); rows
-    with a null text are dropped and counted in one skip (as ``neardup scan`` counts them in
-    a Parquet file). With ``source`` (a file name), documents are named ``SOURCE#ID`` as
-    ``neardup scan`` names the records of that file; without, by the id alone."""
+    """The ``(doc, name, text)`` frame of ``ds`` and the skips: checks that ``text`` is a
+    string column and ``id`` a column with unique, non-null values (one shuffle of the keys);
+    rows with a null text are dropped and counted in one skip (as ``neardup scan`` counts them
+    in a Parquet file). With ``source`` (a file name), documents are named ``SOURCE#ID`` as
+    ``neardup scan`` names the records of that file; without, by the id alone. Documents are
+    in name order, or with ``order`` (a column of unique non-negative integers, such as each
+    record's position in its file) in that order, as ``neardup scan FILE`` keeps a file's
+    records."""
     schema = ds.schema()
     names = list(schema.names) if schema is not None else []
     types = dict(zip(names, schema.types)) if schema is not None else {}
@@ -366,7 +380,7 @@ def documents(
         )
     engine = engine or RayEngine()
     # Only the two columns travel (a projection the reader can push down).
-    rows = ds.select_columns([text, id] if text != id else [text])
+    rows = ds.select_columns(list(dict.fromkeys([text, id] + ([order] if order is not None else []))))
     checks = engine.map_groups(
         Frame(rows.map_batches(_check_fn(text, id), batch_format="pyarrow"), _CHECK), ["doc"], _first_duplicate, _CHECK
     )
@@ -380,7 +394,7 @@ def documents(
             f"(choose a unique id column)"
         )
     nulls = int(pc.sum(found.column("nulls")).as_py() or 0)
-    docs = Frame(rows.map_batches(_docs_fn(text, id, source), batch_format="pyarrow"), _DOCS)
+    docs = Frame(rows.map_batches(_docs_fn(text, id, source, order), batch_format="pyarrow"), _DOCS)
     skipped = []
     if nulls:
         skipped.append((source if source is not None else "Dataset", f'{nulls} rows with a null "{text}" skipped', False))
@@ -397,6 +411,7 @@ def scan(
     driver_edges: int = DEFAULT_DRIVER_EDGES,
     partitions: int | None = None,
     skipped: Sequence[tuple[str, str, bool]] = (),
+    order: str | None = None,
     **options: Any,
 ) -> Result:
     """Scan a ``ray.data.Dataset`` of documents: the clusters of ``neardup scan`` over the
@@ -405,9 +420,10 @@ def scan(
     ``seed``) and ``boilerplate_min_docs``. ``band_group``: bands shuffled at once;
     ``driver_edges``: the largest link graph whose components are computed on the driver
     (else large-star/small-star on Ray); ``partitions``: hash partitions per shuffle (default
-    twice the cluster's CPUs); ``skipped``: skips of reading the input, reported first. See
-    :func:`documents` for the checks on ``ds``."""
+    twice the cluster's CPUs); ``skipped``: skips of reading the input, reported first;
+    ``order``: a column giving the documents' order (default: by name). See :func:`documents`
+    for the checks on ``ds``."""
     opts = _scaleout.options(options)
     engine = RayEngine(partitions)
-    docs, nulls = documents(ds, text, id, source=source, engine=engine)
+    docs, nulls = documents(ds, text, id, source=source, order=order, engine=engine)
     return _scaleout.scan(engine, docs, opts, skipped=[*skipped, *nulls], band_group=band_group, driver_edges=driver_edges)

@@ -1,9 +1,11 @@
 """``python -m neardup.ray scan INPUT --out DIR [--report FILE] [--address ADDR] ...``
 
-INPUT: a directory of text articles (read as ``neardup scan INPUT`` reads it: the same files,
-names and skips), a Parquet file or a JSON Lines file (``.jsonl``, ``.jsonl.gz``,
-``.jsonl.zst``; a local path or a URI such as ``s3://...``), whose records are named
-``FILE#ID`` as ``neardup scan FILE --id-field ID`` names them. ``--out DIR`` gets the
+INPUT: a directory of text articles, a Parquet file or a JSON Lines file (``.jsonl``,
+``.jsonl.gz``, ``.jsonl.zst``). A local INPUT is read on the driver as ``neardup scan INPUT
+[--id-field ID]`` reads it (the same records, names, order and skips; a file's records named
+``FILE#ID``), then cut into blocks; a URI such as ``s3://...`` is read by Ray Data's readers
+on the workers, records named ``FILE#ID`` and ordered by that name (not by their place in
+the file). ``--out DIR`` gets the
 result's Parquet tables, ``--report FILE`` the scan's JSON report (byte for byte ``neardup
 scan --format json``). Without ``--address`` a local Ray is started (``--num-cpus``); with
 it, the job runs on that cluster.
@@ -18,8 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from .._errors import NeardupError
-from .._scaleout import add_matching_arguments, matching_arguments
+from .._scaleout import COMMAND_ERRORS, add_matching_arguments, check_input, command_error, matching_arguments
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,6 +39,9 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+_JSONL = (".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")
+
+
 def read(input: str, text: str, id: str, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
     """INPUT → (dataset, the keywords of :func:`neardup.ray.scan` that say how to read it)."""
     import ray.data
@@ -45,14 +49,18 @@ def read(input: str, text: str, id: str, options: dict[str, Any]) -> tuple[Any, 
     from .. import _core
     from .._api import _DEFAULTS
 
-    if Path(input).is_dir():
-        # Read as `neardup scan INPUT` reads it: the same files, names and skips.
+    if "://" not in input:
+        # Read as `neardup scan INPUT` reads it: the same files, records, names, order and
+        # skips (a missing or unreadable INPUT is the scan's error, naming it).
+        if not Path(input).is_dir() and not input.endswith((".parquet", *_JSONL)):
+            raise ValueError(f"{input}: not a directory, a .parquet file or a .jsonl(.gz/.zst) file")
         native = dict(_DEFAULTS)
         native.update(options)
+        native["text_field"], native["id_field"] = text, id
         docs, skipped = _core.load_documents([input], native)
         table = pa.table(
-            {"id": [d[0] for d in docs], "text": [d[1] for d in docs]},
-            schema=pa.schema([("id", pa.string()), ("text", pa.string())]),
+            {"order": range(len(docs)), "id": [d[0] for d in docs], "text": [d[1] for d in docs]},
+            schema=pa.schema([("order", pa.int64()), ("id", pa.string()), ("text", pa.string())]),
         )
         # Read on the driver (the names need the whole walk), then cut into blocks of about
         # 16 MB of text, at least two per CPU, so the map stages run on every core.
@@ -60,14 +68,11 @@ def read(input: str, text: str, id: str, options: dict[str, Any]) -> tuple[Any, 
         blocks = max(2 * cpus, sum(len(d[1]) for d in docs) // (16 * 2**20))
         size = max(1, -(-table.num_rows // blocks))
         parts = [table.slice(i, size) for i in range(0, table.num_rows, size)] or [table]
-        return ray.data.from_arrow(parts), {"text": "text", "id": "id", "skipped": skipped}
-    # Workers resolve relative paths in their own directory: hand them absolute ones (the
-    # documents keep the name as given).
-    where = input if "://" in input else str(Path(input).resolve())
+        return ray.data.from_arrow(parts), {"text": "text", "id": "id", "order": "order", "skipped": skipped}
     if input.endswith(".parquet"):
-        ds = ray.data.read_parquet(where).select_columns([text, id])
-    elif input.endswith((".jsonl", ".jsonl.gz", ".jsonl.zst", ".ndjson")):
-        ds = ray.data.read_json(where, lines=True)
+        ds = ray.data.read_parquet(input).select_columns([text, id])
+    elif input.endswith(_JSONL):
+        ds = ray.data.read_json(input, lines=True)
     else:
         raise ValueError(f"{input}: not a directory, a .parquet file or a .jsonl(.gz/.zst) file")
     return ds, {"text": text, "id": id, "source": input}
@@ -79,6 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     from . import SYSTEM_CONFIG, scan
 
     args = _parser().parse_args(argv)
+    try:
+        check_input(args.input)
+    except COMMAND_ERRORS as e:
+        return command_error("neardup.ray", e)
     if args.address:
         ray.init(address=args.address, log_to_driver=False)
     else:
@@ -100,9 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         result.write(args.out if "://" in args.out else str(Path(args.out).resolve()))
         if args.report:
             Path(args.report).write_text(result.report().to_json(), encoding="utf-8")
-    except (NeardupError, ValueError, OSError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    except COMMAND_ERRORS as e:
+        return command_error("neardup.ray", e)
     finally:
         ray.shutdown()
     return 0
