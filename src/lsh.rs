@@ -204,8 +204,6 @@ pub fn candidate_pairs_by_keys(
     // than every band's. Each worker then groups and walks whole bands, which balances better on
     // few cores than a parallel sort per band.
     const BANDS_PER_PASS: usize = 4;
-    // Units keyed by one task of the pass.
-    const CHUNK: usize = 1 << 12;
     let mut per_band: Vec<(Vec<(u32, u32)>, usize)> = Vec::with_capacity(lsh.bands);
     let mut columns = vec![0u64; count * BANDS_PER_PASS.min(lsh.bands)];
     // A band's partitioned entries (16 bytes a unit) are the largest allocation of the stage:
@@ -215,52 +213,11 @@ pub fn candidate_pairs_by_keys(
     for first in (0..lsh.bands).step_by(BANDS_PER_PASS) {
         let bands = first..(first + BANDS_PER_PASS).min(lsh.bands);
         let columns = &mut columns[..count * bands.len()];
-        // Per task, its chunk of every band's column.
-        let mut tasks: Vec<Vec<&mut [u64]>> =
-            (0..count.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
-        for column in columns.chunks_mut(count.max(1)) {
-            for (task, chunk) in tasks.iter_mut().zip(column.chunks_mut(CHUNK)) {
-                task.push(chunk);
-            }
-        }
-        tasks
-            .into_par_iter()
-            .enumerate()
-            .for_each(|(t, mut chunks)| {
-                let len = chunks.first().map_or(0, |c| c.len());
-                for i in 0..len {
-                    let item = (t * CHUNK + i) as u32;
-                    for (band, chunk) in bands.clone().zip(chunks.iter_mut()) {
-                        chunk[i] = key(item, band);
-                    }
-                }
-            });
+        key_bands(columns, count, bands.clone(), key);
         let columns = &*columns;
         per_band.par_extend(bands.clone().into_par_iter().map(|band| {
             let column = &columns[(band - first) * count..(band - first + 1) * count];
-            let mut pairs = Vec::new();
-            let mut capped = 0;
-            let mut parted = spare
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .pop()
-                .unwrap_or_default();
-            for_each_bucket(
-                count,
-                |i| column[i],
-                LEAF,
-                &mut parted,
-                |bucket| {
-                    if bucket_pairs(bucket, |&(_, u)| u, |a, b| pairs.push((a, b))) {
-                        capped += 1;
-                    }
-                },
-            );
-            spare
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .push(parted);
-            (pairs, capped)
+            band_pairs(column, &spare)
         }));
     }
     let mut stats = CandidateStats {
@@ -276,6 +233,65 @@ pub fn candidate_pairs_by_keys(
     pairs.dedup();
     stats.pairs = pairs.len();
     (pairs, stats)
+}
+
+/// One keying pass: `columns` holds one column of `count` keys for each band of `bands`, and
+/// each parallel task fills its chunk of units in every band's column.
+fn key_bands(
+    columns: &mut [u64],
+    count: usize,
+    bands: std::ops::Range<usize>,
+    key: &(dyn Fn(u32, usize) -> u64 + Sync),
+) {
+    // Units keyed by one task of the pass.
+    const CHUNK: usize = 1 << 12;
+    // Per task, its chunk of every band's column.
+    let mut tasks: Vec<Vec<&mut [u64]>> = (0..count.div_ceil(CHUNK)).map(|_| Vec::new()).collect();
+    for column in columns.chunks_mut(count.max(1)) {
+        for (task, chunk) in tasks.iter_mut().zip(column.chunks_mut(CHUNK)) {
+            task.push(chunk);
+        }
+    }
+    tasks
+        .into_par_iter()
+        .enumerate()
+        .for_each(|(t, mut chunks)| {
+            let len = chunks.first().map_or(0, |c| c.len());
+            for i in 0..len {
+                let item = (t * CHUNK + i) as u32;
+                for (band, chunk) in bands.clone().zip(chunks.iter_mut()) {
+                    chunk[i] = key(item, band);
+                }
+            }
+        });
+}
+
+/// The candidate pairs of one band from its column of keys, and how many of its buckets were
+/// capped; the partition arrays come from and go back to `spare`.
+fn band_pairs(column: &[u64], spare: &Mutex<Vec<Vec<Entry>>>) -> (Vec<(u32, u32)>, usize) {
+    let mut pairs = Vec::new();
+    let mut capped = 0;
+    let mut parted = spare
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .pop()
+        .unwrap_or_default();
+    for_each_bucket(
+        column.len(),
+        |i| column[i],
+        LEAF,
+        &mut parted,
+        |bucket| {
+            if bucket_pairs(bucket, |&(_, u)| u, |a, b| pairs.push((a, b))) {
+                capped += 1;
+            }
+        },
+    );
+    spare
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(parted);
+    (pairs, capped)
 }
 
 /// The candidate rule inside one bucket, shared by the scan and the Arrow `candidates` kernel

@@ -758,6 +758,67 @@ fn collected_links(links: &RecordBatch) -> Result<Vec<crate::scan::CollectedLink
     Ok(collected)
 }
 
+/// A `list<int64>` column of `docs` as one optional vector per row (null stays `None`).
+fn int64_lists(kernel: &str, docs: &RecordBatch, name: &str) -> Result<Vec<Option<Vec<i64>>>> {
+    let c = column(kernel, docs, name)?;
+    let list = c.as_list_opt::<i32>().ok_or_else(|| {
+        bad(
+            kernel,
+            format!("column `{name}` is {}, not list<int64>", c.data_type()),
+        )
+    })?;
+    (0..list.len())
+        .map(|i| {
+            if list.is_null(i) {
+                return Ok(None);
+            }
+            let v = list.value(i);
+            let v = v.as_primitive_opt::<Int64Type>().ok_or_else(|| {
+                bad(
+                    kernel,
+                    format!("column `{name}` holds {}, not int64", v.data_type()),
+                )
+            })?;
+            Ok(Some(v.values().to_vec()))
+        })
+        .collect()
+}
+
+/// `text` of document `name` with the paragraphs at byte spans `starts[i]..ends[i]` deleted,
+/// through the very functions `neardup dedup` deletes with.
+fn without_spans(
+    name: &str,
+    text: &str,
+    starts: &[i64],
+    ends: &[i64],
+    split: crate::config::SplitMode,
+) -> Result<String> {
+    let removals: Vec<crate::dedup::Removal> = starts
+        .iter()
+        .zip(ends)
+        .map(|(&s, &e)| {
+            let (s, e) = (s.max(0) as usize, e.max(0) as usize);
+            crate::dedup::Removal {
+                path: name.to_string(),
+                paragraph: 0,
+                line: 0,
+                byte_start: s as u64,
+                byte_end: e as u64,
+                cluster: 0,
+                boilerplate: false,
+                kept: None,
+                text: text.get(s..e).unwrap_or("\u{FFFD}").to_string(),
+            }
+        })
+        .collect();
+    let refs: Vec<&crate::dedup::Removal> = removals.iter().collect();
+    let ranges =
+        crate::dedup::deletion_ranges(std::path::Path::new(name), text.as_bytes(), split, &refs)?;
+    let edited = crate::dedup::apply(text.as_bytes(), &ranges);
+    // Whole lines of valid UTF-8 go: the rest stays valid.
+    Ok(String::from_utf8_lossy(&edited).into_owned())
+}
+
 /// Documents with the paragraphs to remove (`doc`, `text`, `byte_start` and `byte_end`:
 /// `list<int64>` spans of the removed paragraphs in `text`, null or empty for none) → `doc`,
 /// `text` with those paragraphs deleted exactly as `neardup dedup` deletes them from a file or
@@ -771,31 +832,8 @@ pub fn remove_paragraphs(
     const K: &str = "remove_paragraphs";
     let names = strings(K, docs, "doc")?;
     let texts = strings(K, docs, "text")?;
-    let spans = |name: &str| -> Result<Vec<Option<Vec<i64>>>> {
-        let c = column(K, docs, name)?;
-        let list = c.as_list_opt::<i32>().ok_or_else(|| {
-            bad(
-                K,
-                format!("column `{name}` is {}, not list<int64>", c.data_type()),
-            )
-        })?;
-        (0..list.len())
-            .map(|i| {
-                if list.is_null(i) {
-                    return Ok(None);
-                }
-                let v = list.value(i);
-                let v = v.as_primitive_opt::<Int64Type>().ok_or_else(|| {
-                    bad(
-                        K,
-                        format!("column `{name}` holds {}, not int64", v.data_type()),
-                    )
-                })?;
-                Ok(Some(v.values().to_vec()))
-            })
-            .collect()
-    };
-    let (starts, ends) = (spans("byte_start")?, spans("byte_end")?);
+    let starts = int64_lists(K, docs, "byte_start")?;
+    let ends = int64_lists(K, docs, "byte_end")?;
     let mut doc_out = StringBuilder::new();
     let mut text_out = StringBuilder::new();
     for i in 0..docs.num_rows() {
@@ -814,36 +852,9 @@ pub fn remove_paragraphs(
         }
         if s.is_empty() {
             text_out.append_value(text);
-            continue;
+        } else {
+            text_out.append_value(without_spans(name, text, s, e, split)?);
         }
-        let removals: Vec<crate::dedup::Removal> = s
-            .iter()
-            .zip(e)
-            .map(|(&s, &e)| {
-                let (s, e) = (s.max(0) as usize, e.max(0) as usize);
-                crate::dedup::Removal {
-                    path: name.to_string(),
-                    paragraph: 0,
-                    line: 0,
-                    byte_start: s as u64,
-                    byte_end: e as u64,
-                    cluster: 0,
-                    boilerplate: false,
-                    kept: None,
-                    text: text.get(s..e).unwrap_or("\u{FFFD}").to_string(),
-                }
-            })
-            .collect();
-        let refs: Vec<&crate::dedup::Removal> = removals.iter().collect();
-        let ranges = crate::dedup::deletion_ranges(
-            std::path::Path::new(name),
-            text.as_bytes(),
-            split,
-            &refs,
-        )?;
-        let edited = crate::dedup::apply(text.as_bytes(), &ranges);
-        // Whole lines of valid UTF-8 go: the rest stays valid.
-        text_out.append_value(String::from_utf8_lossy(&edited));
     }
     batch(
         K,

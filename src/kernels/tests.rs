@@ -235,10 +235,25 @@ fn named(columns: Vec<(String, ArrayRef)>) -> RecordBatch {
 type Clusters = BTreeSet<BTreeSet<Key>>;
 type Links = BTreeMap<(Key, Key), u64>;
 
+/// The sketch stage's rows, one per paragraph.
+type Sketched = (Vec<SketchRow>, BTreeMap<Key, String>);
+
 /// An in-memory driver: every kernel over `partitions` batches (grouped where a kernel needs
-/// whole groups), as an engine would run them.
+/// whole groups), as an engine would run them, one function per stage.
 fn chain(cfg: &Config, docs: &[(String, String)], partitions: usize) -> (Clusters, Links) {
     let mut kernels = Kernels::new(cfg.params().unwrap());
+    let (sketches, text_of) = sketch_stage(&mut kernels, docs, partitions);
+    let by_key: BTreeMap<&Key, &SketchRow> = sketches.iter().map(|s| (&s.key, s)).collect();
+    let (reps, mut edges) = units_stage(&mut kernels, &sketches, &by_key, partitions);
+    let bands = band_stage(&mut kernels, &reps, partitions);
+    let candidates = candidates_stage(&mut kernels, &bands, partitions);
+    let links = verify_stage(&mut kernels, &candidates, &by_key, &text_of, partitions);
+    edges.extend(links.keys().cloned());
+    (components_stage(&edges), links)
+}
+
+/// Paragraphs and their sketches, per partition of the documents; and each paragraph's text.
+fn sketch_stage(kernels: &mut Kernels, docs: &[(String, String)], partitions: usize) -> Sketched {
     let mut sketches: Vec<SketchRow> = Vec::new();
     let mut text_of: BTreeMap<Key, String> = BTreeMap::new();
     for range in parts(docs.len(), partitions) {
@@ -261,10 +276,19 @@ fn chain(cfg: &Config, docs: &[(String, String)], partitions: usize) -> (Cluster
             });
         }
     }
-    // Units: partitioned by exact hash (whole hash groups per batch).
+    (sketches, text_of)
+}
+
+/// Units: partitioned by exact hash (whole hash groups per batch). The representatives, and an
+/// edge from each unit to every other member.
+fn units_stage<'a>(
+    kernels: &mut Kernels,
+    sketches: &'a [SketchRow],
+    by_key: &BTreeMap<&Key, &'a SketchRow>,
+    partitions: usize,
+) -> (Vec<&'a SketchRow>, Vec<(Key, Key)>) {
     let mut edges: Vec<(Key, Key)> = Vec::new();
     let mut reps: Vec<&SketchRow> = Vec::new();
-    let by_key: BTreeMap<&Key, &SketchRow> = sketches.iter().map(|s| (&s.key, s)).collect();
     for p in 0..partitions {
         let rows: Vec<&SketchRow> = sketches
             .iter()
@@ -298,7 +322,15 @@ fn chain(cfg: &Config, docs: &[(String, String)], partitions: usize) -> (Cluster
             }
         }
     }
-    // Band rows of the representatives, per partition of them.
+    (reps, edges)
+}
+
+/// Band rows of the representatives, per partition of them.
+fn band_stage(
+    kernels: &mut Kernels,
+    reps: &[&SketchRow],
+    partitions: usize,
+) -> Vec<(i32, i64, Key)> {
     let mut bands: Vec<(i32, i64, Key)> = Vec::new();
     for range in parts(reps.len(), partitions) {
         let rows = &reps[range];
@@ -323,7 +355,15 @@ fn chain(cfg: &Config, docs: &[(String, String)], partitions: usize) -> (Cluster
             bands.push((band[i], bk[i].unwrap(), key));
         }
     }
-    // Candidates: whole buckets per partition; distinct over all.
+    bands
+}
+
+/// Candidates: whole buckets per partition; distinct over all.
+fn candidates_stage(
+    kernels: &mut Kernels,
+    bands: &[(i32, i64, Key)],
+    partitions: usize,
+) -> Vec<(Key, Key)> {
     let mut candidates: BTreeSet<(Key, Key)> = BTreeSet::new();
     for p in 0..partitions {
         let rows: Vec<&(i32, i64, Key)> = bands
@@ -351,8 +391,17 @@ fn chain(cfg: &Config, docs: &[(String, String)], partitions: usize) -> (Cluster
         let out = kernels.candidates(&named(columns)).unwrap();
         candidates.extend(keys_of(&out, "a_").into_iter().zip(keys_of(&out, "b_")));
     }
-    // Verify, per partition of the candidates (with signatures and texts joined in).
-    let candidates: Vec<(Key, Key)> = candidates.into_iter().collect();
+    candidates.into_iter().collect()
+}
+
+/// Verify, per partition of the candidates (with signatures and texts joined in).
+fn verify_stage(
+    kernels: &mut Kernels,
+    candidates: &[(Key, Key)],
+    by_key: &BTreeMap<&Key, &SketchRow>,
+    text_of: &BTreeMap<Key, String>,
+    partitions: usize,
+) -> Links {
     let mut links = Links::new();
     for range in parts(candidates.len(), partitions) {
         let rows = &candidates[range];
@@ -383,11 +432,14 @@ fn chain(cfg: &Config, docs: &[(String, String)], partitions: usize) -> (Cluster
             .zip(keys_of(&out, "b_"))
             .enumerate()
         {
-            edges.push(pair.clone());
             links.insert(pair, sim[i].to_bits());
         }
     }
-    // Components: the whole graph in one batch.
+    links
+}
+
+/// Components: the whole graph in one batch.
+fn components_stage(edges: &[(Key, Key)]) -> Clusters {
     let mut columns = key_columns(&edges.iter().map(|e| &e.0).collect::<Vec<_>>(), "a_");
     columns.extend(key_columns(
         &edges.iter().map(|e| &e.1).collect::<Vec<_>>(),
@@ -402,7 +454,7 @@ fn chain(cfg: &Config, docs: &[(String, String)], partitions: usize) -> (Cluster
         assert!(label <= key, "the label is the smallest key");
         clusters.entry(label).or_default().insert(key);
     }
-    (clusters.into_values().collect(), links)
+    clusters.into_values().collect()
 }
 
 fn documents(docs: &[(String, String)]) -> Vec<Document> {
