@@ -66,10 +66,15 @@ fn input() -> Input {
     }
 }
 
+/// Both groups run on one generated input, made once.
 fn stages(c: &mut Criterion) {
     let input = input();
-    let n = input.paragraphs.len() as u64;
+    byte_stages(c, &input);
+    paragraph_stages(c, &input);
+}
 
+/// The stages that read text, measured in bytes/s.
+fn byte_stages(c: &mut Criterion, input: &Input) {
     let mut g = c.benchmark_group("bytes");
     g.sample_size(10);
     g.throughput(Throughput::Bytes(input.bytes));
@@ -122,10 +127,13 @@ fn stages(c: &mut Criterion) {
         )
     });
     g.finish();
+}
 
+/// The stages that work on signatures and pairs, measured in paragraphs/s.
+fn paragraph_stages(c: &mut Criterion, input: &Input) {
     let mut g = c.benchmark_group("paragraphs");
     g.sample_size(10);
-    g.throughput(Throughput::Elements(n));
+    g.throughput(Throughput::Elements(input.paragraphs.len() as u64));
     g.bench_function("lsh_candidates", |b| {
         b.iter(|| {
             lsh::candidate_pairs(

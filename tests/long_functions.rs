@@ -1,6 +1,7 @@
 //! Guard for issue #12's "no function over ~80 lines without a reason written beside it".
 //!
-//! Every `fn` in `src/**/*.rs` whose lines, from the `fn` line to its closing brace, number
+//! Every `fn` in the repository's Rust sources ([`ROOTS`]: the library, its tests, benches,
+//! measurement tools, examples and the Python extension crate) whose lines, from the `fn` line to its closing brace, number
 //! more than [`MAX_LINES`] needs a `// Long because: …` comment directly above it (above its
 //! doc comment and attributes, or between them and the `fn`), or an entry in [`ALLOWED`].
 //! A line count is not the goal, a newcomer finding their room is: split where pieces with
@@ -14,6 +15,10 @@ use std::path::Path;
 
 /// Longest body, in lines (the `fn` line and the closing brace included), that needs no reason.
 const MAX_LINES: usize = 80;
+
+/// Every directory holding Rust sources, walked recursively (`benches/` includes
+/// `benches/tools/`; `python/src/` is the Python extension crate). A root that is missing fails.
+const ROOTS: &[&str] = &["src", "tests", "benches", "examples", "python/src"];
 
 /// The marker a reason starts with.
 const REASON: &str = "// Long because:";
@@ -219,7 +224,9 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 fn no_long_function_without_a_reason() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
-    rust_files(&root.join("src"), &mut files);
+    for dir in ROOTS {
+        rust_files(&root.join(dir), &mut files);
+    }
     let mut unexplained = Vec::new();
     let mut allowed_seen = Vec::new();
     for file in files {

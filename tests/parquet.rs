@@ -308,6 +308,21 @@ fn read_back(path: &Path) -> (arrow_schema::SchemaRef, Vec<RecordBatch>) {
     (schema, b.build().unwrap().map(|b| b.unwrap()).collect())
 }
 
+/// Column `i` of every batch in turn, each row read with `value(array, row)`.
+fn column_values<A: Array + 'static, T>(
+    batches: &[RecordBatch],
+    i: usize,
+    value: impl Fn(&A, usize) -> T,
+) -> Vec<T> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let a = b.column(i).as_any().downcast_ref::<A>().unwrap();
+            (0..a.len()).map(|row| value(a, row)).collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 #[test]
 fn dedup_rewrites_parquet_keeping_schema_metadata_and_row_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -331,17 +346,7 @@ fn dedup_rewrites_parquet_keeping_schema_metadata_and_row_order() {
         input.schema().as_ref(),
         "schema and metadata kept"
     );
-    let n: Vec<i64> = batches
-        .iter()
-        .flat_map(|b| {
-            b.column(0)
-                .as_any()
-                .downcast_ref::<Int64Array>()
-                .unwrap()
-                .values()
-                .to_vec()
-        })
-        .collect();
+    let n: Vec<i64> = column_values(&batches, 0, Int64Array::value);
     assert_eq!(
         n,
         [0, 1, 2, 4],
@@ -355,15 +360,9 @@ fn dedup_rewrites_parquet_keeping_schema_metadata_and_row_order() {
     assert_eq!(schema.as_ref(), input.schema().as_ref());
     let report = scan_json(&[d.join("para").to_str().unwrap()]);
     assert!(report.clusters.is_empty(), "{:?}", report.clusters);
-    let texts: Vec<Option<String>> = batches
-        .iter()
-        .flat_map(|b| {
-            let a = b.column(1).as_any().downcast_ref::<StringArray>().unwrap();
-            (0..a.len())
-                .map(|i| (!a.is_null(i)).then(|| a.value(i).to_string()))
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let texts = column_values(&batches, 1, |a: &StringArray, i| {
+        (!a.is_null(i)).then(|| a.value(i).to_string())
+    });
     assert_eq!(texts[0].as_deref(), Some(t[0].as_str()));
     assert_eq!(texts[2], None);
     assert_eq!(texts[3].as_deref(), Some(""));
@@ -381,17 +380,7 @@ fn dedup_rewrites_parquet_keeping_schema_metadata_and_row_order() {
     let (schema, batches) = read_back(&d.join("mark/data.parquet"));
     assert_eq!(schema.fields().len(), 5);
     assert_eq!(schema.metadata(), input.schema().metadata());
-    let dup: Vec<bool> = batches
-        .iter()
-        .flat_map(|b| {
-            let a = b
-                .column(4)
-                .as_any()
-                .downcast_ref::<arrow_array::BooleanArray>()
-                .unwrap();
-            (0..a.len()).map(|i| a.value(i)).collect::<Vec<_>>()
-        })
-        .collect();
+    let dup = column_values(&batches, 4, arrow_array::BooleanArray::value);
     assert_eq!(dup, [false, false, false, true, false]);
 }
 

@@ -14,7 +14,7 @@
 //! ([`Index::query_passages`]: anchors, candidate sources re-read, alignment); the passage
 //! sections' share of the bytes and the passage query latency are printed too.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use neardup::index::Index;
@@ -39,37 +39,33 @@ fn time_each(
     Ok((lat, found))
 }
 
-fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    let passages = args.iter().any(|a| a == "--passages");
-    args.retain(|a| a != "--passages");
-    if args.len() < 2 {
-        eprintln!("usage: index_measure INDEX_DIR CORPUS_DIR [QUERIES] [--passages]");
-        std::process::exit(2);
-    }
-    let idx = PathBuf::from(&args[0]);
-    let corpus = PathBuf::from(&args[1]);
-    let wanted: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(2000);
-
+/// Milliseconds to open the index at `idx`, 101 times, sorted.
+fn open_times(idx: &Path) -> Result<Vec<f64>, neardup::Error> {
     let mut opens = Vec::new();
     for _ in 0..101 {
         let t = Instant::now();
-        let index = Index::open(&idx)?;
+        let index = Index::open(idx)?;
         opens.push(t.elapsed().as_secs_f64() * 1e3);
         drop(index);
     }
     opens.sort_by(f64::total_cmp);
-    let index = Index::open(&idx)?;
-    let stats = index.stats()?;
+    Ok(opens)
+}
 
+/// Up to `wanted` query paragraphs, taken evenly from the files under `corpus` (in file-name
+/// order): from each, its first line of at least `min_words` words.
+fn sample_paragraphs(
+    corpus: &Path,
+    wanted: usize,
+    min_words: usize,
+) -> Result<Vec<String>, Box<dyn std::error::Error>> {
     let mut files = Vec::new();
-    for e in walkdir::WalkDir::new(&corpus).sort_by_file_name() {
+    for e in walkdir::WalkDir::new(corpus).sort_by_file_name() {
         let e = e?;
         if e.file_type().is_file() {
             files.push(e.into_path());
         }
     }
-    let min_words = if passages { 20 } else { 1 };
     let step = (files.len() / wanted.max(1)).max(1);
     let mut paragraphs = Vec::new();
     for f in files.iter().step_by(step) {
@@ -85,6 +81,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             break;
         }
     }
+    Ok(paragraphs)
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    let passages = args.iter().any(|a| a == "--passages");
+    args.retain(|a| a != "--passages");
+    if args.len() < 2 {
+        eprintln!("usage: index_measure INDEX_DIR CORPUS_DIR [QUERIES] [--passages]");
+        std::process::exit(2);
+    }
+    let idx = PathBuf::from(&args[0]);
+    let corpus = PathBuf::from(&args[1]);
+    let wanted: usize = args.get(2).map(|s| s.parse()).transpose()?.unwrap_or(2000);
+
+    let opens = open_times(&idx)?;
+    let index = Index::open(&idx)?;
+    let stats = index.stats()?;
+
+    let min_words = if passages { 20 } else { 1 };
+    let paragraphs = sample_paragraphs(&corpus, wanted, min_words)?;
     let (lat, matched) = time_each(&paragraphs, |p| {
         Ok(index.query_text(p)?.iter().map(|q| q.matches.len()).sum())
     })?;

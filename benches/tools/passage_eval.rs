@@ -37,7 +37,16 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v[v.len() / 2]
 }
 
-fn run() -> Result<(), String> {
+/// What the command line asks for.
+struct Args {
+    synth: PassageSynthConfig,
+    passages: PassageConfig,
+    /// Where to write the generated corpus, if anywhere.
+    out: Option<String>,
+}
+
+/// The flags of the usage line in the module header; an unknown flag or a bad value is an error.
+fn parse_args() -> Result<Args, String> {
     let mut synth = PassageSynthConfig::default();
     let mut passages = PassageConfig::default();
     let mut out = None;
@@ -61,6 +70,19 @@ fn run() -> Result<(), String> {
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
+    Ok(Args {
+        synth,
+        passages,
+        out,
+    })
+}
+
+fn run() -> Result<(), String> {
+    let Args {
+        synth,
+        passages,
+        out,
+    } = parse_args()?;
     let corpus = generate_passages(&synth);
     if let Some(dir) = out {
         corpus
