@@ -1,9 +1,10 @@
 //! Guard for issue #12's "no function over ~80 lines without a reason written beside it".
 //!
 //! Every `fn` in the repository's Rust sources ([`ROOTS`]: the library, its tests, benches,
-//! measurement tools, examples and the Python extension crate) whose lines, from the `fn` line to its closing brace, number
-//! more than [`MAX_LINES`] needs a `// Long because: …` comment directly above it (above its
-//! doc comment and attributes, or between them and the `fn`), or an entry in [`ALLOWED`].
+//! measurement tools, examples and the Python extension crate) whose lines, from the `fn`
+//! line to its closing brace, number more than [`MAX_LINES`] needs a `// Long because: …`
+//! comment directly above it (above its doc comment and attributes, or between them and the
+//! `fn`). There is no allow-list: every long function is split or says why it is not.
 //! A line count is not the goal, a newcomer finding their room is: split where pieces with
 //! names read better, write the reason where one linear function is the clearest form.
 //!
@@ -22,18 +23,6 @@ const ROOTS: &[&str] = &["src", "tests", "benches", "examples", "python/src"];
 
 /// The marker a reason starts with.
 const REASON: &str = "// Long because:";
-
-/// Long functions waiting for a split elsewhere, as (path under the crate, fn name).
-/// split pending (#14 branch): `src/kernels/` and `src/scan/assemble.rs` are being changed on
-/// the #14 branch; the lead splits these (or writes their reasons) and empties this list.
-/// An entry that is no longer long fails the test, so the list only shrinks.
-const ALLOWED: &[(&str, &str)] = &[
-    ("src/kernels/mod.rs", "assemble"), // split pending (#14 branch)
-    ("src/kernels/mod.rs", "remove_paragraphs"), // split pending (#14 branch)
-    ("src/kernels/tests.rs", "chain"),  // split pending (#14 branch)
-    ("src/scan/assemble.rs", "assemble"), // split pending (#14 branch)
-    ("src/scan/assemble.rs", "collect"), // split pending (#14 branch)
-];
 
 /// One function found in a source file.
 #[derive(Debug, PartialEq)]
@@ -228,7 +217,6 @@ fn no_long_function_without_a_reason() {
         rust_files(&root.join(dir), &mut files);
     }
     let mut unexplained = Vec::new();
-    let mut allowed_seen = Vec::new();
     for file in files {
         let rel = file
             .strip_prefix(root)
@@ -238,10 +226,6 @@ fn no_long_function_without_a_reason() {
         let source = std::fs::read_to_string(&file).unwrap();
         for f in functions(&source) {
             if f.lines <= MAX_LINES || f.has_reason {
-                continue;
-            }
-            if ALLOWED.contains(&(rel.as_str(), f.name.as_str())) {
-                allowed_seen.push((rel.clone(), f.name.clone()));
                 continue;
             }
             unexplained.push(format!(
@@ -255,17 +239,6 @@ fn no_long_function_without_a_reason() {
         "functions over {MAX_LINES} lines without a `{REASON} …` comment directly above them \
          (split them into named pieces, or write why one piece reads best):\n  {}",
         unexplained.join("\n  ")
-    );
-    let stale: Vec<String> = ALLOWED
-        .iter()
-        .filter(|(p, n)| !allowed_seen.iter().any(|(q, m)| p == q && n == m))
-        .map(|(p, n)| format!("{p} fn {n}"))
-        .collect();
-    assert!(
-        stale.is_empty(),
-        "no longer long (or gone, or given a reason): remove from ALLOWED in \
-         tests/long_functions.rs:\n  {}",
-        stale.join("\n  ")
     );
 }
 
