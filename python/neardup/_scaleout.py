@@ -12,8 +12,8 @@ The pipeline is the scan's, stage by stage, every decision one of the library's 
 (:mod:`neardup.arrow`), the engine only moving rows between them::
 
     docs ─map: paragraphs+sketch─▶ S (persisted: key, line, span, text, hash, band keys)
-      ─shuffle by (hash_hi, hash_lo): units─▶ U (unit per compared paragraph; band keys
-                                               of representatives)
+      ─shuffle by (hash_hi, hash_lo): units─▶ U (unit per compared paragraph)
+    S's band keys ⋈ U's representatives (broadcast while few: band keys do not move)
       ─for each group of bands: map: band rows ─shuffle by (band, band_key): candidates─▶
       ─distinct─▶ C ─join texts of both ends─▶ map: verify ─▶ V (verified links)
       identical links (U) + V ─components (driver union-find, or large-star/small-star)─▶ L
@@ -89,9 +89,11 @@ SKETCHES = pa.schema(
 )
 """S: one row per paragraph (``band_keys`` null when not compared)."""
 
-UNIT_INPUT = pa.schema([("hash_hi", pa.int64()), ("hash_lo", pa.int64())] + _KEY + [("band_keys", pa.list_(pa.int64()))])
-UNITS = pa.schema(_KEY + _keys("unit_") + [("band_keys", pa.list_(pa.int64()))])
-"""U: one row per compared paragraph, its unit; ``band_keys`` only on representatives."""
+UNIT_INPUT = pa.schema([("hash_hi", pa.int64()), ("hash_lo", pa.int64())] + _KEY)
+UNITS = pa.schema(_KEY + _keys("unit_"))
+"""U: one row per compared paragraph, its unit."""
+KEYS = pa.schema(_KEY)
+BAND_KEYS = pa.schema(_KEY + [("band_keys", pa.list_(pa.int64()))])
 
 BAND_ROWS = pa.schema([("band", pa.int32()), ("band_key", pa.int64())] + _KEY)
 PAIRS = pa.schema(_keys("a_") + _keys("b_"))
@@ -398,8 +400,7 @@ def unit_input_fn(batch: pa.RecordBatch) -> pa.Table:
 
 
 def units_fn(opts: dict[str, Any]) -> Callable[[pa.Table], pa.Table]:
-    """Whole hash groups → U (the scan's units, :meth:`neardup.arrow.Kernels.units`); band keys
-    kept on representatives only, which alone go on to LSH."""
+    """Whole hash groups → U (the scan's units, :meth:`neardup.arrow.Kernels.units`)."""
     m = _matching(opts)
 
     def fn(rows: pa.Table) -> pa.Table:
@@ -413,20 +414,30 @@ def units_fn(opts: dict[str, Any]) -> Callable[[pa.Table], pa.Table]:
                 "hash_lo": rows.column("hash_lo"),
             }
         )
-        units = _table(nda._cached(m).units(sk))  # every row compared, sorted by key as `rows`
-        rep = pc.and_(
-            pc.equal(units.column("doc"), units.column("unit_doc")),
-            pc.equal(units.column("paragraph"), units.column("unit_paragraph")),
-        )
-        band_keys = pc.if_else(rep, rows.column("band_keys"), pa.scalar(None, pa.list_(pa.int64())))
-        return _cast(units.append_column("band_keys", band_keys), UNITS)
+        return _cast(_table(nda._cached(m).units(sk)), UNITS)
 
     return fn
 
 
+def representatives(batch: pa.RecordBatch) -> pa.Table:
+    """U → the keys of the units' representatives (the rows that are their own unit), which
+    alone go on to LSH."""
+    t = _table(batch)
+    rep = pc.and_(
+        pc.equal(t.column("doc"), t.column("unit_doc")),
+        pc.equal(t.column("paragraph"), t.column("unit_paragraph")),
+    )
+    return _cast(t.filter(rep), KEYS)
+
+
+def band_keys_fn(batch: pa.RecordBatch) -> pa.Table:
+    """S → key and band keys of the compared paragraphs."""
+    return _cast(_table(batch).filter(batch.column("compared")), BAND_KEYS)
+
+
 def band_rows_fn(bands: range, n_bands: int) -> Callable[[pa.RecordBatch], pa.Table]:
-    """U → band rows (``band``, ``band_key``, key) of representatives, for the bands of one
-    group."""
+    """Representatives with their band keys → band rows (``band``, ``band_key``, key), for
+    the bands of one group."""
 
     def fn(batch: pa.RecordBatch) -> pa.Table:
         t = _table(batch)
@@ -628,10 +639,16 @@ def scan(
     s = engine.persist(engine.map(docs, sketch_fn(opts), SKETCHES))
     counts = _sum(engine, s, counts_fn, pa.schema([("paragraphs", pa.int64()), ("compared", pa.int64())]))
     u = engine.persist(engine.map_groups(engine.map(s, unit_input_fn, UNIT_INPUT), ["hash_hi", "hash_lo"], units_fn(opts), UNITS))
+    # The band keys stay where the sketches are: the representatives' keys meet them there
+    # (copied to every task while they are few), so the units shuffle carries keys and hashes
+    # only and the band keys are shuffled once, by band.
+    reps = engine.persist(engine.map(u, representatives, KEYS))
+    few = engine.count(reps) <= BROADCAST_ROWS
+    rep_keys = engine.join(engine.map(s, band_keys_fn, BAND_KEYS), reps, ["doc", "paragraph"], small_right=few)
     per_group = []
     for first in range(0, n_bands, band_group):
         bands = range(first, min(first + band_group, n_bands))
-        rows = engine.map(u, band_rows_fn(bands, n_bands), BAND_ROWS)
+        rows = engine.map(rep_keys, band_rows_fn(bands, n_bands), BAND_ROWS)
         per_group.append(engine.map_groups(rows, ["band", "band_key"], candidates_fn(opts), COUNTED_PAIRS))
     counted = engine.persist(engine.union(per_group))
     capped = _sum(engine, counted, capped_sum, pa.schema([("capped", pa.int64())]))["capped"]
