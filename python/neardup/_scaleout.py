@@ -32,6 +32,7 @@ task's thread (one native thread per task: no oversubscription of the executor's
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
@@ -249,6 +250,12 @@ def order_key(order: pa.Array | pa.ChunkedArray) -> pa.Array | pa.ChunkedArray:
 #: What a command reports as an error (a message naming the file or problem, exit status 2)
 #: rather than a traceback.
 COMMAND_ERRORS: tuple[type[BaseException], ...] = (NeardupError, ValueError, TypeError, OSError)
+
+
+def null_texts_skip(where: str, nulls: int, text: str) -> tuple[str, str, bool]:
+    """The skip row ``neardup scan`` reports for ``nulls`` rows of ``where`` whose ``text`` is
+    null (its reason quotes the column name as the Rust reader does)."""
+    return (where, f"{nulls} rows with a null {json.dumps(text, ensure_ascii=False)} skipped", False)
 
 
 def check_input(path: str) -> None:

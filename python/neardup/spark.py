@@ -219,7 +219,7 @@ def documents(
     docs = rows.select(doc.alias("doc"), name.alias("name"), F.col(text).alias("text"))
     skipped = []
     if nulls:
-        skipped.append((source if source is not None else "DataFrame", f"{nulls} rows with a null {text!r} skipped".replace("'", '"'), False))
+        skipped.append(_scaleout.null_texts_skip(source if source is not None else "DataFrame", nulls, text))
     return docs, skipped
 
 

@@ -397,7 +397,7 @@ def documents(
     docs = Frame(rows.map_batches(_docs_fn(text, id, source, order), batch_format="pyarrow"), _DOCS)
     skipped = []
     if nulls:
-        skipped.append((source if source is not None else "Dataset", f'{nulls} rows with a null "{text}" skipped', False))
+        skipped.append(_scaleout.null_texts_skip(source if source is not None else "Dataset", nulls, text))
     return docs, skipped
 
 
