@@ -324,13 +324,8 @@ fn a_source_rewritten_to_the_same_length_or_grown_is_stale() {
         let d = dir.path();
         run_in(d, &["index", "build", "c", "--index", "idx"]);
         std::fs::write(d.join("c/b.txt"), &replacement).unwrap();
-        let out = neardup()
-            .current_dir(d)
-            .args(["scan", "--index", "idx", "--format", "json"])
-            .output()
-            .unwrap();
-        assert!(out.status.success());
-        let report: neardup::Report = serde_json::from_slice(&out.stdout).unwrap();
+        let out = run_in(d, &["scan", "--index", "idx", "--format", "json"]);
+        let report: neardup::Report = serde_json::from_slice(&out).unwrap();
         assert_eq!(report.skipped.len(), 1, "{replacement:.40}");
         assert_eq!(report.skipped[0].path, "c/b.txt");
         assert_eq!(report.clusters[0].members[1].text, "");
