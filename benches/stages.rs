@@ -5,7 +5,7 @@
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use neardup::cluster::UnionFind;
 use neardup::lsh::{self, LshParams};
-use neardup::minhash::{estimate_jaccard, Kernel, MinHasher};
+use neardup::minhash::{estimate_jaccard, HashFamily, Kernel, MinHasher};
 use neardup::normalize::{normalize, normalize_into};
 use neardup::shingle::{shingle_into, ShingleScratch};
 use neardup::synth::{generate, SynthConfig};
@@ -48,7 +48,7 @@ fn input() -> Input {
             out
         })
         .collect();
-    let hasher = MinHasher::new(NUM_PERM, 1);
+    let hasher = MinHasher::new(HashFamily::default(), NUM_PERM, 1);
     let signatures: Vec<u32> = shingles.iter().flat_map(|s| hasher.sign(s)).collect();
     let documents = corpus
         .articles
@@ -103,12 +103,21 @@ fn byte_stages(c: &mut Criterion, input: &Input) {
     });
     // One line per kernel this CPU runs (`minhash/avx2`, …): the figures of a portable build
     // and of the run-time-selected vector kernels, on the same input.
-    for kernel in [Kernel::Portable, Kernel::Avx2, Kernel::Avx512] {
-        let hasher = MinHasher::with_kernel(NUM_PERM, 1, kernel);
+    // Each family: `minhash/avx512` is the default family, `minhash-ms/avx512` the former one.
+    let families = [
+        (HashFamily::XorMultiply, "minhash"),
+        (HashFamily::MultiplyShift, "minhash-ms"),
+    ];
+    for (family, kernel) in families
+        .into_iter()
+        .flat_map(|f| [Kernel::Portable, Kernel::Avx2, Kernel::Avx512].map(|k| (f, k)))
+    {
+        let ((family, prefix), kernel) = (family, kernel);
+        let hasher = MinHasher::with_kernel(family, NUM_PERM, 1, kernel);
         if hasher.kernel() != kernel {
             continue;
         }
-        g.bench_function(format!("minhash/{}", kernel.name()), |b| {
+        g.bench_function(format!("{prefix}/{}", kernel.name()), |b| {
             let mut sig = vec![0u32; NUM_PERM];
             b.iter(|| {
                 for s in &input.shingles {

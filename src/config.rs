@@ -11,6 +11,7 @@ pub use crate::cluster::VerifyMode;
 use crate::error::{Error, Result};
 pub use crate::ingest::SplitMode;
 use crate::lsh::{self, LshParams};
+pub use crate::minhash::HashFamily;
 use crate::normalize::NORMALIZER_VERSION;
 
 /// What the user chooses for matching. Start from [`Config::default`] and change fields.
@@ -41,6 +42,8 @@ pub struct Config {
     pub min_words: usize,
     /// Also find shared passages inside paragraphs (`--passages`); `None` skips that stage.
     pub passages: Option<crate::passage::PassageConfig>,
+    /// Permutation family of the MinHash signatures.
+    pub hash: HashFamily,
 }
 
 impl Default for Config {
@@ -56,6 +59,7 @@ impl Default for Config {
             seed: DEFAULT_SEED,
             min_words: 1,
             passages: None,
+            hash: HashFamily::default(),
         }
     }
 }
@@ -89,12 +93,10 @@ pub struct Params {
     pub min_words: usize,
     /// Version of the normalisation rules.
     pub normalizer_version: u32,
-    /// Name of the hash family, so a change of family is visible in every output.
-    pub hash: String,
+    /// The shingle hash + permutation family, recorded by name so a change of family is
+    /// visible in every output (an unknown name is refused when read).
+    pub hash: HashFamily,
 }
-
-/// Name of the shingle hash + permutation family, recorded in [`Params::hash`].
-pub(crate) const HASH_FAMILY: &str = "xxh3-64+multiply-shift-32";
 
 impl Config {
     /// Check the configuration and resolve bands × rows.
@@ -147,7 +149,7 @@ impl Config {
             seed: self.seed,
             min_words: self.min_words,
             normalizer_version: NORMALIZER_VERSION,
-            hash: HASH_FAMILY.to_string(),
+            hash: self.hash,
         })
     }
 }

@@ -455,7 +455,7 @@ fn refine(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::minhash::{splitmix64, MinHasher};
+    use crate::minhash::{splitmix64, HashFamily, MinHasher};
     use proptest::prelude::*;
 
     #[test]
@@ -593,7 +593,7 @@ mod tests {
 
     #[test]
     fn identical_signatures_are_candidates_once() {
-        let h = MinHasher::new(16, 1);
+        let h = MinHasher::new(HashFamily::default(), 16, 1);
         let s = h.sign(&[1, 2, 3]);
         let sigs: Vec<u32> = [s.clone(), s.clone(), h.sign(&[9, 10, 11])].concat();
         let (pairs, stats) = candidate_pairs(&sigs, 16, LshParams { bands: 4, rows: 4 });
@@ -631,7 +631,7 @@ mod tests {
                 a.sort_unstable();
                 b.sort_unstable();
                 s = crate::shingle::jaccard(&a, &b);
-                let h = MinHasher::new(bands * rows, seed ^ t);
+                let h = MinHasher::new(HashFamily::default(), bands * rows, seed ^ t);
                 let (sa, sb) = (h.sign(&a), h.sign(&b));
                 if (0..bands).any(|band| band_key(&sa, band, rows) == band_key(&sb, band, rows)) {
                     hits += 1;

@@ -67,7 +67,7 @@ impl Sketcher {
     /// `num_perm` and `seed`, verification mode and threshold).
     pub fn new(params: &Params) -> Self {
         Sketcher {
-            hasher: Arc::new(MinHasher::new(params.num_perm, params.seed)),
+            hasher: Arc::new(MinHasher::new(params.hash, params.num_perm, params.seed)),
             shingle: params.shingle,
             min_words: params.min_words,
             verify: params.verify,
@@ -187,7 +187,7 @@ mod tests {
     /// sorted shingle set, MinHash, 128-bit hash of the normalised text.
     fn reference(p: &Params, text: &str) -> (Option<u128>, Vec<u32>) {
         let norm = normalize(text);
-        let hasher = MinHasher::new(p.num_perm, p.seed);
+        let hasher = MinHasher::new(p.hash, p.num_perm, p.seed);
         if norm.is_empty() || !shingle::has_words(&norm, p.min_words) {
             return (None, vec![u32::MAX; p.num_perm]);
         }

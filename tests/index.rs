@@ -794,6 +794,106 @@ fn the_format_1_fixture_still_reads() {
     }
 }
 
+/// A copy of the format-1 fixture (corpus and index) under `dir`, at the same relative
+/// paths, so the paths stored in the index resolve from `dir`.
+fn copy_format_1_fixture(dir: &Path) {
+    for part in ["corpus", "index"] {
+        let from = PathBuf::from(repo_path("tests/fixtures/index-v1")).join(part);
+        let to = dir.join("tests/fixtures/index-v1").join(part);
+        std::fs::create_dir_all(&to).unwrap();
+        for e in std::fs::read_dir(&from).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// The fixture was built with the earlier default family (`multiply-shift`): it keeps opening,
+/// answering and growing with it though new indexes default to `xor-multiply`, and its
+/// `scan --index` is byte for byte the scan with `--hash multiply-shift`.
+#[test]
+fn an_index_keeps_the_hash_family_it_was_built_with() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    copy_format_1_fixture(d);
+    let (idx, corpus) = (
+        "tests/fixtures/index-v1/index",
+        "tests/fixtures/index-v1/corpus",
+    );
+    let old = "xxh3-64+multiply-shift-32";
+    let family = || Index::open(d.join(idx)).unwrap().params().hash.name();
+    assert_eq!(family(), old);
+    let added = format!("{corpus}/d.txt");
+    std::fs::write(
+        d.join(&added),
+        "The harbour authority said on Sunday that the northern port would reopen to cargo \
+         ships within a week, once divers have cleared the wreck that blocked the channel.\n",
+    )
+    .unwrap();
+    run_in(d, &["index", "add", &added, "--index", idx]);
+    assert_eq!(family(), old, "a new segment must not change the family");
+    let files = ["a", "b", "c", "d"].map(|f| format!("{corpus}/{f}.txt"));
+    let scan = |extra: &[&str]| {
+        let args = [
+            &["scan", "--format", "json"][..],
+            extra,
+            &files.each_ref().map(String::as_str),
+        ];
+        String::from_utf8(run_in(d, &args.concat())).unwrap()
+    };
+    let with_index = run_in(d, &["scan", "--index", idx, "--format", "json"]);
+    assert_eq!(
+        String::from_utf8(with_index).unwrap(),
+        scan(&["--hash", "multiply-shift"])
+    );
+    assert!(scan(&[]).contains("xxh3-64+xor-multiply-32"));
+    // Asking an old index for the new family is a parameter mismatch, named as such.
+    let err = fail_in(
+        d,
+        &[
+            "index",
+            "add",
+            &added,
+            "--index",
+            idx,
+            "--hash",
+            "xor-multiply",
+        ],
+    );
+    assert!(
+        err.contains("--hash xor-multiply (index: multiply-shift)"),
+        "{err}"
+    );
+    // A query sketches its text with the index's family: the indexed paragraph matches itself.
+    let out = run_in(d, &["query", &added, "--index", idx, "--format", "json"]);
+    let out = String::from_utf8(out).unwrap();
+    assert!(out.contains("\"similarity\": 1.0"), "{out}");
+}
+
+#[test]
+fn an_unknown_hash_family_is_refused_by_name() {
+    let tmp = tempfile::tempdir().unwrap();
+    let err = fail_in(tmp.path(), &["scan", ".", "--hash", "md5"]);
+    assert!(
+        err.contains("unknown hash family \"md5\"") && err.contains("xor-multiply"),
+        "{err}"
+    );
+    // A manifest naming a family this neardup does not know is an error naming the index.
+    run_in(tmp.path(), &["index", "build", ".", "--index", "idx"]);
+    let manifest = tmp.path().join("idx/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(
+        &manifest,
+        text.replace("xxh3-64+xor-multiply-32", "xxh3-64+future-family"),
+    )
+    .unwrap();
+    let err = fail_in(tmp.path(), &["index", "stats", "idx"]);
+    assert!(
+        err.contains("idx") && err.contains("future-family"),
+        "{err}"
+    );
+}
+
 #[test]
 fn index_files_are_identical_for_any_thread_count() {
     let dir = split_corpus(800, 1, 9);

@@ -10,7 +10,7 @@ Reference: docs/PYTHON.md.
 """
 
 from . import _core
-from ._api import DEFAULT_SEED, MinHasher, estimate_jaccard, normalize, scan, scan_texts
+from ._api import DEFAULT_HASH, DEFAULT_SEED, MinHasher, estimate_jaccard, normalize, scan, scan_texts
 from ._errors import (
     IndexCorruptError,
     IndexLockedError,
@@ -29,6 +29,7 @@ __version__: str = _core.__version__
 
 __all__ = [
     "__version__",
+    "DEFAULT_HASH",
     "DEFAULT_SEED",
     "scan",
     "scan_texts",

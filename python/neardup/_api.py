@@ -14,6 +14,10 @@ from ._report import Report
 #: The MinHash seed of the CLI (``--seed``), recorded in every report.
 DEFAULT_SEED = 0x6E65617264757031
 
+#: The MinHash permutation family of the CLI (``--hash``), recorded in every report as
+#: ``params.hash``; ``"multiply-shift"`` selects the earlier default family.
+DEFAULT_HASH = "xxh3-64+xor-multiply-32"
+
 StrPath = Union[str, "PathLike[str]"]
 
 
@@ -40,6 +44,7 @@ _DEFAULTS: dict[str, Any] = {
     "min_words": 1,
     "verify": "auto",
     "seed": DEFAULT_SEED,
+    "hash": DEFAULT_HASH,
     "passages": False,
     "min_passage_words": 10,
     "text_field": "text",
@@ -77,6 +82,7 @@ def scan(
     min_words: int = 1,
     verify: str = "auto",
     seed: int = DEFAULT_SEED,
+    hash: str = DEFAULT_HASH,
     passages: bool = False,
     min_passage_words: int = 10,
     text_field: str = "text",
@@ -115,6 +121,7 @@ def scan_texts(
     min_words: int = 1,
     verify: str = "auto",
     seed: int = DEFAULT_SEED,
+    hash: str = DEFAULT_HASH,
     passages: bool = False,
     min_passage_words: int = 10,
     boilerplate_min_docs: int = 10,
@@ -150,20 +157,24 @@ def normalize(text: str) -> str:
 class MinHasher:
     """MinHash signatures of texts, bit for bit those the scan and the index compute for a
     paragraph with the same text (normalised, word ``shingle``-grams, ``num_perm``
-    permutations from ``seed``). A text with no words gets every value ``2**32 - 1``.
+    permutations of the ``hash`` family from ``seed``). A text with no words gets every value
+    ``2**32 - 1``.
 
     >>> sigs = neardup.MinHasher().signatures(["a b c d", "a b c e"])
     >>> sigs.shape, sigs.dtype
     ((2, 128), dtype('uint32'))
     """
 
-    __slots__ = ("_core", "num_perm", "seed", "shingle")
+    __slots__ = ("_core", "num_perm", "seed", "shingle", "hash")
 
-    def __init__(self, num_perm: int = 128, seed: int = DEFAULT_SEED, shingle: int = 3) -> None:
-        self._core = _core.MinHasher(num_perm, seed, shingle)
+    def __init__(
+        self, num_perm: int = 128, seed: int = DEFAULT_SEED, shingle: int = 3, hash: str = DEFAULT_HASH
+    ) -> None:
+        self._core = _core.MinHasher(num_perm, seed, shingle, hash)
         self.num_perm = num_perm
         self.seed = seed
         self.shingle = shingle
+        self.hash = hash
 
     def signatures(self, texts: Any, *, threads: int = 0) -> np.ndarray:
         """A ``(len(texts), num_perm)`` uint32 array, one row per text, computed in parallel
@@ -177,7 +188,10 @@ class MinHasher:
         return self._core.signatures([text], 1)[0]
 
     def __repr__(self) -> str:
-        return f"MinHasher(num_perm={self.num_perm}, seed={self.seed}, shingle={self.shingle})"
+        return (
+            f"MinHasher(num_perm={self.num_perm}, seed={self.seed}, shingle={self.shingle}, "
+            f"hash={self.hash!r})"
+        )
 
 
 def estimate_jaccard(a: Any, b: Any) -> float:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import _core
-from ._api import DEFAULT_SEED, StrPath, _options, _texts
+from ._api import DEFAULT_HASH, DEFAULT_SEED, StrPath, _options, _texts
 from ._report import Report
 
 
@@ -122,6 +122,7 @@ class IndexWriter:
         min_words: int = 1,
         verify: str = "auto",
         seed: int = DEFAULT_SEED,
+        hash: str = DEFAULT_HASH,
         passages: bool = False,
         min_passage_words: int = 10,
     ) -> "IndexWriter":

@@ -48,7 +48,9 @@ from ._report import Report
 
 #: Matching options a distributed scan takes (those of ``neardup scan`` that decide matches),
 #: plus ``boilerplate_min_docs`` (a labelling choice).
-MATCHING = ("threshold", "num_perm", "bands", "rows", "shingle", "split", "min_words", "verify", "seed")
+MATCHING = (
+    "threshold", "num_perm", "bands", "rows", "shingle", "split", "min_words", "verify", "seed", "hash"
+)
 
 #: Default number of LSH bands shuffled at once (``band_group``): each group is one shuffle
 #: of (band, band_key, key) rows, so a group bounds the shuffle's size and the buckets held
@@ -304,17 +306,20 @@ def add_matching_arguments(parser: Any) -> None:
     parser.add_argument("--min-words", type=int, default=1)
     parser.add_argument("--verify", default="auto", choices=["auto", "estimate", "exact"])
     parser.add_argument("--seed", type=int)
+    parser.add_argument("--hash", help="MinHash permutation family: xor-multiply or multiply-shift")
     parser.add_argument("--boilerplate-min-docs", type=int, default=10)
 
 
 def matching_arguments(args: Any) -> dict[str, Any]:
     """The options :func:`add_matching_arguments` parsed, as keywords of a distributed scan
-    (``seed`` only when given, so the scan's default applies)."""
+    (``seed`` and ``hash`` only when given, so the scan's defaults apply)."""
     names = ("threshold", "num_perm", "bands", "rows", "shingle", "split", "min_words", "verify")
     opts = {name: getattr(args, name) for name in names}
     opts["boilerplate_min_docs"] = args.boilerplate_min_docs
     if args.seed is not None:
         opts["seed"] = args.seed
+    if args.hash is not None:
+        opts["hash"] = args.hash
     return opts
 
 

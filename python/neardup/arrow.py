@@ -41,7 +41,9 @@ from ._api import _options
 SCHEMA_VERSION: str = _core.arrow_schema_version()
 
 # The options the kernels read (matching and splitting); the others of scan do not apply.
-_MATCHING = ("threshold", "num_perm", "bands", "rows", "shingle", "split", "min_words", "verify", "seed")
+_MATCHING = (
+    "threshold", "num_perm", "bands", "rows", "shingle", "split", "min_words", "verify", "seed", "hash"
+)
 
 
 class _Exported:
@@ -67,7 +69,7 @@ def _batch(obj: Any, name: str) -> Any:
 class Kernels:
     """The kernels with one set of matching options (the keywords of :func:`neardup.scan`
     that decide matching: ``threshold``, ``num_perm``, ``bands``, ``rows``, ``shingle``,
-    ``split``, ``min_words``, ``verify``, ``seed``; CLI defaults). Make one per worker: it keeps
+    ``split``, ``min_words``, ``verify``, ``seed``, ``hash``; CLI defaults). Make one per worker: it keeps
     scratch buffers between calls and is not for concurrent use.
 
     >>> k = Kernels(threshold=0.8)

@@ -238,7 +238,7 @@ def scan(
     """Scan a DataFrame of documents: the clusters of ``neardup scan`` over the same
     documents (in id order, or ``order``'s: see :func:`documents`). ``options``: the matching options of :func:`neardup.scan` (``threshold``,
     ``num_perm``, ``bands``, ``rows``, ``shingle``, ``split``, ``min_words``, ``verify``,
-    ``seed``) and ``boilerplate_min_docs``. ``band_group``: bands shuffled at once;
+    ``seed``, ``hash``) and ``boilerplate_min_docs``. ``band_group``: bands shuffled at once;
     ``driver_edges``: the largest link graph whose components are computed on the driver
     (else large-star/small-star on Spark); ``partitions``: shuffle partitions (default
     ``spark.sql.shuffle.partitions``). See :func:`documents` for the checks on ``df``."""

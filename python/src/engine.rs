@@ -8,7 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
-use neardup::config::{SplitMode, VerifyMode, DEFAULT_SEED};
+use neardup::config::{HashFamily, SplitMode, VerifyMode, DEFAULT_SEED};
 use neardup::index::{AddOptions, AddSummary, QueryOptions};
 use neardup::ingest::InputOptions;
 use neardup::passage::{PassageConfig, DEFAULT_MIN_PASSAGE_WORDS};
@@ -32,6 +32,7 @@ pub struct ScanOptions {
     pub min_words: usize,
     pub verify: String,
     pub seed: u64,
+    pub hash: String,
     pub passages: bool,
     pub min_passage_words: usize,
     pub text_field: String,
@@ -66,6 +67,7 @@ pub fn defaults() -> Vec<(&'static str, String)> {
             j(serde_json::to_value(c.verify).unwrap_or_default()),
         ),
         ("seed", j(DEFAULT_SEED.into())),
+        ("hash", j(c.hash.name().into())),
         ("passages", j(false.into())),
         ("min_passage_words", j(DEFAULT_MIN_PASSAGE_WORDS.into())),
         ("text_field", j(i.text_field.into())),
@@ -97,6 +99,10 @@ pub fn split_mode(name: &str) -> Result<SplitMode, Error> {
     }
 }
 
+pub fn hash_family(name: &str) -> Result<HashFamily, Error> {
+    name.parse().map_err(|e: String| bad(format!("hash: {e}")))
+}
+
 fn verify_mode(name: &str) -> Result<VerifyMode, Error> {
     match name {
         "auto" => Ok(VerifyMode::Auto),
@@ -119,6 +125,7 @@ pub fn config(o: &ScanOptions) -> Result<Config, Error> {
     c.split = split_mode(&o.split)?;
     c.verify = verify_mode(&o.verify)?;
     c.seed = o.seed;
+    c.hash = hash_family(&o.hash)?;
     c.min_words = o.min_words;
     c.passages = o.passages.then(|| {
         let mut p = PassageConfig::default();
@@ -274,11 +281,12 @@ pub struct Sketcher {
 }
 
 impl Sketcher {
-    pub fn new(num_perm: usize, seed: u64, shingle: usize) -> Result<Sketcher, Error> {
+    pub fn new(num_perm: usize, seed: u64, shingle: usize, hash: &str) -> Result<Sketcher, Error> {
         // The library's own validation of these parameters.
         let mut c = Config::default();
         c.num_perm = num_perm;
         c.seed = seed;
+        c.hash = hash_family(hash)?;
         c.shingle_words = shingle;
         c.min_words = 1;
         let p = c.params()?;

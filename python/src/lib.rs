@@ -193,6 +193,7 @@ pub(crate) fn options(d: &Bound<'_, PyDict>) -> PyResult<ScanOptions> {
         min_words: get(d, "min_words")?,
         verify: get(d, "verify")?,
         seed: get(d, "seed")?,
+        hash: get(d, "hash")?,
         passages: get(d, "passages")?,
         min_passage_words: get(d, "min_passage_words")?,
         text_field: get(d, "text_field")?,
@@ -359,9 +360,15 @@ struct MinHasher {
 #[pymethods]
 impl MinHasher {
     #[new]
-    fn new(py: Python<'_>, num_perm: usize, seed: u64, shingle: usize) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        num_perm: usize,
+        seed: u64,
+        shingle: usize,
+        hash: &str,
+    ) -> PyResult<Self> {
         let sketcher =
-            engine::Sketcher::new(num_perm, seed, shingle).map_err(|e| py_err(py, &e))?;
+            engine::Sketcher::new(num_perm, seed, shingle, hash).map_err(|e| py_err(py, &e))?;
         Ok(MinHasher { sketcher })
     }
 

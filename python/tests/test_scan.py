@@ -39,7 +39,7 @@ def test_python_defaults_are_the_library_defaults() -> None:
                 default = list(default)
             assert default == value, (fn.__name__, name)
     writer = inspect.signature(neardup.IndexWriter.create).parameters
-    for name in ("threshold", "num_perm", "shingle", "split", "min_words", "seed"):
+    for name in ("threshold", "num_perm", "shingle", "split", "min_words", "seed", "hash"):
         assert writer[name].default == library[name]
 
 
@@ -180,3 +180,24 @@ def test_minhasher_signatures_are_zero_copy_rows() -> None:
     assert 0.0 < est < 1.0
     other = neardup.MinHasher(num_perm=64, seed=1, shingle=2).signatures(["a b c"])
     assert other.shape == (1, 64)
+
+
+def test_hash_family_is_an_option_recorded_in_the_report(
+    cli: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(ROOT)
+    assert neardup.DEFAULT_HASH == "xxh3-64+xor-multiply-32"
+    text = "the harbour authority said on sunday that the port would reopen"
+    new, old = neardup.MinHasher(), neardup.MinHasher(hash="multiply-shift")
+    assert not np.array_equal(new.signature(text), old.signature(text))
+    assert "multiply-shift" in repr(old)
+    # The Python scan with the earlier family is byte for byte the CLI's.
+    expected = run(cli, "scan", "corpora/sample", "--format", "json", "--hash", "multiply-shift")
+    report = neardup.scan("corpora/sample", hash="multiply-shift")
+    assert report.to_json().encode() == expected
+    assert report.params["hash"] == "xxh3-64+multiply-shift-32"
+    from neardup.arrow import Kernels
+
+    assert Kernels(hash="multiply-shift").params["hash"] == "xxh3-64+multiply-shift-32"
+    with pytest.raises(ValueError, match="unknown hash family"):
+        neardup.MinHasher(hash="md5")

@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use clap::parser::ValueSource;
 use clap::{ArgMatches, Args, Parser, Subcommand, ValueEnum};
 
-use neardup::config::DEFAULT_SEED;
+use neardup::config::{HashFamily, DEFAULT_SEED};
 use neardup::dedup::{DedupMode, DedupScope, Keep};
 use neardup::ingest::{self, InputFormat, InputOptions};
 use neardup::passage::{PassageConfig, DEFAULT_MIN_PASSAGE_WORDS};
@@ -340,6 +340,16 @@ pub(crate) struct MatchArgs {
     /// (the estimate, with exact Jaccard when it is close to the threshold).
     #[arg(long, value_enum, default_value_t = VerifyArg::Auto)]
     pub(crate) verify: VerifyArg,
+    /// MinHash permutation family: xor-multiply (the default, about six times cheaper) or
+    /// multiply-shift (the earlier default, which older indexes and reports name). Recorded
+    /// in reports by its full name, which is also accepted here.
+    #[arg(long, default_value_t = HashFamily::default(), value_name = "FAMILY",
+          value_parser = parse_hash_family)]
+    pub(crate) hash: HashFamily,
+}
+
+fn parse_hash_family(s: &str) -> Result<HashFamily, String> {
+    s.parse()
 }
 
 /// Flags about reading input.
@@ -658,6 +668,7 @@ impl MatchArgs {
         c.min_words = self.min_words;
         c.verify = self.verify.into();
         c.passages = None;
+        c.hash = self.hash;
         c
     }
 
@@ -674,6 +685,7 @@ impl MatchArgs {
             seed: given(leaf, "seed", self.seed),
             min_words: given(leaf, "min_words", self.min_words),
             verify: given(leaf, "verify", self.verify.into()),
+            hash: given(leaf, "hash", self.hash),
         }
     }
 }
@@ -712,6 +724,7 @@ pub(crate) struct MatchFlags {
     pub(crate) seed: Option<u64>,
     pub(crate) min_words: Option<usize>,
     pub(crate) verify: Option<VerifyMode>,
+    pub(crate) hash: Option<HashFamily>,
 }
 
 impl MatchFlags {
@@ -732,6 +745,7 @@ impl MatchFlags {
         c.seed = self.seed.unwrap_or(c.seed);
         c.min_words = self.min_words.unwrap_or(c.min_words);
         c.verify = self.verify.unwrap_or(c.verify);
+        c.hash = self.hash.unwrap_or(c.hash);
         c
     }
 }

@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 use serde::Serialize;
 use xxhash_rust::xxh3::xxh3_128;
 
-use crate::config::{Config, Params, VerifyMode, HASH_FAMILY};
+use crate::config::{Config, Params, VerifyMode};
 use crate::error::{Error, Result};
 use crate::index::format::{corrupt, COMPARED};
 use crate::index::manifest::{fingerprint, Manifest, MANIFEST_FILE};
@@ -339,14 +339,15 @@ impl Index {
     /// one that built the index.
     pub(crate) fn scanner(&self, verify: Option<VerifyMode>) -> Result<Scanner> {
         let p = &self.manifest.params;
-        if p.normalizer_version != NORMALIZER_VERSION || p.hash != HASH_FAMILY {
+        // Any known hash family is fine (the manifest names one, and the sketcher follows
+        // it); the normaliser has only one version at a time.
+        if p.normalizer_version != NORMALIZER_VERSION {
             return Err(Error::IndexUsage {
                 path: self.dir.clone(),
                 message: format!(
-                    "the index was built with normaliser version {} and hash family {}; this \
-                     neardup has version {NORMALIZER_VERSION} and {HASH_FAMILY}: rebuild the \
-                     index with `neardup index build`",
-                    p.normalizer_version, p.hash
+                    "the index was built with normaliser version {}; this neardup has version \
+                     {NORMALIZER_VERSION}: rebuild the index with `neardup index build`",
+                    p.normalizer_version
                 ),
             });
         }
@@ -444,6 +445,7 @@ pub(crate) fn config_of(p: &Params) -> Config {
         seed: p.seed,
         min_words: p.min_words,
         passages: None,
+        hash: p.hash,
     }
 }
 

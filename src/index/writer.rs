@@ -629,7 +629,11 @@ pub(crate) fn check_params(dir: &Path, stored: &Params, given: &Params) -> Resul
         stored.normalizer_version.to_string(),
         given.normalizer_version.to_string(),
     );
-    field("hash", stored.hash.clone(), given.hash.clone());
+    field(
+        "hash",
+        stored.hash.short_name().to_string(),
+        given.hash.short_name().to_string(),
+    );
     if differ.is_empty() {
         return Ok(());
     }

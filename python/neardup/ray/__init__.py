@@ -417,7 +417,7 @@ def scan(
     """Scan a ``ray.data.Dataset`` of documents: the clusters of ``neardup scan`` over the
     same documents. ``options``: the matching options of :func:`neardup.scan` (``threshold``,
     ``num_perm``, ``bands``, ``rows``, ``shingle``, ``split``, ``min_words``, ``verify``,
-    ``seed``) and ``boilerplate_min_docs``. ``band_group``: bands shuffled at once;
+    ``seed``, ``hash``) and ``boilerplate_min_docs``. ``band_group``: bands shuffled at once;
     ``driver_edges``: the largest link graph whose components are computed on the driver
     (else large-star/small-star on Ray); ``partitions``: hash partitions per shuffle (default
     twice the cluster's CPUs); ``skipped``: skips of reading the input, reported first;
