@@ -203,6 +203,27 @@ fn missing_input_is_an_error_and_keep_going_skips_it() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("warning: skipped"));
 }
 
+/// A skip may be one line of a file: the text summary counts inputs, not files, and names
+/// the line.
+#[test]
+fn the_text_summary_counts_skipped_inputs_not_files() {
+    let dir = corpus(&[(
+        "d.jsonl",
+        b"{\"text\": \"same words here\"}\nnot json\n{\"text\": \"same words here\"}\n",
+    )]);
+    let out = neardup()
+        .args(["scan", "--keep-going", "-q"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("skipped 1 input:\n  ") && text.contains("d.jsonl:2: not JSON"),
+        "{text}"
+    );
+}
+
 /// Issue 11: a stale link inside a directory is a warning naming it and its target, and the
 /// scan goes on (it was an error that called the link a directory).
 #[cfg(unix)]

@@ -119,7 +119,8 @@ pub struct Paragraph {
 /// A file that was not scanned, and why.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Skipped {
-    /// The file or directory, as in reports.
+    /// The file or directory as in reports, or one record of a file (`file.jsonl:LINE`,
+    /// `file.parquet#ROW`); the reason says which records of a WARC file were left out.
     pub path: String,
     /// Why it was skipped.
     pub reason: String,

@@ -182,7 +182,7 @@ fn write_summary(report: &Report, out: &mut dyn Write) -> io::Result<()> {
         None => o.duplicate_bytes.to_string(),
     };
     row(out, "duplicate bytes", bytes_share)?;
-    row(out, "skipped files", s.skipped_files.to_string())?;
+    row(out, "skipped inputs", s.skipped_files.to_string())?;
     writeln!(out, "</table>")?;
     writeln!(
         out,
@@ -255,7 +255,7 @@ fn write_skipped(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.skipped.is_empty() {
         writeln!(
             out,
-            "<section id=\"skipped\">\n<h2>Skipped files</h2>\n<table>\n<thead><tr>\
+            "<section id=\"skipped\">\n<h2>Skipped inputs</h2>\n<table>\n<thead><tr>\
              <th>path</th><th>reason</th></tr></thead>\n<tbody>"
         )?;
         for sk in &report.skipped {

@@ -213,7 +213,7 @@ fn write_clusters(report: &Report, limits: &Limits, out: &mut dyn Write) -> io::
 /// The inputs that were skipped, with the reason (nothing when none was).
 fn write_skipped(report: &Report, out: &mut dyn Write) -> io::Result<()> {
     if !report.skipped.is_empty() {
-        writeln!(out, "\n## Skipped files\n")?;
+        writeln!(out, "\n## Skipped inputs\n")?;
         for sk in &report.skipped {
             writeln!(out, "- {}: {}", escape(&sk.path), escape(&sk.reason))?;
         }

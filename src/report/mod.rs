@@ -115,7 +115,8 @@ pub struct Stats {
     pub verified_pairs: usize,
     /// LSH buckets so large that their members were linked by a window, not all pairs.
     pub capped_buckets: usize,
-    /// Files skipped (see `skipped`).
+    /// Entries of `skipped`: files, and under `--keep-going` also JSONL lines, WARC records
+    /// and Parquet rows (the name is the schema's, from when only files were skipped).
     pub skipped_files: usize,
 }
 
@@ -359,7 +360,8 @@ impl Report {
             passages.write_text(out)?;
         }
         if !self.skipped.is_empty() {
-            writeln!(out, "\nskipped {}:", counted(self.skipped.len(), "file"))?;
+            // Entries are files, and under --keep-going also lines, records and rows.
+            writeln!(out, "\nskipped {}:", counted(self.skipped.len(), "input"))?;
             for sk in &self.skipped {
                 writeln!(out, "  {}: {}", sk.path, sk.reason)?;
             }
