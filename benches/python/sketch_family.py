@@ -1,7 +1,7 @@
 """Offline comparison of sketch families for Jaccard estimation (issue 17, step 4).
 
-Classic MinHash as neardup computes it (k multiply-shift permutations of 64-bit shingle
-hashes, 32-bit minima), one-permutation hashing with optimal densification (Shrivastava,
+Classic MinHash as neardup computed it before issue 17 (k multiply-shift permutations of 64-bit
+shingle hashes, 32-bit minima), the xor-multiply family that replaced it, one-permutation hashing with optimal densification (Shrivastava,
 ICML 2017) and SuperMinHash (Ertl, 2017). For each set size n and Jaccard J, pairs of sets of
 n random 64-bit "shingle hashes" sharing I = round(2nJ/(1+J)) elements are sketched with
 k = 128 and the estimate (share of equal positions) compared with the true I/(2n-I).
@@ -9,6 +9,7 @@ Prints bias, standard deviation and mean squared error per (n, J, family); with 
 work per set of each family.
 
     python3 benches/python/sketch_family.py 200      # 200 pairs per cell (numpy needed)
+    python3 benches/python/sketch_family.py 1000 classic,xor-multiply   # chosen families
     python3 benches/python/sketch_family.py --cost
 """
 import sys
@@ -42,6 +43,28 @@ A, B = family()
 def classic(xs):
     with np.errstate(over="ignore"):
         h = (xs[:, None] * A[None, :] + B[None, :]) >> np.uint64(32)
+    return h.min(axis=0)
+
+
+# neardup's default family since issue 17: ((x_lo ^ x_hi ^ c_i) * a_i) mod 2^32, constants from
+# one SplitMix64 draw per permutation (c = low half, a = high half | 1), as src/minhash.rs.
+def _xor_multiply_constants(seed=0, k=K):
+    s, c, a = seed, [], []
+    for _ in range(k):
+        s, x = splitmix(s)
+        c.append(x & 0xFFFFFFFF)
+        a.append((x >> 32) | 1)
+    return np.array(c, dtype=np.uint64), np.array(a, dtype=np.uint64)
+
+
+XM_C, XM_A = _xor_multiply_constants()
+M32 = np.uint64(0xFFFFFFFF)
+
+
+def xor_multiply(xs):
+    folded = (xs & M32) ^ (xs >> np.uint64(32))
+    with np.errstate(over="ignore"):
+        h = ((folded[:, None] ^ XM_C[None, :]) * XM_A[None, :]) & M32
     return h.min(axis=0)
 
 
@@ -99,18 +122,21 @@ def superminhash(xs, m=K):
     return np.array(h)
 
 
-def main(trials):
+def main(trials, names):
     rng = np.random.default_rng(1)
+    funcs = {"classic": classic, "xor-multiply": xor_multiply, "oph-dens": oph_densified,
+             "superminhash": superminhash}
+    families = [(name, funcs[name]) for name in names]
     print("n J_true family bias std mse")
     for n in (10, 20, 50, 100, 200):
         for j in (0.5, 0.7, 0.8, 0.9):
             inter = round(2 * n * j / (1 + j))
             truth = inter / (2 * n - inter)
-            est = {"classic": [], "oph-dens": [], "superminhash": []}
+            est = {name: [] for name, _ in families}
             for _ in range(trials):
                 u = rng.integers(0, 2**63, size=2 * n - inter, dtype=np.uint64) * np.uint64(2) + rng.integers(0, 2, size=2 * n - inter, dtype=np.uint64)
                 sa, sb = u[:n], u[n - inter:]
-                for name, f in (("classic", classic), ("oph-dens", oph_densified), ("superminhash", superminhash)):
+                for name, f in families:
                     est[name].append(np.mean(f(sa) == f(sb)))
             for name, e in est.items():
                 e = np.array(e)
@@ -159,4 +185,6 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["--cost"]:
         main_cost()
     else:
-        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200)
+        # sketch_family.py [TRIALS [FAMILY,FAMILY...]]
+        names = sys.argv[2].split(",") if len(sys.argv) > 2 else ["classic", "xor-multiply", "oph-dens", "superminhash"]
+        main(int(sys.argv[1]) if len(sys.argv) > 1 else 200, names)
