@@ -8,6 +8,7 @@ use neardup::lsh::{self, LshParams};
 use neardup::minhash::{estimate_jaccard, HashFamily, Kernel, MinHasher};
 use neardup::normalize::{normalize, normalize_into};
 use neardup::shingle::{shingle_into, ShingleScratch};
+use neardup::sketch::Sketcher;
 use neardup::synth::{generate, SynthConfig};
 use neardup::{Config, Document, Scanner};
 
@@ -16,6 +17,8 @@ const NUM_PERM: usize = 128;
 
 struct Input {
     paragraphs: Vec<String>,
+    /// The same paragraphs by language of their article (`en`, `ar`).
+    by_language: Vec<(&'static str, Vec<String>)>,
     normalized: Vec<String>,
     shingles: Vec<Vec<u64>>,
     signatures: Vec<u32>,
@@ -35,6 +38,18 @@ fn input() -> Input {
         .flat_map(|a| a.text.lines().map(str::to_string))
         .filter(|l| !l.is_empty())
         .collect();
+    let by_language = ["en", "ar"]
+        .map(|lang| {
+            let texts = corpus
+                .articles
+                .iter()
+                .filter(|a| a.path.starts_with(&format!("{lang}/")))
+                .flat_map(|a| a.text.lines().map(str::to_string))
+                .filter(|l| !l.is_empty())
+                .collect();
+            (lang, texts)
+        })
+        .to_vec();
     let normalized: Vec<String> = paragraphs
         .iter()
         .map(|p| normalize(p).into_owned())
@@ -58,6 +73,7 @@ fn input() -> Input {
     let bytes = paragraphs.iter().map(|p| p.len() as u64).sum();
     Input {
         paragraphs,
+        by_language,
         normalized,
         shingles,
         signatures,
@@ -127,6 +143,8 @@ fn byte_stages(c: &mut Criterion, input: &Input) {
             })
         });
     }
+    sketch_by_language(&mut g, input);
+    g.throughput(Throughput::Bytes(input.bytes));
     g.bench_function("scan_end_to_end", |b| {
         let scanner = Scanner::new(Config::default()).unwrap();
         b.iter_batched(
@@ -136,6 +154,38 @@ fn byte_stages(c: &mut Criterion, input: &Input) {
         )
     });
     g.finish();
+}
+
+/// The whole per-paragraph sketch path of a scan (`Sketcher::sketch`: normalise, find words,
+/// hash shingles, MinHash, exact hash of the normalised text), one core, per language and hash
+/// family: the figure issue 17's per-core target is about (`sketch/en`, `sketch-ms/ar`, ...).
+fn sketch_by_language(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    input: &Input,
+) {
+    let families = [
+        (HashFamily::XorMultiply, "sketch"),
+        (HashFamily::MultiplyShift, "sketch-ms"),
+    ];
+    for (lang, texts) in &input.by_language {
+        g.throughput(Throughput::Bytes(
+            texts.iter().map(|t| t.len() as u64).sum(),
+        ));
+        for (family, prefix) in families {
+            let mut config = Config::default();
+            config.hash = family;
+            let mut sketcher = Sketcher::new(&config.params().unwrap());
+            let mut signature = vec![0u32; NUM_PERM];
+            g.bench_function(format!("{prefix}/{lang}"), |b| {
+                b.iter(|| {
+                    texts
+                        .iter()
+                        .filter_map(|t| sketcher.sketch(t, &mut signature))
+                        .count()
+                })
+            });
+        }
+    }
 }
 
 /// The stages that work on signatures and pairs, measured in paragraphs/s.
