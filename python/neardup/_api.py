@@ -22,11 +22,14 @@ StrPath = Union[str, "PathLike[str]"]
 
 
 def _texts(texts: Any) -> Any:
-    """A list of ``str`` (or the iterable as it is) from texts given in any supported form:
-    a list or iterable of ``str``, a pyarrow ``Array``/``ChunkedArray`` of strings, a pandas
-    ``Series``, a numpy array of objects."""
-    if hasattr(texts, "to_pylist"):  # pyarrow Array, ChunkedArray
-        return texts.to_pylist()
+    """Texts given in any supported form as the native calls take them: a list or iterable
+    of ``str`` as it is; a pyarrow ``Array`` as it is and a ``ChunkedArray`` as one ``Array``
+    (read from the Arrow buffers natively, no ``str`` per row); a pandas ``Series`` or numpy
+    array of objects as a list."""
+    if hasattr(texts, "combine_chunks"):  # pyarrow ChunkedArray
+        return texts.combine_chunks()
+    if hasattr(texts, "__arrow_c_array__"):  # pyarrow Array (or another Arrow array)
+        return texts
     if hasattr(texts, "tolist") and not isinstance(texts, (str, bytes)):  # pandas, numpy
         return texts.tolist()
     return texts

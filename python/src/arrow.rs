@@ -10,8 +10,9 @@
 
 use std::panic::AssertUnwindSafe;
 
+use arrow_array::cast::AsArray;
 use arrow_array::ffi::{from_ffi, FFI_ArrowArray, FFI_ArrowSchema};
-use arrow_array::{Array, RecordBatch, StructArray};
+use arrow_array::{make_array, Array, ArrayRef, RecordBatch, StructArray};
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::PyCapsule;
@@ -26,6 +27,23 @@ fn import(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<RecordBatch> {
             "{name} must be a pyarrow.RecordBatch (or another object with __arrow_c_array__)"
         )));
     }
+    let data = import_array(obj, name)?;
+    let Some(array) = data.as_struct_opt() else {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be a record batch (a struct array), not {}",
+            data.data_type()
+        )));
+    };
+    if array.null_count() > 0 {
+        return Err(PyValueError::new_err(format!(
+            "{name}: a record batch has no null rows"
+        )));
+    }
+    Ok(RecordBatch::from(array.clone()))
+}
+
+/// The array behind an object with `__arrow_c_array__`, buffers moved, not copied.
+fn import_array(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<ArrayRef> {
     let (schema, array): (Bound<'_, PyCapsule>, Bound<'_, PyCapsule>) =
         obj.call_method0("__arrow_c_array__")?.extract()?;
     let schema = schema.pointer_checked(Some(c"arrow_schema"))?;
@@ -38,19 +56,35 @@ fn import(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<RecordBatch> {
         from_ffi(array, schema.cast::<FFI_ArrowSchema>().as_ref())
     }
     .map_err(|e| PyValueError::new_err(format!("{name}: not a valid Arrow array: {e}")))?;
-    if !matches!(data.data_type(), arrow_schema::DataType::Struct(_)) {
+    Ok(make_array(data))
+}
+
+/// The strings of an Arrow string array (`string`, `large_string`, `string_view`) given where
+/// the API takes an iterable of `str`: read from the Arrow buffers, without making a Python
+/// `str` per row. A null is refused as a `None` in a list would be.
+pub(crate) fn import_strings(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<String>> {
+    let array = import_array(obj, name)?;
+    let values: Vec<Option<&str>> = if let Some(a) = array.as_string_opt::<i32>() {
+        a.iter().collect()
+    } else if let Some(a) = array.as_string_opt::<i64>() {
+        a.iter().collect()
+    } else if let Some(a) = array.as_string_view_opt() {
+        a.iter().collect()
+    } else {
         return Err(PyTypeError::new_err(format!(
-            "{name} must be a record batch (a struct array), not {}",
-            data.data_type()
+            "{name} must hold strings, not Arrow {}",
+            array.data_type()
         )));
-    }
-    let array = StructArray::from(data);
-    if array.null_count() > 0 {
-        return Err(PyValueError::new_err(format!(
-            "{name}: a record batch has no null rows"
-        )));
-    }
-    Ok(RecordBatch::from(array))
+    };
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.map(str::to_owned).ok_or_else(|| {
+                PyTypeError::new_err(format!("{name}[{i}] must be str, not NoneType"))
+            })
+        })
+        .collect()
 }
 
 /// The (`arrow_schema`, `arrow_array`) capsules of a batch, schema metadata included.

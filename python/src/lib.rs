@@ -131,6 +131,9 @@ fn strings(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<String>> {
             "{name} must be an iterable of str, not a single str (wrap it in a list)"
         )));
     }
+    if obj.hasattr("__arrow_c_array__")? {
+        return arrow::import_strings(obj, name);
+    }
     let iter = obj.try_iter().map_err(|_| {
         let t = type_name(obj);
         PyTypeError::new_err(format!("{name} must be an iterable of str, not {t}"))

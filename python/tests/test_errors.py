@@ -80,6 +80,28 @@ def test_bad_texts_are_type_and_value_errors() -> None:
 
     with pytest.raises(TypeError, match=r"texts\[1\] must be str, not NoneType"):
         neardup.scan_texts(pa.array(["a", None]))
+    with pytest.raises(TypeError, match=r"texts must hold strings, not Arrow Int64"):
+        neardup.scan_texts(pa.array([1, 2]))
+    with pytest.raises(TypeError, match=r"ids\[0\] must be str, not NoneType"):
+        neardup.scan_texts(["a"], ids=pa.array([None], pa.string()))
+
+
+def test_arrow_strings_are_read_natively_with_the_lists_results() -> None:
+    import pyarrow as pa
+
+    texts = ["same words here again", "other words", "same words here again", "عربي نص هنا"]
+    ids = ["d", "c", "b", "a"]
+    want = neardup.scan_texts(texts, ids=ids).to_json()
+    for kind in (pa.string(), pa.large_string(), pa.string_view()):
+        arrow_texts, arrow_ids = pa.array(texts, kind), pa.array(ids, kind)
+        assert neardup.scan_texts(arrow_texts, ids=arrow_ids).to_json() == want, kind
+    chunked = pa.chunked_array([texts[:1], texts[1:]])
+    assert neardup.scan_texts(chunked, ids=ids).to_json() == want
+    assert neardup.scan_texts(pa.chunked_array([], pa.string())).stats["documents"] == 0
+    sliced = pa.array(["x"] + texts)[1:]  # an offset into the buffers
+    assert neardup.scan_texts(sliced, ids=ids).to_json() == want
+    h = neardup.MinHasher()
+    assert np.array_equal(h.signatures(pa.array(texts)), h.signatures(texts))
 
 
 def test_index_errors(tmp_path: Path) -> None:
