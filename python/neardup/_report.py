@@ -150,11 +150,24 @@ class Report:
                 cols["byte_end"].append(m.byte_end)
                 cols["similarity"].append(m.similarity)
                 cols["text"].append(m.text)
+        # Passage clusters (``passages=True``) follow as in ``--format parquet``: one row per
+        # span, ``kind`` "passage", no similarity of its own (the links give containment).
+        for pc in (self.passages or {}).get("clusters", []):
+            for span in pc["spans"]:
+                cols["cluster"].append(pc["id"])
+                cols["kind"].append("passage")
+                cols["scope"].append(pc["scope"])
+                cols["boilerplate"].append(False)
+                for name in ("path", "paragraph", "line", "byte_start", "byte_end"):
+                    cols[name].append(span[name])
+                cols["similarity"].append(None)
+                cols["text"].append(span["text"])
         return cols
 
     def to_arrow(self) -> Any:
-        """A ``pyarrow.Table``, one row per cluster member, with the columns of
-        ``--format csv`` (passage spans are in :attr:`passages`, not here)."""
+        """A ``pyarrow.Table`` with the rows and columns of ``--format parquet``: one row per
+        cluster member, then (with ``passages=True``) one per passage span, ``kind``
+        ``"passage"`` and a null ``similarity``."""
         import pyarrow as pa
 
         schema = pa.schema(

@@ -102,6 +102,22 @@ def test_report_objects_arrow_and_pandas(cli: Path) -> None:
     assert "clusters" in repr(report)
 
 
+def test_to_arrow_has_the_rows_of_the_parquet_report_passages_included(
+    cli: Path, tmp_path: Path
+) -> None:
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "r.parquet"
+    run(cli, "scan", str(SAMPLE), "--passages", "--format", "parquet", "-o", str(out))
+    want = pq.read_table(out).to_pylist()
+    report = neardup.scan([SAMPLE], passages=True)
+    got = report.to_arrow().to_pylist()
+    assert got == want
+    passage_rows = [r for r in got if r["kind"] == "passage"]
+    assert passage_rows and all(r["similarity"] is None for r in passage_rows)
+    assert len(report.to_pandas()) == len(want)
+
+
 def test_scan_texts_equals_the_scan_of_the_same_files_and_scores_well(
     cli: Path, generated: Path, tmp_path: Path
 ) -> None:
