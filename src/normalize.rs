@@ -433,22 +433,10 @@ trait Sink {
     fn emit(&mut self, at: usize, c: char, mapped: bool);
     /// Append the ASCII character `b`, found at `src[at]` (mapped when that byte differs).
     fn ascii(&mut self, at: usize, b: u8);
-    /// The ASCII characters from `src[at]` on, up to the first other byte (whose index it
-    /// returns), with the single pass's rules; `in_word` as in [`Pass`], updated.
-    fn ascii_span(&mut self, src: &[u8], mut at: usize, in_word: &mut bool) -> usize {
-        while let Some(&b) = src.get(at).filter(|b| b.is_ascii()) {
-            match ASCII_FOLD[usize::from(b)] {
-                0 => *in_word = false,
-                folded => {
-                    if !*in_word && !self.is_empty() {
-                        self.space();
-                    }
-                    *in_word = true;
-                    self.ascii(at, folded);
-                }
-            }
-            at += 1;
-        }
+    /// The sink's own loop over the common characters from `src[at]` on, with the single
+    /// pass's rules and state: returns where it stopped, at the first character it leaves to
+    /// the general step (at once, by default).
+    fn fast_span(&mut self, _src: &[u8], at: usize, _pass: &mut Pass) -> usize {
         at
     }
     /// Append `c`, a character of the Arabic block kept as it is, found at `src[at..at + 2]`.
@@ -538,6 +526,40 @@ struct ArabicChar {
     /// A letter kept as it is, which the ICU-free path may take and which is safe after a
     /// removal: the common case, which the loop takes without the general step.
     plain: bool,
+    /// What a sink's own loop ([`Sink::fast_span`]) does with it.
+    quick: Quick,
+}
+
+/// The characters of the Arabic block that a sink's own loop takes, as [`ArabicChar::quick`].
+#[derive(Clone, Copy)]
+enum Quick {
+    /// A plain letter: its two bytes as they are.
+    Copy,
+    /// Mapped to a character that the ICU-free path may take and that is safe after a
+    /// removal, whose UTF-8 bytes are the first `n` of these.
+    Map([u8; 2], u8),
+    /// Removed, and the ICU-free path may take it.
+    Remove,
+    /// A word break, and the ICU-free path may take it.
+    Separate,
+    /// Left to the general step.
+    Other,
+}
+
+impl Quick {
+    fn new(action: Action, skips: bool, plain: bool) -> Quick {
+        match action {
+            Action::Keep if plain => Quick::Copy,
+            Action::Map(m) if skips && safe_after_removal(m) && m.len_utf8() <= 2 => {
+                let mut bytes = [0; 2];
+                m.encode_utf8(&mut bytes);
+                Quick::Map(bytes, m.len_utf8() as u8)
+            }
+            Action::Remove if skips => Quick::Remove,
+            Action::Separate if skips => Quick::Separate,
+            _ => Quick::Other,
+        }
+    }
 }
 
 /// [`ArabicChar`] for each character of the Arabic block, computed once from [`classify`],
@@ -553,6 +575,7 @@ static ARABIC_BLOCK: std::sync::LazyLock<[ArabicChar; 256]> = std::sync::LazyLoc
             action,
             skips,
             plain,
+            quick: Quick::new(action, skips, plain),
         }
     })
 });
@@ -629,6 +652,13 @@ fn fold_into<S: Sink>(text: &str, out: &mut S, icu_free: bool) -> Option<bool> {
     let mut pass = Pass::default();
     let mut at = 0;
     while let Some(&lead) = bytes.get(at) {
+        if !S::RUNS {
+            let next = out.fast_span(bytes, at, &mut pass);
+            if next != at {
+                at = next;
+                continue;
+            }
+        }
         if lead < 0x80 {
             // ASCII, most of the bytes of most text, with one table lookup per byte (ASCII is
             // safe after a removal).
@@ -640,14 +670,6 @@ fn fold_into<S: Sink>(text: &str, out: &mut S, icu_free: bool) -> Option<bool> {
                     pass.word_char(out);
                     out.ascii(at - 1, folded);
                 }
-            }
-            if !S::RUNS {
-                // More ASCII (not the single space between two Arabic words) goes to the
-                // sink's loop for ASCII text.
-                if bytes.get(at).is_some_and(u8::is_ascii) {
-                    at = out.ascii_span(bytes, at, &mut pass.in_word);
-                }
-                continue;
             }
         } else if let Some(offset) = arabic_block_offset(bytes, at) {
             let ch = arabic[offset];
@@ -776,6 +798,47 @@ impl Words<'_> {
         self.len += 1;
     }
 
+    /// Before a word character at `len`: when it starts a word that is not the first, writes
+    /// the space between them and records the word's start. Returns the new length.
+    #[inline]
+    fn open_word(&mut self, len: usize, in_word: &mut bool) -> usize {
+        let was_in_word = std::mem::replace(in_word, true);
+        if was_in_word || len == 0 {
+            return len;
+        }
+        if let Some(slot) = self.bytes.get_mut(len) {
+            *slot = b' ';
+        }
+        self.starts.push(len + 1);
+        len + 1
+    }
+
+    /// [`Sink::fast_span`] for the ASCII characters from `src[at]` on, one table lookup each:
+    /// returns where they end, the new length and whether a word is open.
+    #[inline]
+    fn ascii_run(
+        &mut self,
+        src: &[u8],
+        mut at: usize,
+        mut len: usize,
+        mut in_word: bool,
+    ) -> (usize, usize, bool) {
+        while let Some(&b) = src.get(at).filter(|b| b.is_ascii()) {
+            at += 1;
+            let folded = ASCII_FOLD[usize::from(b)];
+            if folded == 0 {
+                in_word = false;
+                continue;
+            }
+            len = self.open_word(len, &mut in_word);
+            if let Some(slot) = self.bytes.get_mut(len) {
+                *slot = folded;
+            }
+            len += 1;
+        }
+        (at, len, in_word)
+    }
+
     /// Appends the text to `out`, unless a write fell outside the buffer.
     fn finish(&self, out: &mut String) -> bool {
         // Checked (in SIMD, a small cost next to the pass) because the bytes were written one
@@ -804,35 +867,48 @@ impl Sink for Words<'_> {
     fn ascii(&mut self, _at: usize, b: u8) {
         self.put(b);
     }
-    fn ascii_span(&mut self, src: &[u8], at: usize, in_word: &mut bool) -> usize {
-        // The loop of the default method, on local copies of the state.
-        let (mut len, mut word) = (self.len, *in_word);
-        let mut end = src.len();
-        for (i, &b) in src.iter().enumerate().skip(at) {
-            if !b.is_ascii() {
-                end = i;
-                break;
-            }
-            let folded = ASCII_FOLD[usize::from(b)];
-            if folded == 0 {
-                word = false;
+    fn fast_span(&mut self, src: &[u8], mut at: usize, pass: &mut Pass) -> usize {
+        // The common characters with local copies of the state. None of them changes
+        // `needs_round`: each emitted one is safe after a removal.
+        let arabic = &*ARABIC_BLOCK;
+        let (mut len, mut in_word, mut removed) = (self.len, pass.in_word, pass.removed);
+        while let Some(&lead) = src.get(at) {
+            if lead < 0x80 {
+                removed = false;
+                (at, len, in_word) = self.ascii_run(src, at, len, in_word);
                 continue;
             }
-            if !word && len != 0 {
-                if let Some(slot) = self.bytes.get_mut(len) {
-                    *slot = b' ';
+            let Some(offset) = arabic_block_offset(src, at) else {
+                break;
+            };
+            let (out, out_len) = match arabic[offset].quick {
+                Quick::Copy => ([lead, src.get(at + 1).copied().unwrap_or_default()], 2),
+                Quick::Map(bytes, n) => (bytes, usize::from(n)),
+                Quick::Remove => {
+                    removed = true;
+                    at += 2;
+                    continue;
                 }
-                len += 1;
-                self.starts.push(len);
+                Quick::Separate => ([0, 0], 0),
+                Quick::Other => break,
+            };
+            at += 2;
+            removed = false;
+            if out_len == 0 {
+                in_word = false;
+                continue;
             }
-            word = true;
-            if let Some(slot) = self.bytes.get_mut(len) {
-                *slot = folded;
+            len = self.open_word(len, &mut in_word);
+            if let Some(slot) = self.bytes.get_mut(len..len + 2) {
+                // Writing both bytes costs less than a test; `len` moves past the real ones.
+                slot.copy_from_slice(&out);
+            } else if let Some(slot) = self.bytes.get_mut(len) {
+                *slot = out[0];
             }
-            len += 1;
+            len += out_len;
         }
-        (self.len, *in_word) = (len, word);
-        end
+        (self.len, pass.in_word, pass.removed) = (len, in_word, removed);
+        at
     }
     fn arabic(&mut self, at: usize, _c: char) {
         // The two bytes as they are: cheaper than encoding the character again.
