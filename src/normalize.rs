@@ -813,8 +813,9 @@ impl Words<'_> {
         len + 1
     }
 
-    /// [`Sink::fast_span`] for the ASCII characters from `src[at]` on, one table lookup each:
-    /// returns where they end, the new length and whether a word is open.
+    /// [`Sink::fast_span`] for the ASCII characters from `src[at]` on: eight at a time where
+    /// [`Words::ascii_chunk`] can, else one table lookup each. Returns where they end, the new
+    /// length and whether a word is open.
     #[inline]
     fn ascii_run(
         &mut self,
@@ -823,20 +824,75 @@ impl Words<'_> {
         mut len: usize,
         mut in_word: bool,
     ) -> (usize, usize, bool) {
-        while let Some(&b) = src.get(at).filter(|b| b.is_ascii()) {
-            at += 1;
-            let folded = ASCII_FOLD[usize::from(b)];
-            if folded == 0 {
-                in_word = false;
+        loop {
+            if let Some(written) = src
+                .get(at..at + 8)
+                .and_then(|chunk| self.ascii_chunk(chunk, len, &mut in_word))
+            {
+                (at, len) = (at + 8, written);
                 continue;
             }
-            len = self.open_word(len, &mut in_word);
-            if let Some(slot) = self.bytes.get_mut(len) {
-                *slot = folded;
+            let stop = src.len().min(at + 8);
+            while at < stop {
+                let Some(&b) = src.get(at).filter(|b| b.is_ascii()) else {
+                    return (at, len, in_word);
+                };
+                at += 1;
+                let folded = ASCII_FOLD[usize::from(b)];
+                if folded == 0 {
+                    in_word = false;
+                    continue;
+                }
+                len = self.open_word(len, &mut in_word);
+                if let Some(slot) = self.bytes.get_mut(len) {
+                    *slot = folded;
+                }
+                len += 1;
             }
-            len += 1;
+            if at >= src.len() {
+                return (at, len, in_word);
+            }
         }
-        (at, len, in_word)
+    }
+
+    /// Eight ASCII bytes at once (SWAR, as in [`ascii_word_run`]) when the per-byte rules
+    /// reduce to "lowercase the letters, every other byte becomes a space": no two separators
+    /// side by side, none last, and one first only inside a word. Then every separator sits
+    /// between two word characters, so the spaces written at once are exactly those the lazy
+    /// per-byte loop would write. Returns the new length, or `None` (nothing written) when
+    /// the chunk is not of that kind.
+    #[inline]
+    fn ascii_chunk(&mut self, chunk: &[u8], len: usize, in_word: &mut bool) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = ONES * 0x80;
+        let w = u64::from_le_bytes(chunk.try_into().ok()?);
+        if w & HIGH != 0 || self.bytes.len() < len + 9 {
+            return None;
+        }
+        // Seven-bit values: the high bit of `w + (0x80 - lo)` is set iff the byte is >= lo,
+        // of `w + (0x7F - hi)` iff it is > hi.
+        let within = |lo: u8, hi: u8| {
+            (w + ONES * u64::from(0x80 - lo)) & !(w + ONES * u64::from(0x7F - hi)) & HIGH
+        };
+        let upper = within(b'A', b'Z');
+        let word = upper | within(b'a', b'z') | within(b'0', b'9');
+        let sep = !word & HIGH;
+        if sep & (sep << 8) != 0 || sep >> 63 != 0 || (sep & 0x80 != 0 && !*in_word) {
+            return None;
+        }
+        // Letters get bit 5 (0x20, lowercase), separators become 0x20 (space).
+        let folded = ((w | (upper >> 2)) & ((word >> 7) * 0xFF)) | (sep >> 2);
+        let len = self.open_word(len, in_word);
+        self.bytes
+            .get_mut(len..len + 8)?
+            .copy_from_slice(&folded.to_le_bytes());
+        let mut spaces = sep;
+        while spaces != 0 {
+            self.starts
+                .push(len + spaces.trailing_zeros() as usize / 8 + 1);
+            spaces &= spaces - 1;
+        }
+        Some(len + 8)
     }
 
     /// Appends the text to `out`, unless a write fell outside the buffer.
