@@ -84,7 +84,10 @@
 //! applies rules 3–6, which allocates at most one output buffer (and none when nothing
 //! changes). Arabic letters are classified by a `match` without property lookups. The sketch
 //! calls [`normalize_words_into`], the same pass recording where each word starts, so that
-//! shingling does not search the text for spaces again.
+//! shingling does not search the text for spaces again; its output takes ASCII (eight bytes
+//! at a time where the separators allow it) and the common characters of the Arabic block
+//! (one table lookup on their two bytes) in a loop of its own, writing bytes into a reused
+//! buffer, and leaves only the rest to the general step.
 //!
 //! ```
 //! use neardup::normalize::normalize;
