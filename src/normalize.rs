@@ -87,7 +87,10 @@
 //! shingling does not search the text for spaces again; its output takes ASCII (eight bytes
 //! at a time where the separators allow it) and the common characters of the Arabic block
 //! (one table lookup on their two bytes) in a loop of its own, writing bytes into a reused
-//! buffer, and leaves only the rest to the general step.
+//! buffer, and leaves only the rest to the general step. Arabic presentation forms whose NFKC
+//! form is plain Arabic letters (`ﻟ ﺎ ﻻ`, left by old encoders and PDF copies) are replaced
+//! by that form from a table built once with ICU, instead of sending their paragraph through
+//! ICU.
 //!
 //! ```
 //! use neardup::normalize::normalize;
@@ -583,6 +586,45 @@ static ARABIC_BLOCK: std::sync::LazyLock<[ArabicChar; 256]> = std::sync::LazyLoc
     })
 });
 
+/// For each code point of `U+FB50–U+FEFF` (the Arabic presentation forms and the blocks
+/// between them), what the ICU-free pass writes in its place, or `""` when ICU must decide.
+/// Accepted are the forms whose NFKC form is one or more letters of the Arabic block that the
+/// pass copies or folds to a letter or digit (so each is safe after a removal), none of them
+/// `ە` (which NFKC composes with a following hamza above into `ۀ`, folded to `ه`); the entry
+/// is that NFKC form, folded by the pass. Such letters are starters that compose with nothing
+/// before them, and the only compositions after them (a letter with a following madda or hamza
+/// mark) give letters that fold to what the pass gives the base letter once it has removed the
+/// mark, so the pipeline gives the same text. Paragraphs with `ﻟ ﺎ ﻻ` (old encoders, PDF
+/// copies) then skip ICU too. `fast_path_equals_full_pipeline` checks it against ICU.
+static PRESENTATION_FORMS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let arabic = &*ARABIC_BLOCK;
+    let fold = |c: char| {
+        let mut utf8 = [0; 4];
+        let nfkc = NFKC.normalize(c.encode_utf8(&mut utf8));
+        let mut folded = String::new();
+        for m in nfkc.chars() {
+            let offset = (m as u32).checked_sub(0x0600)? as usize;
+            match arabic.get(offset)?.quick {
+                Quick::Copy if m != '\u{06D5}' => folded.push(m),
+                Quick::Map(bytes, n) => {
+                    folded.push_str(std::str::from_utf8(bytes.get(..usize::from(n))?).ok()?)
+                }
+                _ => return None,
+            }
+        }
+        Some(folded)
+    };
+    (0xFB50..=0xFEFF)
+        .map(|cp| char::from_u32(cp).and_then(fold).unwrap_or_default())
+        .collect()
+});
+
+/// [`PRESENTATION_FORMS`]'s entry for `c`, when it has one.
+fn presentation_form(c: char) -> Option<&'static str> {
+    let folded = PRESENTATION_FORMS.get((c as u32).checked_sub(0xFB50)? as usize)?;
+    Some(folded.as_str()).filter(|f| !f.is_empty())
+}
+
 /// The index into [`ARABIC_BLOCK`] of the character at `bytes[at..]` when it lies in
 /// `U+0600–U+06FF` (UTF-8 lead bytes D8–DB, then one continuation byte).
 #[inline]
@@ -688,9 +730,13 @@ fn fold_into<S: Sink>(text: &str, out: &mut S, icu_free: bool) -> Option<bool> {
         } else {
             let c = text.get(at..)?.chars().next()?;
             if icu_free && !skips_icu(c) {
-                return None;
+                // An Arabic presentation form the pass can take for ICU, or give up.
+                let folded = presentation_form(c)?;
+                pass.word_char(out);
+                folded.chars().for_each(|m| out.emit(at, m, true));
+            } else {
+                pass.step(out, at, c, classify(c));
             }
-            pass.step(out, at, c, classify(c));
             at += c.len_utf8();
         }
         if S::RUNS && pass.in_word && !pass.removed {
@@ -1288,6 +1334,8 @@ mod tests {
                 '\u{00A9}', '\u{00A3}', '\u{00B7}', '\u{00D7}', '\u{00F7}', '\u{00BF}',
             ]),
             1 => prop::char::range('\u{2000}', '\u{2064}'),
+            1 => prop::char::range('\u{FB50}', '\u{FEFF}')
+                .prop_filter("taken for ICU", |&c| presentation_form(c).is_some()),
             1 => prop::char::range('\0', '\x7f'),
         ]
     }
@@ -1310,6 +1358,21 @@ mod tests {
                 assert_eq!(normalize(&s), full_pipeline(&s), "U+{:04X}", c as u32);
             }
         }
+        let mut buf = String::new();
+        for c in ('\u{FB50}'..='\u{FEFF}').filter(|&c| presentation_form(c).is_some()) {
+            for s in [
+                c.to_string(),
+                format!("a{c}b"),
+                format!("\u{0628}{c}\u{0628}"),
+                format!("{c}{c}\u{0654}"),
+                format!("\u{0653}{c}\u{0653}\u{0651}"),
+                format!("\u{200D}{c}\u{0655}"),
+                format!("{c}\u{0670} {c}\u{0640}"),
+            ] {
+                normalize_into(&s, &mut buf);
+                assert_eq!(buf, full_pipeline(&s), "U+{:04X}", c as u32);
+            }
+        }
     }
 
     fn tricky_string() -> impl Strategy<Value = String> {
@@ -1324,30 +1387,35 @@ mod tests {
         let (mut out, mut starts) = (String::new(), vec![0]);
         let (mut in_word, mut removed, mut needs_round) = (false, false, false);
         for c in text.chars() {
-            if !skips_icu(c) {
+            let mut utf8 = [0; 4];
+            // A presentation form is taken for its NFKC form (checked against ICU below).
+            let emitted: &str = if let Some(folded) = presentation_form(c) {
+                folded
+            } else if !skips_icu(c) {
                 return None;
-            }
-            let emitted = match classify(c) {
-                Action::Keep => c,
-                Action::Mark if in_word => c,
-                Action::Map(m) => m,
-                Action::Mark | Action::Remove => {
-                    removed = true;
-                    continue;
-                }
-                Action::Separate => {
-                    (in_word, removed) = (false, false);
-                    continue;
+            } else {
+                match classify(c) {
+                    Action::Keep => c.encode_utf8(&mut utf8),
+                    Action::Mark if in_word => c.encode_utf8(&mut utf8),
+                    Action::Map(m) => m.encode_utf8(&mut utf8),
+                    Action::Mark | Action::Remove => {
+                        removed = true;
+                        continue;
+                    }
+                    Action::Separate => {
+                        (in_word, removed) = (false, false);
+                        continue;
+                    }
                 }
             };
-            needs_round |= removed && !safe_after_removal(emitted);
+            needs_round |= removed && emitted.chars().any(|e| !safe_after_removal(e));
             removed = false;
             if !in_word && !out.is_empty() {
                 out.push(' ');
                 starts.push(out.len());
             }
             in_word = true;
-            out.push(emitted);
+            out.push_str(emitted);
         }
         Some((out, starts, needs_round))
     }
@@ -1392,9 +1460,11 @@ mod tests {
         normalize_into(input, &mut buf);
         prop_assert_eq!(&buf, &words.0, "input {:?}", input);
         if let Some((text, starts, needs_round)) = &reference {
-            let (owned, round) = fold_and_split(input);
-            prop_assert_eq!(owned.as_ref(), text.as_str(), "input {:?}", input);
-            prop_assert_eq!(round, *needs_round, "input {:?}", input);
+            if input.chars().all(skips_icu) {
+                let (owned, round) = fold_and_split(input);
+                prop_assert_eq!(owned.as_ref(), text.as_str(), "input {:?}", input);
+                prop_assert_eq!(round, *needs_round, "input {:?}", input);
+            }
             buf.clear();
             prop_assert_eq!(fold_into(input, &mut buf, true), Some(*needs_round));
             prop_assert_eq!(&buf, text, "input {:?}", input);
@@ -1448,7 +1518,11 @@ mod tests {
         #[test]
         fn fast_path_equals_full_pipeline(s in fast_path_string()) {
             let fast = normalize(&s);
-            prop_assert_eq!(&fast, &full_pipeline(&s), "input {:?}", s);
+            let full = full_pipeline(&s);
+            prop_assert_eq!(&fast, &full, "input {:?}", s);
+            let mut buf = String::new();
+            normalize_into(&s, &mut buf);
+            prop_assert_eq!(buf.as_str(), full.as_ref(), "input {:?}", s);
         }
 
         /// The early-exit pass of `normalize_into` agrees with checking `skips_icu` first.
@@ -1456,13 +1530,17 @@ mod tests {
         fn icu_free_pass_equals_check_then_fold(s in fast_path_string(), t in tricky_string(), u in any::<String>()) {
             let mut buf = String::from("stale");
             for input in [&s, &t, &u] {
+                let accepted = input.chars().all(|c| skips_icu(c) || presentation_form(c).is_some());
                 let expected = input.chars().all(skips_icu).then(|| fold_and_split(input));
                 buf.clear();
                 let fast = fold_into(input, &mut buf, true);
-                prop_assert_eq!(fast.is_some(), expected.is_some(), "input {:?}", input);
+                prop_assert_eq!(fast.is_some(), accepted, "input {:?}", input);
                 if let (Some(needs_round), Some((out, expected_round))) = (fast, expected) {
                     prop_assert_eq!(buf.as_str(), out.as_ref(), "input {:?}", input);
                     prop_assert_eq!(needs_round, expected_round, "input {:?}", input);
+                } else if fast == Some(false) {
+                    let full = full_pipeline(input);
+                    prop_assert_eq!(buf.as_str(), full.as_ref(), "input {:?}", input);
                 }
             }
         }
