@@ -84,7 +84,13 @@
 //! applies rules 3–6, which allocates at most one output buffer (and none when nothing
 //! changes). Arabic letters are classified by a `match` without property lookups. The sketch
 //! calls [`normalize_words_into`], the same pass recording where each word starts, so that
-//! shingling does not search the text for spaces again.
+//! shingling does not search the text for spaces again; its output takes ASCII (eight bytes
+//! at a time where the separators allow it) and the common characters of the Arabic block
+//! (one table lookup on their two bytes) in a loop of its own, writing bytes into a reused
+//! buffer, and leaves only the rest to the general step. Arabic presentation forms whose NFKC
+//! form is plain Arabic letters (`ﻟ ﺎ ﻻ`, left by old encoders and PDF copies) are replaced
+//! by that form from a table built once with ICU, instead of sending their paragraph through
+//! ICU.
 //!
 //! ```
 //! use neardup::normalize::normalize;
@@ -323,7 +329,11 @@ fn ascii_digit(value: u32) -> char {
 ///   combining mark (which also makes canonical reordering of marks irrelevant);
 /// - no-break space, `«`, `»`, and general punctuation `U+2000–U+2064` (spaces, dashes,
 ///   quotes, ellipsis, bidi and zero-width controls): NFKC maps some of them to spaces or ASCII
-///   punctuation, and the pass separates words at both alike, or removes both alike.
+///   punctuation, and the pass separates words at both alike, or removes both alike;
+/// - the Latin-1 symbols and punctuation that NFKC and case folding leave alone and that
+///   never compose, `¡ ¢ £ ¤ ¥ ¦ § © ¬ ® ° ± ¶ · ¿ × ÷`: word separators, and `©` closes the
+///   copyright line of a good share of English news paragraphs, which would otherwise all go
+///   through ICU.
 ///
 /// `fast_path_equals_full_pipeline` checks this against the full pipeline.
 fn skips_icu(c: char) -> bool {
@@ -333,6 +343,8 @@ fn skips_icu(c: char) -> bool {
         | '\u{0679}'..='\u{06D4}'
         | '\u{06D6}'..='\u{06FF}'
         | '\u{00A0}' | '\u{00AB}' | '\u{00BB}'
+        | '\u{00A1}'..='\u{00A7}' | '\u{00A9}' | '\u{00AC}' | '\u{00AE}' | '\u{00B0}'
+        | '\u{00B1}' | '\u{00B6}' | '\u{00B7}' | '\u{00BF}' | '\u{00D7}' | '\u{00F7}'
         | '\u{2000}'..='\u{2064}'
     )
 }
@@ -417,10 +429,26 @@ impl<'a> Output<'a> {
 /// Where the single pass writes: a window of the input while possible ([`Output`]), or a
 /// reused buffer ([`String`], for [`normalize_into`]).
 trait Sink {
+    /// Whether [`fold_into`] hands this sink whole runs of unchanged characters (`keep_run`):
+    /// a window of the input grows by a run at once, while a buffer appends the short words of
+    /// real text faster one character at a time than through a copy call per word.
+    const RUNS: bool;
     /// Nothing emitted yet.
     fn is_empty(&self) -> bool;
     /// Append `c`, found at `src[at..]`; `mapped` when `c` replaces what was there.
     fn emit(&mut self, at: usize, c: char, mapped: bool);
+    /// Append the ASCII character `b`, found at `src[at]` (mapped when that byte differs).
+    fn ascii(&mut self, at: usize, b: u8);
+    /// The sink's own loop over the common characters from `src[at]` on, with the single
+    /// pass's rules and state: returns where it stopped, at the first character it leaves to
+    /// the general step (at once, by default).
+    fn fast_span(&mut self, _src: &[u8], at: usize, _pass: &mut Pass) -> usize {
+        at
+    }
+    /// Append `c`, a character of the Arabic block kept as it is, found at `src[at..at + 2]`.
+    fn arabic(&mut self, at: usize, c: char) {
+        self.emit(at, c, false);
+    }
     /// Append `src[at..at + run.len()]` (`run`), characters kept as they are.
     fn keep_run(&mut self, at: usize, run: &str);
     /// Append the single space between two words.
@@ -428,6 +456,7 @@ trait Sink {
 }
 
 impl Sink for Output<'_> {
+    const RUNS: bool = true;
     fn is_empty(&self) -> bool {
         Output::is_empty(self)
     }
@@ -436,6 +465,13 @@ impl Sink for Output<'_> {
             self.push(c);
         } else {
             self.keep(at, c.len_utf8());
+        }
+    }
+    fn ascii(&mut self, at: usize, b: u8) {
+        if self.src.as_bytes().get(at) == Some(&b) {
+            self.keep(at, 1);
+        } else {
+            self.push(char::from(b));
         }
     }
     fn keep_run(&mut self, at: usize, run: &str) {
@@ -447,11 +483,15 @@ impl Sink for Output<'_> {
 }
 
 impl Sink for String {
+    const RUNS: bool = false;
     fn is_empty(&self) -> bool {
         str::is_empty(self)
     }
     fn emit(&mut self, _at: usize, c: char, _mapped: bool) {
         self.push(c);
+    }
+    fn ascii(&mut self, _at: usize, b: u8) {
+        self.push(char::from(b));
     }
     fn keep_run(&mut self, _at: usize, run: &str) {
         self.push_str(run);
@@ -480,16 +520,110 @@ const ASCII_FOLD: [u8; 128] = {
     table
 };
 
-/// What the single pass does with each character of the Arabic block `U+0600–U+06FF`
-/// ([`classify`], computed once), and whether the ICU-free path may take it ([`skips_icu`]).
-/// Lets [`fold_into`] handle an Arabic letter with one lookup on its two UTF-8 bytes instead of
-/// decoding it and walking `classify`'s ranges.
-static ARABIC_BLOCK: std::sync::LazyLock<[(Action, bool); 256]> = std::sync::LazyLock::new(|| {
+/// What the single pass does with one character of the Arabic block `U+0600–U+06FF`.
+#[derive(Clone, Copy)]
+struct ArabicChar {
+    /// The character itself.
+    c: char,
+    /// [`classify`]'s answer.
+    action: Action,
+    /// Whether the ICU-free path may take it ([`skips_icu`]).
+    skips: bool,
+    /// A letter kept as it is, which the ICU-free path may take and which is safe after a
+    /// removal: the common case, which the loop takes without the general step.
+    plain: bool,
+    /// What a sink's own loop ([`Sink::fast_span`]) does with it.
+    quick: Quick,
+}
+
+/// The characters of the Arabic block that a sink's own loop takes, as [`ArabicChar::quick`].
+#[derive(Clone, Copy)]
+enum Quick {
+    /// A plain letter: its two bytes as they are.
+    Copy,
+    /// Mapped to a character that the ICU-free path may take and that is safe after a
+    /// removal, whose UTF-8 bytes are the first `n` of these.
+    Map([u8; 2], u8),
+    /// Removed, and the ICU-free path may take it.
+    Remove,
+    /// A word break, and the ICU-free path may take it.
+    Separate,
+    /// Left to the general step.
+    Other,
+}
+
+impl Quick {
+    fn new(action: Action, skips: bool, plain: bool) -> Quick {
+        match action {
+            Action::Keep if plain => Quick::Copy,
+            Action::Map(m) if skips && safe_after_removal(m) && m.len_utf8() <= 2 => {
+                let mut bytes = [0; 2];
+                m.encode_utf8(&mut bytes);
+                Quick::Map(bytes, m.len_utf8() as u8)
+            }
+            Action::Remove if skips => Quick::Remove,
+            Action::Separate if skips => Quick::Separate,
+            _ => Quick::Other,
+        }
+    }
+}
+
+/// [`ArabicChar`] for each character of the Arabic block, computed once from [`classify`],
+/// [`skips_icu`] and [`safe_after_removal`]. Lets [`fold_into`] handle an Arabic letter with
+/// one lookup on its two UTF-8 bytes instead of decoding it and walking `classify`'s ranges.
+static ARABIC_BLOCK: std::sync::LazyLock<[ArabicChar; 256]> = std::sync::LazyLock::new(|| {
     std::array::from_fn(|offset| {
         let c = char::from_u32(0x0600 + offset as u32).unwrap_or(' ');
-        (classify(c), skips_icu(c))
+        let (action, skips) = (classify(c), skips_icu(c));
+        let plain = matches!(action, Action::Keep) && skips && safe_after_removal(c);
+        ArabicChar {
+            c,
+            action,
+            skips,
+            plain,
+            quick: Quick::new(action, skips, plain),
+        }
     })
 });
+
+/// For each code point of `U+FB50–U+FEFF` (the Arabic presentation forms and the blocks
+/// between them), what the ICU-free pass writes in its place, or `""` when ICU must decide.
+/// Accepted are the forms whose NFKC form is one or more letters of the Arabic block that the
+/// pass copies or folds to a letter or digit (so each is safe after a removal), none of them
+/// `ە` (which NFKC composes with a following hamza above into `ۀ`, folded to `ه`); the entry
+/// is that NFKC form, folded by the pass. Such letters are starters that compose with nothing
+/// before them, and the only compositions after them (a letter with a following madda or hamza
+/// mark) give letters that fold to what the pass gives the base letter once it has removed the
+/// mark, so the pipeline gives the same text. Paragraphs with `ﻟ ﺎ ﻻ` (old encoders, PDF
+/// copies) then skip ICU too. `fast_path_equals_full_pipeline` checks it against ICU.
+static PRESENTATION_FORMS: std::sync::LazyLock<Vec<String>> = std::sync::LazyLock::new(|| {
+    let arabic = &*ARABIC_BLOCK;
+    let fold = |c: char| {
+        let mut utf8 = [0; 4];
+        let nfkc = NFKC.normalize(c.encode_utf8(&mut utf8));
+        let mut folded = String::new();
+        for m in nfkc.chars() {
+            let offset = (m as u32).checked_sub(0x0600)? as usize;
+            match arabic.get(offset)?.quick {
+                Quick::Copy if m != '\u{06D5}' => folded.push(m),
+                Quick::Map(bytes, n) => {
+                    folded.push_str(std::str::from_utf8(bytes.get(..usize::from(n))?).ok()?)
+                }
+                _ => return None,
+            }
+        }
+        Some(folded)
+    };
+    (0xFB50..=0xFEFF)
+        .map(|cp| char::from_u32(cp).and_then(fold).unwrap_or_default())
+        .collect()
+});
+
+/// [`PRESENTATION_FORMS`]'s entry for `c`, when it has one.
+fn presentation_form(c: char) -> Option<&'static str> {
+    let folded = PRESENTATION_FORMS.get((c as u32).checked_sub(0xFB50)? as usize)?;
+    Some(folded.as_str()).filter(|f| !f.is_empty())
+}
 
 /// The index into [`ARABIC_BLOCK`] of the character at `bytes[at..]` when it lies in
 /// `U+0600–U+06FF` (UTF-8 lead bytes D8–DB, then one continuation byte).
@@ -503,6 +637,53 @@ fn arabic_block_offset(bytes: &[u8], at: usize) -> Option<usize> {
     }
 }
 
+/// State of the single pass between two characters.
+#[derive(Default)]
+struct Pass {
+    /// The last thing emitted was a word character (so a mark here attaches to it).
+    in_word: bool,
+    /// A character was removed since the last emitted one.
+    removed: bool,
+    /// A removal may have left text that NFKC would change.
+    needs_round: bool,
+}
+
+impl Pass {
+    /// Before emitting a word character that is safe after a removal: the space that
+    /// separates it from the previous word, if it starts one.
+    #[inline]
+    fn word_char(&mut self, out: &mut impl Sink) {
+        self.removed = false;
+        if !self.in_word && !out.is_empty() {
+            out.space();
+        }
+        self.in_word = true;
+    }
+
+    /// The general step: what `action` says for the character `c` at `src[at..]`.
+    fn step(&mut self, out: &mut impl Sink, at: usize, c: char, action: Action) {
+        let emitted = match action {
+            Action::Keep => c,
+            Action::Mark if self.in_word => c,
+            Action::Map(m) => m,
+            Action::Mark | Action::Remove => {
+                self.removed = true;
+                return;
+            }
+            Action::Separate => {
+                self.in_word = false;
+                self.removed = false;
+                return;
+            }
+        };
+        if self.removed && !safe_after_removal(emitted) {
+            self.needs_round = true;
+        }
+        self.word_char(out);
+        out.emit(at, emitted, emitted != c);
+    }
+}
+
 /// Rules 3–6 in one pass over `text`, into `out`.
 ///
 /// `text` is NFKC, case-folded text, or, with `icu_free`, any text: then the pass stops and
@@ -510,84 +691,83 @@ fn arabic_block_offset(bytes: &[u8], at: usize) -> Option<usize> {
 /// identity ([`skips_icu`]), so that the caller runs the full pipeline instead. Otherwise it
 /// returns whether another round of the whole pipeline is needed because a removal may have
 /// left text that NFKC would change.
-fn fold_into(text: &str, out: &mut impl Sink, icu_free: bool) -> Option<bool> {
+fn fold_into<S: Sink>(text: &str, out: &mut S, icu_free: bool) -> Option<bool> {
     let bytes = text.as_bytes();
     let arabic = &*ARABIC_BLOCK;
-    // The last thing emitted was a word character (so a mark here attaches to it).
-    let mut in_word = false;
-    // A character was removed since the last emitted one.
-    let mut removed = false;
-    let mut needs_round = false;
+    let mut pass = Pass::default();
     let mut at = 0;
     while let Some(&lead) = bytes.get(at) {
-        let (action, c, len) = if lead < 0x80 {
-            let action = match ASCII_FOLD[lead as usize] {
-                0 => Action::Separate,
-                folded if folded == lead => Action::Keep,
-                folded => Action::Map(folded as char),
-            };
-            (action, lead as char, 1)
-        } else if let Some(offset) = arabic_block_offset(bytes, at) {
-            let (action, skips) = arabic[offset];
-            if icu_free && !skips {
-                return None;
+        if !S::RUNS {
+            let next = out.fast_span(bytes, at, &mut pass);
+            if next != at {
+                at = next;
+                continue;
             }
-            (action, char::from_u32(0x0600 + offset as u32)?, 2)
+        }
+        if lead < 0x80 {
+            // ASCII, most of the bytes of most text, with one table lookup per byte (ASCII is
+            // safe after a removal).
+            pass.removed = false;
+            at += 1;
+            match ASCII_FOLD[usize::from(lead)] {
+                0 => pass.in_word = false,
+                folded => {
+                    pass.word_char(out);
+                    out.ascii(at - 1, folded);
+                }
+            }
+        } else if let Some(offset) = arabic_block_offset(bytes, at) {
+            let ch = arabic[offset];
+            if ch.plain {
+                pass.word_char(out);
+                out.arabic(at, ch.c);
+            } else if icu_free && !ch.skips {
+                return None;
+            } else {
+                pass.step(out, at, ch.c, ch.action);
+            }
+            at += 2;
         } else {
             let c = text.get(at..)?.chars().next()?;
             if icu_free && !skips_icu(c) {
-                return None;
+                // An Arabic presentation form the pass can take for ICU, or give up.
+                let folded = presentation_form(c)?;
+                pass.word_char(out);
+                folded.chars().for_each(|m| out.emit(at, m, true));
+            } else {
+                pass.step(out, at, c, classify(c));
             }
-            (classify(c), c, c.len_utf8())
-        };
-        let emitted = match action {
-            Action::Keep => c,
-            Action::Mark if in_word => c,
-            Action::Map(m) => m,
-            Action::Mark | Action::Remove => {
-                removed = true;
-                at += len;
-                continue;
-            }
-            Action::Separate => {
-                in_word = false;
-                removed = false;
-                at += len;
-                continue;
-            }
-        };
-        if removed && !safe_after_removal(emitted) {
-            needs_round = true;
+            at += c.len_utf8();
         }
-        removed = false;
-        if !in_word && !out.is_empty() {
-            out.space();
-        }
-        in_word = true;
-        out.emit(at, emitted, emitted != c);
-        at += len;
-        // The common case, a word of letters kept as they are, continues with one copy of the
-        // whole run instead of one step per character. A run ends before anything that is not
-        // a plain ASCII letter or digit or an unchanged letter of the Arabic block, which the
-        // loop then takes as usual; after a kept character `removed` is false and `in_word`
-        // true, as the loop would leave them.
-        let run_start = at;
-        loop {
-            match bytes.get(at) {
-                Some(b'a'..=b'z' | b'0'..=b'9') => {
-                    at += ascii_word_run(bytes.get(at..).unwrap_or_default())
-                }
-                _ => match arabic_block_offset(bytes, at).map(|offset| arabic[offset]) {
-                    Some((Action::Keep, skips)) if skips || !icu_free => at += 2,
-                    _ => break,
-                },
+        if S::RUNS && pass.in_word && !pass.removed {
+            // A character was just emitted. After each character of the run `removed` stays
+            // false and `in_word` true, as the loop would leave them.
+            let run_end = word_run_end(bytes, at, icu_free);
+            if run_end > at {
+                out.keep_run(at, text.get(at..run_end)?);
+                at = run_end;
             }
-        }
-        if at > run_start {
-            out.keep_run(run_start, text.get(run_start..at)?);
         }
     }
-    Some(needs_round)
+    Some(pass.needs_round)
+}
+
+/// Where the run of characters at `bytes[at..]` that the single pass copies unchanged ends: a
+/// run ends before anything that is not a plain ASCII letter or digit or an unchanged letter
+/// of the Arabic block (which the ICU-free pass may take, when `icu_free`).
+fn word_run_end(bytes: &[u8], mut at: usize, icu_free: bool) -> usize {
+    let arabic = &*ARABIC_BLOCK;
+    loop {
+        match bytes.get(at) {
+            Some(b'a'..=b'z' | b'0'..=b'9') => {
+                at += ascii_word_run(bytes.get(at..).unwrap_or_default())
+            }
+            _ => match arabic_block_offset(bytes, at).map(|offset| arabic[offset]) {
+                Some(ch) if matches!(ch.action, Action::Keep) && (ch.skips || !icu_free) => at += 2,
+                _ => return at,
+            },
+        }
+    }
 }
 
 /// [`fold_into`] with an output that borrows the input while it can.
@@ -644,28 +824,215 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// The single pass's output for the sketch: the normalised text, where each of its words
 /// starts (0, then one past each separating space), and whether a character at U+0800 or
 /// above was emitted (only then can the text be in a script written without spaces).
+///
+/// The text is written as bytes at `len` into `bytes`, which is at least as long as the input:
+/// the single pass never writes more bytes than it reads (every character is copied, mapped to
+/// one of no more bytes, or dropped, and a space replaces at least one dropped separator), and
+/// a store into a buffer of the right size costs a third of a `String` push. Should a write
+/// ever fall outside, `len` still counts it and [`Words::finish`] refuses the result.
 struct Words<'a> {
-    text: &'a mut String,
+    src: &'a [u8],
+    bytes: Vec<u8>,
+    len: usize,
     starts: &'a mut Vec<usize>,
     wide: bool,
 }
 
+impl Words<'_> {
+    #[inline]
+    fn put(&mut self, b: u8) {
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = b;
+        }
+        self.len += 1;
+    }
+
+    /// Before a word character at `len`: when it starts a word that is not the first, writes
+    /// the space between them and records the word's start. Returns the new length.
+    #[inline]
+    fn open_word(&mut self, len: usize, in_word: &mut bool) -> usize {
+        let was_in_word = std::mem::replace(in_word, true);
+        if was_in_word || len == 0 {
+            return len;
+        }
+        if let Some(slot) = self.bytes.get_mut(len) {
+            *slot = b' ';
+        }
+        self.starts.push(len + 1);
+        len + 1
+    }
+
+    /// [`Sink::fast_span`] for the ASCII characters from `src[at]` on: eight at a time where
+    /// [`Words::ascii_chunk`] can, else one table lookup each. Returns where they end, the new
+    /// length and whether a word is open.
+    #[inline]
+    fn ascii_run(
+        &mut self,
+        src: &[u8],
+        mut at: usize,
+        mut len: usize,
+        mut in_word: bool,
+    ) -> (usize, usize, bool) {
+        loop {
+            if let Some(written) = src
+                .get(at..at + 8)
+                .and_then(|chunk| self.ascii_chunk(chunk, len, &mut in_word))
+            {
+                (at, len) = (at + 8, written);
+                continue;
+            }
+            let stop = src.len().min(at + 8);
+            while at < stop {
+                let Some(&b) = src.get(at).filter(|b| b.is_ascii()) else {
+                    return (at, len, in_word);
+                };
+                at += 1;
+                let folded = ASCII_FOLD[usize::from(b)];
+                if folded == 0 {
+                    in_word = false;
+                    continue;
+                }
+                len = self.open_word(len, &mut in_word);
+                if let Some(slot) = self.bytes.get_mut(len) {
+                    *slot = folded;
+                }
+                len += 1;
+            }
+            if at >= src.len() {
+                return (at, len, in_word);
+            }
+        }
+    }
+
+    /// Eight ASCII bytes at once (SWAR, as in [`ascii_word_run`]) when the per-byte rules
+    /// reduce to "lowercase the letters, every other byte becomes a space": no two separators
+    /// side by side, none last, and one first only inside a word. Then every separator sits
+    /// between two word characters, so the spaces written at once are exactly those the lazy
+    /// per-byte loop would write. Returns the new length, or `None` (nothing written) when
+    /// the chunk is not of that kind.
+    #[inline]
+    fn ascii_chunk(&mut self, chunk: &[u8], len: usize, in_word: &mut bool) -> Option<usize> {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGH: u64 = ONES * 0x80;
+        let w = u64::from_le_bytes(chunk.try_into().ok()?);
+        if w & HIGH != 0 || self.bytes.len() < len + 9 {
+            return None;
+        }
+        // Seven-bit values: the high bit of `w + (0x80 - lo)` is set iff the byte is >= lo,
+        // of `w + (0x7F - hi)` iff it is > hi.
+        let within = |lo: u8, hi: u8| {
+            (w + ONES * u64::from(0x80 - lo)) & !(w + ONES * u64::from(0x7F - hi)) & HIGH
+        };
+        let upper = within(b'A', b'Z');
+        let word = upper | within(b'a', b'z') | within(b'0', b'9');
+        let sep = !word & HIGH;
+        if sep & (sep << 8) != 0 || sep >> 63 != 0 || (sep & 0x80 != 0 && !*in_word) {
+            return None;
+        }
+        // Letters get bit 5 (0x20, lowercase), separators become 0x20 (space).
+        let folded = ((w | (upper >> 2)) & ((word >> 7) * 0xFF)) | (sep >> 2);
+        let len = self.open_word(len, in_word);
+        self.bytes
+            .get_mut(len..len + 8)?
+            .copy_from_slice(&folded.to_le_bytes());
+        let mut spaces = sep;
+        while spaces != 0 {
+            self.starts
+                .push(len + spaces.trailing_zeros() as usize / 8 + 1);
+            spaces &= spaces - 1;
+        }
+        Some(len + 8)
+    }
+
+    /// Appends the text to `out`, unless a write fell outside the buffer.
+    fn finish(&self, out: &mut String) -> bool {
+        // Checked (in SIMD, a small cost next to the pass) because the bytes were written one
+        // by one; every piece is a whole character, so this always succeeds.
+        match self.bytes.get(..self.len).map(simdutf8::basic::from_utf8) {
+            Some(Ok(text)) => {
+                out.push_str(text);
+                true
+            }
+            _ => false,
+        }
+    }
+}
+
 impl Sink for Words<'_> {
+    const RUNS: bool = false;
     fn is_empty(&self) -> bool {
-        self.text.is_empty()
+        self.len == 0
     }
     fn emit(&mut self, _at: usize, c: char, _mapped: bool) {
         self.wide |= c >= '\u{0800}';
-        self.text.push(c);
+        for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
+            self.put(b);
+        }
+    }
+    fn ascii(&mut self, _at: usize, b: u8) {
+        self.put(b);
+    }
+    fn fast_span(&mut self, src: &[u8], mut at: usize, pass: &mut Pass) -> usize {
+        // The common characters with local copies of the state. None of them changes
+        // `needs_round`: each emitted one is safe after a removal.
+        let arabic = &*ARABIC_BLOCK;
+        let (mut len, mut in_word, mut removed) = (self.len, pass.in_word, pass.removed);
+        while let Some(&lead) = src.get(at) {
+            if lead < 0x80 {
+                removed = false;
+                (at, len, in_word) = self.ascii_run(src, at, len, in_word);
+                continue;
+            }
+            let Some(offset) = arabic_block_offset(src, at) else {
+                break;
+            };
+            let (out, out_len) = match arabic[offset].quick {
+                Quick::Copy => ([lead, src.get(at + 1).copied().unwrap_or_default()], 2),
+                Quick::Map(bytes, n) => (bytes, usize::from(n)),
+                Quick::Remove => {
+                    removed = true;
+                    at += 2;
+                    continue;
+                }
+                Quick::Separate => ([0, 0], 0),
+                Quick::Other => break,
+            };
+            at += 2;
+            removed = false;
+            if out_len == 0 {
+                in_word = false;
+                continue;
+            }
+            len = self.open_word(len, &mut in_word);
+            if let Some(slot) = self.bytes.get_mut(len..len + 2) {
+                // Writing both bytes costs less than a test; `len` moves past the real ones.
+                slot.copy_from_slice(&out);
+            } else if let Some(slot) = self.bytes.get_mut(len) {
+                *slot = out[0];
+            }
+            len += out_len;
+        }
+        (self.len, pass.in_word, pass.removed) = (len, in_word, removed);
+        at
+    }
+    fn arabic(&mut self, at: usize, _c: char) {
+        // The two bytes as they are: cheaper than encoding the character again.
+        let (first, second) = (self.src.get(at), self.src.get(at + 1));
+        self.put(first.copied().unwrap_or_default());
+        self.put(second.copied().unwrap_or_default());
     }
     fn keep_run(&mut self, _at: usize, run: &str) {
-        // Runs are ASCII letters and digits and letters of the Arabic block (below U+0800).
-        self.text.push_str(run);
+        run.bytes().for_each(|b| self.put(b));
     }
     fn space(&mut self) {
-        self.text.push(' ');
-        self.starts.push(self.text.len());
+        self.put(b' ');
+        self.starts.push(self.len);
     }
+}
+
+thread_local! {
+    /// The byte buffer of [`Words`], kept from one paragraph to the next on each thread.
+    static WORD_BYTES: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
 
 /// [`normalize_into`] fused with the word split that shingling needs: `out` gets exactly what
@@ -679,16 +1046,27 @@ impl Sink for Words<'_> {
 /// split by a search for spaces.
 pub fn normalize_words_into(text: &str, out: &mut String, starts: &mut Vec<usize>) -> bool {
     out.clear();
-    out.reserve(text.len());
     starts.clear();
     starts.push(0);
+    let mut bytes = WORD_BYTES
+        .try_with(std::cell::Cell::take)
+        .unwrap_or_default();
+    if bytes.len() < text.len() {
+        bytes.resize(text.len(), 0);
+    }
     let mut words = Words {
-        text: out,
+        src: text.as_bytes(),
+        bytes,
+        len: 0,
         starts,
         wide: false,
     };
-    if fold_into(text, &mut words, true) == Some(false) {
-        return words.wide;
+    let done = fold_into(text, &mut words, true) == Some(false) && words.finish(out);
+    let wide = words.wide;
+    // Only fails while the thread is being torn down; the buffer is then simply dropped.
+    let _ = WORD_BYTES.try_with(|cell| cell.set(words.bytes));
+    if done {
+        return wide;
     }
     out.clear();
     out.push_str(&full_pipeline(text));
@@ -953,8 +1331,11 @@ mod tests {
                 '\u{0627}', '\u{0648}', '\u{064A}', '\u{06C1}', '\u{06D2}', '\u{0653}',
                 '\u{0654}', '\u{0655}', '\u{064B}', '\u{0651}', '\u{0650}', '\u{0670}',
                 '\u{0640}', ' ', '\u{00A0}', '\u{200C}', '\u{200F}', '\u{2026}', '\u{201C}',
+                '\u{00A9}', '\u{00A3}', '\u{00B7}', '\u{00D7}', '\u{00F7}', '\u{00BF}',
             ]),
             1 => prop::char::range('\u{2000}', '\u{2064}'),
+            1 => prop::char::range('\u{FB50}', '\u{FEFF}')
+                .prop_filter("taken for ICU", |&c| presentation_form(c).is_some()),
             1 => prop::char::range('\0', '\x7f'),
         ]
     }
@@ -977,10 +1358,127 @@ mod tests {
                 assert_eq!(normalize(&s), full_pipeline(&s), "U+{:04X}", c as u32);
             }
         }
+        let mut buf = String::new();
+        for c in ('\u{FB50}'..='\u{FEFF}').filter(|&c| presentation_form(c).is_some()) {
+            for s in [
+                c.to_string(),
+                format!("a{c}b"),
+                format!("\u{0628}{c}\u{0628}"),
+                format!("{c}{c}\u{0654}"),
+                format!("\u{0653}{c}\u{0653}\u{0651}"),
+                format!("\u{200D}{c}\u{0655}"),
+                format!("{c}\u{0670} {c}\u{0640}"),
+            ] {
+                normalize_into(&s, &mut buf);
+                assert_eq!(buf, full_pipeline(&s), "U+{:04X}", c as u32);
+            }
+        }
     }
 
     fn tricky_string() -> impl Strategy<Value = String> {
         prop::collection::vec(tricky_char(), 0..32).prop_map(|v| v.into_iter().collect())
+    }
+
+    /// Rules 3–6 as the module documentation states them, one character at a time through
+    /// [`classify`] and [`skips_icu`], with none of `fold_into`'s tables, runs or sink loops:
+    /// the text, the word starts and whether another round is needed, or `None` where the
+    /// ICU-free pass must give up.
+    fn reference_pass(text: &str) -> Option<(String, Vec<usize>, bool)> {
+        let (mut out, mut starts) = (String::new(), vec![0]);
+        let (mut in_word, mut removed, mut needs_round) = (false, false, false);
+        for c in text.chars() {
+            let mut utf8 = [0; 4];
+            // A presentation form is taken for its NFKC form (checked against ICU below).
+            let emitted: &str = if let Some(folded) = presentation_form(c) {
+                folded
+            } else if !skips_icu(c) {
+                return None;
+            } else {
+                match classify(c) {
+                    Action::Keep => c.encode_utf8(&mut utf8),
+                    Action::Mark if in_word => c.encode_utf8(&mut utf8),
+                    Action::Map(m) => m.encode_utf8(&mut utf8),
+                    Action::Mark | Action::Remove => {
+                        removed = true;
+                        continue;
+                    }
+                    Action::Separate => {
+                        (in_word, removed) = (false, false);
+                        continue;
+                    }
+                }
+            };
+            needs_round |= removed && emitted.chars().any(|e| !safe_after_removal(e));
+            removed = false;
+            if !in_word && !out.is_empty() {
+                out.push(' ');
+                starts.push(out.len());
+            }
+            in_word = true;
+            out.push_str(emitted);
+        }
+        Some((out, starts, needs_round))
+    }
+
+    /// ASCII-heavy text: words in both cases with digits, between runs of spaces, punctuation
+    /// and controls, and now and then a character of another kind.
+    fn ascii_heavy_string() -> impl Strategy<Value = String> {
+        "([a-zA-Z0-9]{0,12}[ ,.;:!?'()\t\n\r\0\x7f-]{0,3}(\u{00A0}|\u{00A9}|\u{00E9}|\u{0301}|\u{200B}|\u{201C}|\u{0627}|){0,1}){0,24}"
+    }
+
+    /// Arabic-heavy text: letters (plain and folded), harakat, tatweel, hamza forms and
+    /// carriers, Arabic-Indic digits, Quranic signs, Arabic and ASCII punctuation, invisible
+    /// controls and a few Latin or presentation-form characters.
+    fn arabic_heavy_string() -> impl Strategy<Value = String> {
+        let arabic = prop_oneof![
+            6 => prop::char::range('\u{0621}', '\u{064A}'),
+            3 => prop::char::range('\u{064B}', '\u{0652}'),
+            2 => prop::sample::select(vec![
+                '\u{0640}', '\u{0622}', '\u{0623}', '\u{0624}', '\u{0625}', '\u{0626}',
+                '\u{0629}', '\u{0649}', '\u{0670}', '\u{0671}', '\u{0653}', '\u{0654}',
+                '\u{0655}', '\u{06A9}', '\u{06CC}', '\u{06BE}', '\u{06C1}', '\u{06D5}',
+                '\u{06D3}', '\u{0675}', '\u{0610}', '\u{06D6}', '\u{06ED}', '\u{0600}',
+            ]),
+            2 => prop::char::range('\u{0660}', '\u{0669}'),
+            1 => prop::char::range('\u{06F0}', '\u{06F9}'),
+            1 => prop::char::range('\u{0600}', '\u{06FF}'),
+            3 => prop::sample::select(vec![
+                ' ', ' ', '.', ':', '،', '؛', '؟', '«', '»', '\u{00A0}', '\u{200C}',
+                '\u{200F}', '\n', 'a', 'Z', '7', '\u{FEDF}', '\u{FE8E}', '\u{0301}',
+            ]),
+        ];
+        prop::collection::vec(arabic, 0..48).prop_map(|v| v.into_iter().collect())
+    }
+
+    /// `fold_into` into each sink against [`reference_pass`], and what the public functions
+    /// built on it give.
+    fn check_against_reference(input: &str) -> Result<(), TestCaseError> {
+        let reference = reference_pass(input);
+        let mut words = (String::from("stale"), vec![7]);
+        let wide = normalize_words_into(input, &mut words.0, &mut words.1);
+        let mut buf = String::from("stale");
+        normalize_into(input, &mut buf);
+        prop_assert_eq!(&buf, &words.0, "input {:?}", input);
+        if let Some((text, starts, needs_round)) = &reference {
+            if input.chars().all(skips_icu) {
+                let (owned, round) = fold_and_split(input);
+                prop_assert_eq!(owned.as_ref(), text.as_str(), "input {:?}", input);
+                prop_assert_eq!(round, *needs_round, "input {:?}", input);
+            }
+            buf.clear();
+            prop_assert_eq!(fold_into(input, &mut buf, true), Some(*needs_round));
+            prop_assert_eq!(&buf, text, "input {:?}", input);
+            if !needs_round {
+                prop_assert_eq!(&words.0, text, "input {:?}", input);
+                prop_assert_eq!(&words.1, starts, "input {:?}", input);
+                let narrow = text.chars().all(|c| c < '\u{0800}');
+                prop_assert!(wide || narrow, "input {:?}", input);
+            }
+        } else {
+            buf.clear();
+            prop_assert_eq!(fold_into(input, &mut buf, true), None, "input {:?}", input);
+        }
+        Ok(())
     }
 
     fn check_output_shape(out: &str) -> Result<(), TestCaseError> {
@@ -1020,7 +1518,11 @@ mod tests {
         #[test]
         fn fast_path_equals_full_pipeline(s in fast_path_string()) {
             let fast = normalize(&s);
-            prop_assert_eq!(&fast, &full_pipeline(&s), "input {:?}", s);
+            let full = full_pipeline(&s);
+            prop_assert_eq!(&fast, &full, "input {:?}", s);
+            let mut buf = String::new();
+            normalize_into(&s, &mut buf);
+            prop_assert_eq!(buf.as_str(), full.as_ref(), "input {:?}", s);
         }
 
         /// The early-exit pass of `normalize_into` agrees with checking `skips_icu` first.
@@ -1028,13 +1530,17 @@ mod tests {
         fn icu_free_pass_equals_check_then_fold(s in fast_path_string(), t in tricky_string(), u in any::<String>()) {
             let mut buf = String::from("stale");
             for input in [&s, &t, &u] {
+                let accepted = input.chars().all(|c| skips_icu(c) || presentation_form(c).is_some());
                 let expected = input.chars().all(skips_icu).then(|| fold_and_split(input));
                 buf.clear();
                 let fast = fold_into(input, &mut buf, true);
-                prop_assert_eq!(fast.is_some(), expected.is_some(), "input {:?}", input);
+                prop_assert_eq!(fast.is_some(), accepted, "input {:?}", input);
                 if let (Some(needs_round), Some((out, expected_round))) = (fast, expected) {
                     prop_assert_eq!(buf.as_str(), out.as_ref(), "input {:?}", input);
                     prop_assert_eq!(needs_round, expected_round, "input {:?}", input);
+                } else if fast == Some(false) {
+                    let full = full_pipeline(input);
+                    prop_assert_eq!(buf.as_str(), full.as_ref(), "input {:?}", input);
                 }
             }
         }
@@ -1087,6 +1593,21 @@ mod tests {
                 .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
                 .count();
             prop_assert_eq!(ascii_word_run(&bytes), want);
+        }
+
+        /// The table lookups, the ASCII loops of the sinks, the Arabic-letter step and the run
+        /// copies agree with the character-by-character statement of the rules.
+        #[test]
+        fn fast_loops_equal_reference_pass(
+            s in any::<String>(),
+            t in ascii_heavy_string(),
+            u in arabic_heavy_string(),
+            v in fast_path_string(),
+            w in tricky_string(),
+        ) {
+            for input in [&s, &t, &u, &v, &w] {
+                check_against_reference(input)?;
+            }
         }
 
         #[test]

@@ -117,15 +117,16 @@ fn word_shingles(bytes: &[u8], starts: &[usize], k: usize, out: &mut Vec<u64>) {
         out.push(xxh3_64_with_seed(bytes, SHINGLE_SEED));
         return;
     }
+    // Every shingle but the last ends at the space before the word after it; written as one
+    // `extend` over windows, which checks neither bounds nor capacity per shingle.
+    let hash = |piece: Option<&[u8]>| xxh3_64_with_seed(piece.unwrap_or_default(), SHINGLE_SEED);
     out.reserve(n + 1 - k);
-    for i in 0..=n - k {
-        let end = if i + k < n {
-            starts[i + k] - 1
-        } else {
-            bytes.len()
-        };
-        out.push(xxh3_64_with_seed(&bytes[starts[i]..end], SHINGLE_SEED));
-    }
+    out.extend(
+        starts
+            .windows(k + 1)
+            .map(|w| hash(bytes.get(w[0]..w[k].saturating_sub(1)))),
+    );
+    out.push(hash(starts.get(n - k).and_then(|&s| bytes.get(s..))));
 }
 
 fn char_shingles(text: &str, k: usize, scratch: &mut ShingleScratch, out: &mut Vec<u64>) {
@@ -247,6 +248,29 @@ mod tests {
                     "{text:?} {min}"
                 );
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The word shingles are the xxh3 hashes of each run of k words joined by their
+        /// spaces, in text order (and the whole text when it has fewer than k words).
+        #[test]
+        fn word_shingles_equal_joined_windows(
+            words in proptest::collection::vec("[a-z0-9\u{0627}-\u{064A}]{1,6}", 1..12),
+            k in 1usize..5,
+        ) {
+            let text = words.join(" ");
+            let want: Vec<u64> = if words.len() <= k {
+                vec![xxh3_64_with_seed(text.as_bytes(), 0)]
+            } else {
+                words
+                    .windows(k)
+                    .map(|w| xxh3_64_with_seed(w.join(" ").as_bytes(), 0))
+                    .collect()
+            };
+            let mut got = vec![7];
+            shingle_hashes_into(&text, k, &mut ShingleScratch::default(), &mut got);
+            proptest::prop_assert_eq!(got, want);
         }
     }
 
