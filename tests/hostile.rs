@@ -229,6 +229,10 @@ fn file_removed_while_the_scan_runs_is_named() {
 
 /// The panic hook of tests (debug builds only): see `error::injected_panic`.
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the panic injection hook exists in debug builds only"
+)]
 fn a_panic_on_one_document_is_an_error_naming_it_never_an_abort() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["a.txt", "b.txt", "panics.txt"] {
@@ -268,6 +272,10 @@ fn a_panic_on_one_document_is_an_error_naming_it_never_an_abort() {
 /// The index reads files through the same boundary: a panic on one file fails `index build`
 /// with nothing written (or, with --keep-going, skips that file and indexes the others).
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the panic injection hook exists in debug builds only"
+)]
 fn a_panic_while_indexing_names_the_file_and_commits_nothing() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["a.txt", "b.txt", "panics.txt"] {
@@ -311,6 +319,10 @@ fn a_panic_while_indexing_names_the_file_and_commits_nothing() {
 }
 
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the panic injection hook exists in debug builds only"
+)]
 fn library_turns_a_panic_into_an_error() {
     // A name no other test uses, since the variable is process-wide.
     std::env::set_var("NEARDUP_INJECT_PANIC", "scan:library-panic-doc");
@@ -354,6 +366,10 @@ fn gzip_bomb_stops_at_the_bound_without_keep_going() {
 /// The record boundary inside a crawl: a panic extracting one page names that record, and
 /// with --keep-going the other records are still read.
 #[test]
+#[cfg_attr(
+    not(debug_assertions),
+    ignore = "the panic injection hook exists in debug builds only"
+)]
 fn a_panic_on_one_warc_record_names_the_record() {
     let record = |uri: &str| {
         let block = format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n<p>{SHARED}</p>");
