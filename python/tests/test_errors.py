@@ -6,6 +6,8 @@ import _thread
 import errno
 import os
 import shutil
+import signal
+import threading
 import time
 from pathlib import Path
 
@@ -157,6 +159,13 @@ def test_ctrl_c_during_add_paths_leaves_the_last_commit(tmp_path: Path, how: str
     manifest = (idx / "manifest.json").read_bytes()
     more = _corpus(tmp_path)
     calls = []
+    # Python's own SIGINT behaviour, recorded: the callback waits until the main thread (which
+    # waits in Rust, checking for signals) has run the handler, however loaded the machine.
+    handled = threading.Event()
+
+    def on_sigint(signum: int, frame: object) -> None:
+        handled.set()
+        raise KeyboardInterrupt
 
     def progress(done: int, total: int) -> None:
         calls.append((done, total))
@@ -164,12 +173,17 @@ def test_ctrl_c_during_add_paths_leaves_the_last_commit(tmp_path: Path, how: str
             if how == "callback":
                 raise KeyboardInterrupt
             _thread.interrupt_main()  # Ctrl-C, seen by the waiting main thread
-            time.sleep(0.5)
+            assert handled.wait(timeout=30), "the main thread never ran the SIGINT handler"
+            time.sleep(0.5)  # and, after the handler, stored the stop the next batch reads
 
-    with neardup.IndexWriter.open(idx) as w:
-        with pytest.raises(KeyboardInterrupt):
-            # One file per batch.
-            w._add_paths([more], False, False, 1, 0, progress)
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        with neardup.IndexWriter.open(idx) as w:
+            with pytest.raises(KeyboardInterrupt):
+                # One file per batch.
+                w._add_paths([more], False, False, 1, 0, progress)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert calls[-1][0] <= 3, calls
     assert (idx / "manifest.json").read_bytes() == manifest
     assert neardup.Index.open(idx).stats()["documents"] == 1
