@@ -777,29 +777,36 @@ fn fold_and_split(text: &str) -> (Cow<'_, str>, bool) {
     (out.finish(), needs_round)
 }
 
+/// `0x01` in every byte of a word: eight bytes at a time (SWAR).
+const SWAR_ONES: u64 = 0x0101_0101_0101_0101;
+/// The high bit of every byte.
+const SWAR_HIGH: u64 = SWAR_ONES * 0x80;
+
+/// The high bit of each byte of `x` (seven-bit values: high bits clear) that lies in
+/// `lo..=hi`, the others clear. The additions never carry into the next byte: the high bit of
+/// `x + (0x80 - lo)` is set iff the byte is >= lo, of `x + (0x7F - hi)` iff it is > hi.
+#[inline]
+fn swar_in_range(x: u64, lo: u8, hi: u8) -> u64 {
+    (x + SWAR_ONES * u64::from(0x80 - lo)) & !(x + SWAR_ONES * u64::from(0x7F - hi)) & SWAR_HIGH
+}
+
 /// How many bytes at the start of `bytes` are ASCII lower-case letters or digits: the words
 /// the single pass copies unchanged. Eight bytes per step (SWAR: each byte's high bit answers
 /// a range test), since byte by byte this loop was the largest cost of normalising English.
 #[inline]
 fn ascii_word_run(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = ONES * 0x80;
     let mut n = 0;
     for chunk in bytes.chunks_exact(8) {
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let w = u64::from_le_bytes(word);
-        // Seven-bit values, so the additions below never carry into the next byte: the high
-        // bit of `x + (0x80 - lo)` is set iff the byte is >= lo, of `x + (0x7F - hi)` iff > hi.
-        let x = w & !HIGH;
-        let at_least = |lo: u8| x + ONES * u64::from(0x80 - lo);
-        let above = |hi: u8| x + ONES * u64::from(0x7F - hi);
-        let lower = at_least(b'a') & !above(b'z');
-        let digit = at_least(b'0') & !above(b'9');
+        let x = w & !SWAR_HIGH;
+        let lower = swar_in_range(x, b'a', b'z');
+        let digit = swar_in_range(x, b'0', b'9');
         // Bytes with the high bit set (not ASCII) never belong to the run.
-        let ok = (lower | digit) & !w & HIGH;
-        if ok != HIGH {
-            return n + ((!ok & HIGH).trailing_zeros() / 8) as usize;
+        let ok = (lower | digit) & !w & SWAR_HIGH;
+        if ok != SWAR_HIGH {
+            return n + ((!ok & SWAR_HIGH).trailing_zeros() / 8) as usize;
         }
         n += 8;
     }
@@ -912,20 +919,13 @@ impl Words<'_> {
     /// the chunk is not of that kind.
     #[inline]
     fn ascii_chunk(&mut self, chunk: &[u8], len: usize, in_word: &mut bool) -> Option<usize> {
-        const ONES: u64 = 0x0101_0101_0101_0101;
-        const HIGH: u64 = ONES * 0x80;
         let w = u64::from_le_bytes(chunk.try_into().ok()?);
-        if w & HIGH != 0 || self.bytes.len() < len + 9 {
+        if w & SWAR_HIGH != 0 || self.bytes.len() < len + 9 {
             return None;
         }
-        // Seven-bit values: the high bit of `w + (0x80 - lo)` is set iff the byte is >= lo,
-        // of `w + (0x7F - hi)` iff it is > hi.
-        let within = |lo: u8, hi: u8| {
-            (w + ONES * u64::from(0x80 - lo)) & !(w + ONES * u64::from(0x7F - hi)) & HIGH
-        };
-        let upper = within(b'A', b'Z');
-        let word = upper | within(b'a', b'z') | within(b'0', b'9');
-        let sep = !word & HIGH;
+        let upper = swar_in_range(w, b'A', b'Z');
+        let word = upper | swar_in_range(w, b'a', b'z') | swar_in_range(w, b'0', b'9');
+        let sep = !word & SWAR_HIGH;
         if sep & (sep << 8) != 0 || sep >> 63 != 0 || (sep & 0x80 != 0 && !*in_word) {
             return None;
         }
