@@ -64,27 +64,29 @@ fn import_array(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<ArrayRef> {
 /// `str` per row. A null is refused as a `None` in a list would be.
 pub(crate) fn import_strings(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<String>> {
     let array = import_array(obj, name)?;
-    let values: Vec<Option<&str>> = if let Some(a) = array.as_string_opt::<i32>() {
-        a.iter().collect()
+    // Each string type has its own iterator; every one is copied straight into the output.
+    let owned = |values: &mut dyn Iterator<Item = Option<&str>>| -> PyResult<Vec<String>> {
+        values
+            .enumerate()
+            .map(|(i, v)| {
+                v.map(str::to_owned).ok_or_else(|| {
+                    PyTypeError::new_err(format!("{name}[{i}] must be str, not NoneType"))
+                })
+            })
+            .collect()
+    };
+    if let Some(a) = array.as_string_opt::<i32>() {
+        owned(&mut a.iter())
     } else if let Some(a) = array.as_string_opt::<i64>() {
-        a.iter().collect()
+        owned(&mut a.iter())
     } else if let Some(a) = array.as_string_view_opt() {
-        a.iter().collect()
+        owned(&mut a.iter())
     } else {
-        return Err(PyTypeError::new_err(format!(
+        Err(PyTypeError::new_err(format!(
             "{name} must hold strings, not Arrow {}",
             array.data_type()
-        )));
-    };
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.map(str::to_owned).ok_or_else(|| {
-                PyTypeError::new_err(format!("{name}[{i}] must be str, not NoneType"))
-            })
-        })
-        .collect()
+        )))
+    }
 }
 
 /// The (`arrow_schema`, `arrow_array`) capsules of a batch, schema metadata included.
