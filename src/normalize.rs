@@ -832,17 +832,34 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// starts (0, then one past each separating space), and whether a character at U+0800 or
 /// above was emitted (only then can the text be in a script written without spaces).
 ///
-/// The text is written as bytes at `len` into `bytes`, which is at least as long as the input:
-/// the single pass never writes more bytes than it reads (every character is copied, mapped to
-/// one of no more bytes, or dropped, and a space replaces at least one dropped separator), and
-/// a store into a buffer of the right size costs a third of a `String` push. Should a write
-/// ever fall outside, `len` still counts it and [`Words::finish`] refuses the result.
+/// The text is written as bytes at `len` into `bytes`, which is at least eight bytes longer
+/// than the input: the single pass never writes more bytes than it reads (every character is
+/// copied, mapped to one of no more bytes, or dropped, and a space replaces at least one
+/// dropped separator), so a store of eight bytes at `len` never falls outside, and a store
+/// into a buffer of the right size costs a third of a `String` push. Should a write ever fall
+/// outside, `len` still counts it and [`Words::finish`] refuses the result.
+///
+/// Unlike the general step, which writes the space between two words when the second one
+/// starts, [`Words::fast_span`] writes it at the first separator after a word (what lets
+/// eight ASCII bytes go at once, whatever they hold); [`Words::space`] then writes none of its
+/// own, and [`Words::finish`] drops a space left at the end.
+///
+/// The word starts go the same way into `starts`, longer than any count of them (one more
+/// than the input's length), at `count`: stores the compiler need not check for capacity.
 struct Words<'a> {
     src: &'a [u8],
     bytes: Vec<u8>,
     len: usize,
-    starts: &'a mut Vec<usize>,
+    starts: Vec<usize>,
+    count: usize,
     wide: bool,
+}
+
+/// The buffers of [`Words`], kept from one paragraph to the next on each thread.
+#[derive(Default)]
+struct WordBuffers {
+    bytes: Vec<u8>,
+    starts: Vec<usize>,
 }
 
 impl Words<'_> {
@@ -854,103 +871,23 @@ impl Words<'_> {
         self.len += 1;
     }
 
-    /// Before a word character at `len`: when it starts a word that is not the first, writes
-    /// the space between them and records the word's start. Returns the new length.
-    #[inline]
-    fn open_word(&mut self, len: usize, in_word: &mut bool) -> usize {
-        let was_in_word = std::mem::replace(in_word, true);
-        if was_in_word || len == 0 {
-            return len;
+    /// Appends the text to `out` and the word starts after the first to `starts`, unless a
+    /// write fell outside the buffers.
+    fn finish(&mut self, out: &mut String, starts: &mut Vec<usize>) -> bool {
+        if self.len > 0 && self.bytes.get(self.len - 1) == Some(&b' ') {
+            // The space [`Words::fast_span`] wrote after the last word.
+            self.len -= 1;
+            self.count -= 1;
         }
-        if let Some(slot) = self.bytes.get_mut(len) {
-            *slot = b' ';
-        }
-        self.starts.push(len + 1);
-        len + 1
-    }
-
-    /// [`Sink::fast_span`] for the ASCII characters from `src[at]` on: eight at a time where
-    /// [`Words::ascii_chunk`] can, else one table lookup each. Returns where they end, the new
-    /// length and whether a word is open.
-    #[inline]
-    fn ascii_run(
-        &mut self,
-        src: &[u8],
-        mut at: usize,
-        mut len: usize,
-        mut in_word: bool,
-    ) -> (usize, usize, bool) {
-        loop {
-            if let Some(written) = src
-                .get(at..at + 8)
-                .and_then(|chunk| self.ascii_chunk(chunk, len, &mut in_word))
-            {
-                (at, len) = (at + 8, written);
-                continue;
-            }
-            let stop = src.len().min(at + 8);
-            while at < stop {
-                let Some(&b) = src.get(at).filter(|b| b.is_ascii()) else {
-                    return (at, len, in_word);
-                };
-                at += 1;
-                let folded = ASCII_FOLD[usize::from(b)];
-                if folded == 0 {
-                    in_word = false;
-                    continue;
-                }
-                len = self.open_word(len, &mut in_word);
-                if let Some(slot) = self.bytes.get_mut(len) {
-                    *slot = folded;
-                }
-                len += 1;
-            }
-            if at >= src.len() {
-                return (at, len, in_word);
-            }
-        }
-    }
-
-    /// Eight ASCII bytes at once (SWAR, as in [`ascii_word_run`]) when the per-byte rules
-    /// reduce to "lowercase the letters, every other byte becomes a space": no two separators
-    /// side by side, none last, and one first only inside a word. Then every separator sits
-    /// between two word characters, so the spaces written at once are exactly those the lazy
-    /// per-byte loop would write. Returns the new length, or `None` (nothing written) when
-    /// the chunk is not of that kind.
-    #[inline]
-    fn ascii_chunk(&mut self, chunk: &[u8], len: usize, in_word: &mut bool) -> Option<usize> {
-        let w = u64::from_le_bytes(chunk.try_into().ok()?);
-        if w & SWAR_HIGH != 0 || self.bytes.len() < len + 9 {
-            return None;
-        }
-        let upper = swar_in_range(w, b'A', b'Z');
-        let word = upper | swar_in_range(w, b'a', b'z') | swar_in_range(w, b'0', b'9');
-        let sep = !word & SWAR_HIGH;
-        if sep & (sep << 8) != 0 || sep >> 63 != 0 || (sep & 0x80 != 0 && !*in_word) {
-            return None;
-        }
-        // Letters get bit 5 (0x20, lowercase), separators become 0x20 (space).
-        let folded = ((w | (upper >> 2)) & ((word >> 7) * 0xFF)) | (sep >> 2);
-        let len = self.open_word(len, in_word);
-        self.bytes
-            .get_mut(len..len + 8)?
-            .copy_from_slice(&folded.to_le_bytes());
-        let mut spaces = sep;
-        while spaces != 0 {
-            self.starts
-                .push(len + spaces.trailing_zeros() as usize / 8 + 1);
-            spaces &= spaces - 1;
-        }
-        Some(len + 8)
-    }
-
-    /// Appends the text to `out`, unless a write fell outside the buffer.
-    fn finish(&self, out: &mut String) -> bool {
         // Checked (in SIMD, a small cost next to the pass) because the bytes were written one
         // by one; every piece is a whole character, so this always succeeds.
-        match self.bytes.get(..self.len).map(simdutf8::basic::from_utf8) {
-            Some(Ok(text)) => {
+        match (
+            self.bytes.get(..self.len).map(simdutf8::basic::from_utf8),
+            self.starts.get(..self.count),
+        ) {
+            (Some(Ok(text)), Some(word_starts)) => {
                 out.push_str(text);
+                starts.extend_from_slice(word_starts);
                 true
             }
             _ => false,
@@ -972,47 +909,21 @@ impl Sink for Words<'_> {
     fn ascii(&mut self, _at: usize, b: u8) {
         self.put(b);
     }
-    fn fast_span(&mut self, src: &[u8], mut at: usize, pass: &mut Pass) -> usize {
-        // The common characters with local copies of the state. None of them changes
-        // `needs_round`: each emitted one is safe after a removal.
-        let arabic = &*ARABIC_BLOCK;
-        let (mut len, mut in_word, mut removed) = (self.len, pass.in_word, pass.removed);
-        while let Some(&lead) = src.get(at) {
-            if lead < 0x80 {
-                removed = false;
-                (at, len, in_word) = self.ascii_run(src, at, len, in_word);
-                continue;
-            }
-            let Some(offset) = arabic_block_offset(src, at) else {
-                break;
-            };
-            let (out, out_len) = match arabic[offset].quick {
-                Quick::Copy => ([lead, src.get(at + 1).copied().unwrap_or_default()], 2),
-                Quick::Map(bytes, n) => (bytes, usize::from(n)),
-                Quick::Remove => {
-                    removed = true;
-                    at += 2;
-                    continue;
-                }
-                Quick::Separate => ([0, 0], 0),
-                Quick::Other => break,
-            };
-            at += 2;
-            removed = false;
-            if out_len == 0 {
-                in_word = false;
-                continue;
-            }
-            len = self.open_word(len, &mut in_word);
-            if let Some(slot) = self.bytes.get_mut(len..len + 2) {
-                // Writing both bytes costs less than a test; `len` moves past the real ones.
-                slot.copy_from_slice(&out);
-            } else if let Some(slot) = self.bytes.get_mut(len) {
-                *slot = out[0];
-            }
-            len += out_len;
+    fn fast_span(&mut self, src: &[u8], at: usize, pass: &mut Pass) -> usize {
+        if !pass.in_word {
+            // The general step writes the space when the next word starts, this loop when the
+            // last one ends: the space a word that ended there is owed.
+            self.space();
         }
-        (self.len, pass.in_word, pass.removed) = (len, in_word, removed);
+        let mut state = SpanState {
+            len: self.len,
+            count: self.count,
+            in_word: pass.in_word,
+            removed: pass.removed,
+        };
+        let at = word_span(src, at, &mut self.bytes, &mut self.starts, &mut state);
+        (self.len, self.count) = (state.len, state.count);
+        (pass.in_word, pass.removed) = (state.in_word, state.removed);
         at
     }
     fn arabic(&mut self, at: usize, _c: char) {
@@ -1025,14 +936,168 @@ impl Sink for Words<'_> {
         run.bytes().for_each(|b| self.put(b));
     }
     fn space(&mut self) {
+        if self.len == 0 || self.bytes.get(self.len - 1) == Some(&b' ') {
+            // No word yet, or [`Words::fast_span`] wrote it already.
+            return;
+        }
         self.put(b' ');
-        self.starts.push(self.len);
+        if let Some(slot) = self.starts.get_mut(self.count) {
+            *slot = self.len;
+        }
+        self.count += 1;
     }
 }
 
+/// The state of [`word_span`] between two characters: [`Words`]'s lengths and [`Pass`]'s
+/// flags.
+#[derive(Clone, Copy)]
+struct SpanState {
+    len: usize,
+    count: usize,
+    in_word: bool,
+    removed: bool,
+}
+
+impl SpanState {
+    /// Writes `out` (its first `len` bytes count) for a word character.
+    #[inline]
+    fn word_char(&mut self, bytes: &mut [u8], out: [u8; 2], len: usize) {
+        if let Some(slot) = bytes.get_mut(self.len..self.len + 2) {
+            // Writing both bytes costs less than a test; `len` moves past the real ones.
+            slot.copy_from_slice(&out);
+        }
+        (self.len, self.in_word, self.removed) = (self.len + len, true, false);
+    }
+
+    /// A word break: the space that ends the word, if one is open, and the start of the
+    /// next word after it.
+    #[inline]
+    fn separate(&mut self, bytes: &mut [u8], starts: &mut [usize]) {
+        if self.in_word {
+            if let Some(slot) = bytes.get_mut(self.len) {
+                *slot = b' ';
+            }
+            self.len += 1;
+            if let Some(slot) = starts.get_mut(self.count) {
+                *slot = self.len;
+            }
+            self.count += 1;
+        }
+        (self.in_word, self.removed) = (false, false);
+    }
+}
+
+/// [`Words::fast_span`]'s loop over the characters from `src[at]` on that it takes (ASCII and
+/// most of the Arabic block), writing into [`Words`]'s `bytes` and `starts`; returns where it
+/// stopped. A function of its own so that the compiler knows the buffers and the state apart
+/// (as fields of one struct it reloads them after every store).
+///
+/// Eight ASCII bytes at once where they come ([`ascii_chunk`]), else eight characters one by
+/// one (the chunk test is not worth making at each character of Arabic text).
+#[inline]
+fn word_span(
+    src: &[u8],
+    mut at: usize,
+    bytes: &mut [u8],
+    starts: &mut [usize],
+    state: &mut SpanState,
+) -> usize {
+    // None of these characters changes `needs_round`: each emitted one is safe after a
+    // removal.
+    let arabic = &*ARABIC_BLOCK;
+    let mut s = *state;
+    'span: loop {
+        while let Some(w) = src
+            .get(at..at + 8)
+            .and_then(|chunk| chunk.try_into().ok())
+            .map(u64::from_le_bytes)
+            .filter(|w| w & SWAR_HIGH == 0)
+        {
+            (s.len, s.count, s.in_word) = ascii_chunk(w, s.len, s.count, s.in_word, bytes, starts);
+            s.removed = false;
+            at += 8;
+        }
+        for _ in 0..8 {
+            let Some(&lead) = src.get(at) else {
+                break 'span;
+            };
+            if lead < 0x80 {
+                at += 1;
+                match ASCII_FOLD[usize::from(lead)] {
+                    0 => s.separate(bytes, starts),
+                    folded => s.word_char(bytes, [folded, 0], 1),
+                }
+                continue;
+            }
+            let Some(ch) = arabic_block_offset(src, at).map(|offset| arabic[offset]) else {
+                break 'span;
+            };
+            let pair = [lead, src.get(at + 1).copied().unwrap_or_default()];
+            // Most letters are plain: tested first, a branch taken all along a word.
+            match ch.quick {
+                _ if ch.plain => s.word_char(bytes, pair, 2),
+                Quick::Copy => s.word_char(bytes, pair, 2),
+                Quick::Map(out, len) => s.word_char(bytes, out, usize::from(len)),
+                Quick::Remove => s.removed = true,
+                Quick::Separate => s.separate(bytes, starts),
+                Quick::Other => break 'span,
+            }
+            at += 2;
+        }
+    }
+    *state = s;
+    at
+}
+
+/// Eight ASCII bytes `w` (little-endian) at once (SWAR, as in [`ascii_word_run`]), written
+/// at `len` into `bytes`, with the starts of the words they open at `count` into `starts`:
+/// letters lowercased, a separator right after a word character becomes the space that ends
+/// the word, other separators are dropped. Returns the new length and count, and whether a
+/// word is open.
+#[inline]
+fn ascii_chunk(
+    w: u64,
+    len: usize,
+    mut count: usize,
+    in_word: bool,
+    bytes: &mut [u8],
+    starts: &mut [usize],
+) -> (usize, usize, bool) {
+    let upper = swar_in_range(w, b'A', b'Z');
+    let word = upper | swar_in_range(w, b'a', b'z') | swar_in_range(w, b'0', b'9');
+    let sep = !word & SWAR_HIGH;
+    let after_word = (word << 8) | (u64::from(in_word) << 7);
+    // Letters get bit 5 (0x20, lowercase), separators become 0x20 (space).
+    let mut out = ((w | (upper >> 2)) & ((word >> 7) * 0xFF)) | (sep >> 2);
+    // Squeeze out the dropped separators, the highest first so that the positions of the
+    // lower ones stay put: most chunks have none or one.
+    let mut dropped = sep & !after_word;
+    let mut kept = 8;
+    while dropped != 0 {
+        let top = 63 - dropped.leading_zeros();
+        let below = (1u64 << (top - 7)) - 1;
+        out = (out & below) | ((out >> 8) & !below);
+        dropped &= !(1u64 << top);
+        kept -= 1;
+    }
+    if let Some(slot) = bytes.get_mut(len..len + 8) {
+        slot.copy_from_slice(&out.to_le_bytes());
+    }
+    // The spaces kept (the bytes past `kept` are zero).
+    let mut spaces = swar_in_range(out, b' ', b' ');
+    while spaces != 0 {
+        if let Some(slot) = starts.get_mut(count) {
+            *slot = len + spaces.trailing_zeros() as usize / 8 + 1;
+        }
+        count += 1;
+        spaces &= spaces - 1;
+    }
+    (len + kept, count, word >> 63 != 0)
+}
+
 thread_local! {
-    /// The byte buffer of [`Words`], kept from one paragraph to the next on each thread.
-    static WORD_BYTES: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+    static WORD_BUFFERS: std::cell::Cell<WordBuffers> =
+        const { std::cell::Cell::new(WordBuffers { bytes: Vec::new(), starts: Vec::new() }) };
 }
 
 /// [`normalize_into`] fused with the word split that shingling needs: `out` gets exactly what
@@ -1048,23 +1113,37 @@ pub fn normalize_words_into(text: &str, out: &mut String, starts: &mut Vec<usize
     out.clear();
     starts.clear();
     starts.push(0);
-    let mut bytes = WORD_BYTES
+    let WordBuffers {
+        mut bytes,
+        starts: mut word_starts,
+    } = WORD_BUFFERS
         .try_with(std::cell::Cell::take)
         .unwrap_or_default();
-    if bytes.len() < text.len() {
-        bytes.resize(text.len(), 0);
+    // Room for an eight-byte store at any length the pass can reach, and for a start at every
+    // byte (see [`Words`]).
+    if bytes.len() < text.len() + 8 {
+        bytes.resize(text.len() + 8, 0);
+    }
+    if word_starts.len() < text.len() + 1 {
+        word_starts.resize(text.len() + 1, 0);
     }
     let mut words = Words {
         src: text.as_bytes(),
         bytes,
         len: 0,
-        starts,
+        starts: word_starts,
+        count: 0,
         wide: false,
     };
-    let done = fold_into(text, &mut words, true) == Some(false) && words.finish(out);
+    let done = fold_into(text, &mut words, true) == Some(false) && words.finish(out, starts);
     let wide = words.wide;
-    // Only fails while the thread is being torn down; the buffer is then simply dropped.
-    let _ = WORD_BYTES.try_with(|cell| cell.set(words.bytes));
+    // Only fails while the thread is being torn down; the buffers are then simply dropped.
+    let _ = WORD_BUFFERS.try_with(|cell| {
+        cell.set(WordBuffers {
+            bytes: words.bytes,
+            starts: words.starts,
+        })
+    });
     if done {
         return wide;
     }
