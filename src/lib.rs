@@ -121,8 +121,9 @@
 //! # Ok::<(), neardup::Error>(())
 //! ```
 #![warn(missing_docs)]
-// `unsafe` is allowed in two places only: the memory map of index files
-// (`index::segment::map_file`) and the run-time CPU dispatch of MinHash kernels (`minhash::x86`).
+// `unsafe` is allowed in three places only: the memory map of index files
+// (`index::segment::map_file`), the run-time CPU dispatch of MinHash kernels (`minhash::x86`),
+// and the SSE2 block of Arabic words in `normalize` (SSE2 is part of every x86-64 CPU).
 #![deny(unsafe_code)]
 
 pub mod cluster;
