@@ -941,11 +941,19 @@ impl Sink for Words<'_> {
             return;
         }
         self.put(b' ');
-        if let Some(slot) = self.starts.get_mut(self.count) {
-            *slot = self.len;
-        }
-        self.count += 1;
+        record_start(&mut self.starts, &mut self.count, self.len);
     }
+}
+
+/// Records `start` as the word start number `count` (then counted) in [`Words`]'s `starts`.
+/// A count past the end of the buffer is still counted, so that [`Words::finish`] refuses
+/// the result rather than return starts that were never written.
+#[inline]
+fn record_start(starts: &mut [usize], count: &mut usize, start: usize) {
+    if let Some(slot) = starts.get_mut(*count) {
+        *slot = start;
+    }
+    *count += 1;
 }
 
 /// The state of [`word_span`] between two characters: [`Words`]'s lengths and [`Pass`]'s
@@ -978,10 +986,7 @@ impl SpanState {
                 *slot = b' ';
             }
             self.len += 1;
-            if let Some(slot) = starts.get_mut(self.count) {
-                *slot = self.len;
-            }
-            self.count += 1;
+            record_start(starts, &mut self.count, self.len);
         }
         (self.in_word, self.removed) = (false, false);
     }
@@ -1029,10 +1034,8 @@ fn word_span(
             }
             let mut spaces = taken.spaces;
             while spaces != 0 {
-                if let Some(slot) = starts.get_mut(s.count) {
-                    *slot = s.len + spaces.trailing_zeros() as usize + 1;
-                }
-                s.count += 1;
+                let start = s.len + spaces.trailing_zeros() as usize + 1;
+                record_start(starts, &mut s.count, start);
                 spaces &= spaces - 1;
             }
             s.len += taken.len;
@@ -1226,10 +1229,11 @@ fn ascii_chunk(
     // The spaces kept (the bytes past `kept` are zero).
     let mut spaces = swar_in_range(out, b' ', b' ');
     while spaces != 0 {
-        if let Some(slot) = starts.get_mut(count) {
-            *slot = len + spaces.trailing_zeros() as usize / 8 + 1;
-        }
-        count += 1;
+        record_start(
+            starts,
+            &mut count,
+            len + spaces.trailing_zeros() as usize / 8 + 1,
+        );
         spaces &= spaces - 1;
     }
     (len + kept, count, word >> 63 != 0)
