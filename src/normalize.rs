@@ -853,6 +853,8 @@ struct Words<'a> {
     starts: Vec<usize>,
     count: usize,
     wide: bool,
+    /// Whether [`ascii_block`] runs on this CPU.
+    ascii64: bool,
 }
 
 /// The buffers of [`Words`], kept from one paragraph to the next on each thread.
@@ -921,7 +923,14 @@ impl Sink for Words<'_> {
             in_word: pass.in_word,
             removed: pass.removed,
         };
-        let at = word_span(src, at, &mut self.bytes, &mut self.starts, &mut state);
+        let at = word_span(
+            src,
+            at,
+            &mut self.bytes,
+            &mut self.starts,
+            &mut state,
+            self.ascii64,
+        );
         (self.len, self.count) = (state.len, state.count);
         (pass.in_word, pass.removed) = (state.in_word, state.removed);
         at
@@ -997,8 +1006,8 @@ impl SpanState {
 /// stopped. A function of its own so that the compiler knows the buffers and the state apart
 /// (as fields of one struct it reloads them after every store).
 ///
-/// Eight ASCII bytes at once where they come ([`ascii_chunk`]), else eight characters one by
-/// one (the chunk test is not worth making at each character of Arabic text).
+/// Up to 64 ASCII bytes at once where they come ([`ascii_block`], with `ascii64`), or eight
+/// ([`ascii_chunk`]), else eight characters one by one (the chunk test is not worth making at each character of Arabic text).
 #[inline]
 fn word_span(
     src: &[u8],
@@ -1006,12 +1015,16 @@ fn word_span(
     bytes: &mut [u8],
     starts: &mut [usize],
     state: &mut SpanState,
+    ascii64: bool,
 ) -> usize {
     // None of these characters changes `needs_round`: each emitted one is safe after a
     // removal.
     let arabic = &*ARABIC_BLOCK;
     let mut s = *state;
     'span: loop {
+        if ascii64 {
+            at = blocks(src, at, bytes, starts, &mut s, ascii_block::block);
+        }
         while let Some(w) = src
             .get(at..at + 8)
             .and_then(|chunk| chunk.try_into().ok())
@@ -1022,27 +1035,7 @@ fn word_span(
             s.removed = false;
             at += 8;
         }
-        while let Some(block) = src
-            .get(at..at + 16)
-            .and_then(|b| <&[u8; 16]>::try_from(b).ok())
-        {
-            let Some(taken) = arabic_words::block(block, s.in_word) else {
-                break;
-            };
-            if let Some(slot) = bytes.get_mut(s.len..s.len + 16) {
-                slot.copy_from_slice(&taken.out);
-            }
-            let mut spaces = taken.spaces;
-            while spaces != 0 {
-                let start = s.len + spaces.trailing_zeros() as usize + 1;
-                record_start(starts, &mut s.count, start);
-                spaces &= spaces - 1;
-            }
-            s.len += taken.len;
-            s.in_word = taken.in_word;
-            s.removed = false;
-            at += taken.len;
-        }
+        at = blocks(src, at, bytes, starts, &mut s, arabic_words::block);
         for _ in 0..8 {
             let Some(&lead) = src.get(at) else {
                 break 'span;
@@ -1075,6 +1068,49 @@ fn word_span(
     at
 }
 
+/// What one block of [`ascii_block`] or [`arabic_words`] gives: how many bytes of the source
+/// it took (at least one), how many it wrote (the first `kept` of those it stored), where its
+/// spaces are among them (a bit per byte), and whether a word is open after it.
+struct Block {
+    taken: usize,
+    kept: usize,
+    spaces: u64,
+    in_word: bool,
+}
+
+/// [`word_span`]'s run of blocks from `src[at]` (`block` takes the source from there and
+/// whether a word is open, and stores `W` bytes into the output); returns where it stopped.
+#[inline]
+fn blocks<const W: usize>(
+    src: &[u8],
+    mut at: usize,
+    bytes: &mut [u8],
+    starts: &mut [usize],
+    s: &mut SpanState,
+    block: impl Fn(&[u8], bool, &mut [u8; W]) -> Option<Block>,
+) -> usize {
+    while let Some(taken) = bytes
+        .get_mut(s.len..s.len + W)
+        .and_then(|out| out.try_into().ok())
+        .and_then(|out| block(src.get(at..)?, s.in_word, out))
+    {
+        record_spaces(starts, &mut s.count, s.len, taken.spaces);
+        (s.len, s.in_word, s.removed) = (s.len + taken.kept, taken.in_word, false);
+        at += taken.taken;
+    }
+    at
+}
+
+/// Records a word start after each space of a block written at `len` into [`Words`]'s
+/// bytes (`spaces`: a bit per byte of the block).
+#[inline]
+fn record_spaces(starts: &mut [usize], count: &mut usize, len: usize, mut spaces: u64) {
+    while spaces != 0 {
+        record_start(starts, count, len + spaces.trailing_zeros() as usize + 1);
+        spaces &= spaces - 1;
+    }
+}
+
 /// Sixteen bytes of Arabic words at once: the common run of letters of the Arabic block that
 /// the single pass copies or folds to a letter of the same length (`U+0620–U+063F`,
 /// `U+0641–U+064A`), separated by single spaces. Everything else (marks, tatweel, digits,
@@ -1082,38 +1118,27 @@ fn word_span(
 /// does what that loop would do, sixteen bytes faster; `fast_loops_equal_reference_pass`
 /// and `arabic_blocks_equal_the_character_loop` check it.
 mod arabic_words {
-    /// What a block gives: its bytes as the pass writes them (the same length: every fold is
-    /// from two bytes to two), how many of them were taken, where its spaces are (a bit per
-    /// byte), and whether a word is open after it.
-    pub(super) struct Block {
-        pub(super) out: [u8; 16],
-        pub(super) len: usize,
-        pub(super) spaces: u32,
-        pub(super) in_word: bool,
-    }
+    use super::Block;
 
-    /// The block at `bytes` (which starts at a character boundary), or `None` when it holds
-    /// anything else than described above, or a space first while no word is open.
+    /// The block of the first sixteen bytes of `src` (which starts at a character boundary),
+    /// written into `out`, or `None` when they hold anything else than described above, or a
+    /// space first while no word is open.
     #[cfg(target_arch = "x86_64")]
     #[inline]
     #[allow(unsafe_code)]
-    pub(super) fn block(bytes: &[u8; 16], in_word: bool) -> Option<Block> {
+    pub(super) fn block(src: &[u8], in_word: bool, out: &mut [u8; 16]) -> Option<Block> {
+        let bytes = src.first_chunk::<16>()?;
         // SAFETY: SSE2 is part of every x86-64 CPU (the target's baseline), so the function
         // that uses it runs anywhere this code is compiled for; no memory is touched through
         // pointers.
-        unsafe { block_sse2(bytes, in_word) }
+        unsafe { block_sse2(bytes, in_word, out) }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "sse2")]
-    fn block_sse2(bytes: &[u8; 16], in_word: bool) -> Option<Block> {
+    fn block_sse2(bytes: &[u8; 16], in_word: bool, out: &mut [u8; 16]) -> Option<Block> {
         use std::arch::x86_64::*;
-        let half = |i: usize| {
-            let mut eight = [0; 8];
-            eight.copy_from_slice(&bytes[i..i + 8]);
-            i64::from_le_bytes(eight)
-        };
-        let x = _mm_set_epi64x(half(8), half(0));
+        let x: __m128i = zerocopy::transmute!(*bytes);
         let splat = |b: u8| _mm_set1_epi8(b as i8);
         let eq = |v: __m128i, b: u8| _mm_cmpeq_epi8(v, splat(b));
         let mask = |v: __m128i| _mm_movemask_epi8(v) as u32;
@@ -1159,27 +1184,27 @@ mod arabic_words {
             lead_d8,
             or(or(eq(next, 0xA4), eq(next, 0xA6)), eq(next, 0xA9)),
         );
-        let mut out = set(x, new_lead, 0xD9);
-        out = set(
-            out,
+        let mut written = set(x, new_lead, 0xD9);
+        written = set(
+            written,
             or(
                 or(after(after_d8, 0xA2), after(after_d8, 0xA3)),
                 after(after_d8, 0xA5),
             ),
             0xA7,
         );
-        out = set(out, after(after_d8, 0xA4), 0x88);
-        out = set(out, or(after(after_d8, 0xA6), after(after_d9, 0x89)), 0x8A);
-        out = set(out, after(after_d8, 0xA9), 0x87);
-        let low = _mm_cvtsi128_si64(out).to_le_bytes();
-        let high = _mm_cvtsi128_si64(_mm_unpackhi_epi64(out, out)).to_le_bytes();
-        let mut out = [0; 16];
-        out[..8].copy_from_slice(&low);
-        out[8..].copy_from_slice(&high);
+        written = set(written, after(after_d8, 0xA4), 0x88);
+        written = set(
+            written,
+            or(after(after_d8, 0xA6), after(after_d9, 0x89)),
+            0x8A,
+        );
+        written = set(written, after(after_d8, 0xA9), 0x87);
+        *out = zerocopy::transmute!(written);
         Some(Block {
-            out,
-            len,
-            spaces,
+            taken: len,
+            kept: len,
+            spaces: spaces.into(),
             in_word: spaces >> (len - 1) & 1 == 0,
         })
     }
@@ -1187,7 +1212,7 @@ mod arabic_words {
     /// Elsewhere the character loop does it all.
     #[cfg(not(target_arch = "x86_64"))]
     #[inline]
-    pub(super) fn block(_bytes: &[u8; 16], _in_word: bool) -> Option<Block> {
+    pub(super) fn block(_src: &[u8], _in_word: bool, _out: &mut [u8; 16]) -> Option<Block> {
         None
     }
 }
@@ -1239,6 +1264,92 @@ fn ascii_chunk(
     (len + kept, count, word >> 63 != 0)
 }
 
+/// Up to sixty-four ASCII bytes at once with AVX-512 (on CPUs that have it, checked at run
+/// time): the bytes from `src[at]` up to the first that is not ASCII, as [`ascii_chunk`]
+/// takes eight (letters lowercased, a separator right after a word character becomes the
+/// space that ends the word, other separators are dropped). The squeeze of the dropped
+/// separators is one byte compress (`vpcompressb`, AVX-512 VBMI2), which SSE2 and AVX2 lack;
+/// without it [`ascii_chunk`] does the work. `fast_loops_equal_reference_pass` checks both
+/// against the character-by-character statement of the rules.
+mod ascii_block {
+    use super::Block;
+
+    /// Whether this CPU runs [`block`] (std caches the answer).
+    #[cfg(target_arch = "x86_64")]
+    pub(super) fn available() -> bool {
+        std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512vbmi2")
+            && std::arch::is_x86_feature_detected!("popcnt")
+    }
+
+    /// The block at `src` written into `out`, or `None` when `src` does not start with an
+    /// ASCII byte. Called only where `available()` is true.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[allow(unsafe_code)]
+    pub(super) fn block(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
+        debug_assert!(available());
+        if !src.first().is_some_and(u8::is_ascii) {
+            return None;
+        }
+        // SAFETY: only called when `available()` found every feature the body is compiled
+        // for; no memory is touched through pointers (the bytes go in and out as arrays).
+        unsafe { block_avx512(src, in_word, out) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
+    fn block_avx512(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
+        use std::arch::x86_64::*;
+        let (x, valid): (__m512i, u64) = match src.first_chunk::<64>() {
+            Some(full) => (zerocopy::transmute!(*full), u64::MAX),
+            None => {
+                // The end of the text: its last bytes, then zeros (not taken).
+                let mut chunk = [0u8; 64];
+                chunk[..src.len()].copy_from_slice(src);
+                (zerocopy::transmute!(chunk), (1 << src.len()) - 1)
+            }
+        };
+        let splat = |b: u8| _mm512_set1_epi8(b as i8);
+        // The bytes before the first one that is not ASCII (all of them if none is).
+        let high = _mm512_movepi8_mask(x);
+        let take = valid & high.wrapping_sub(1) & !high;
+        // `x | 0x20` is a lowercase letter exactly for letters of both cases, and leaves
+        // digits as they are: the written byte of every word character.
+        let lower = _mm512_or_si512(x, splat(0x20));
+        let in_range = |v: __m512i, lo: u8, hi: u8| {
+            _mm512_cmple_epu8_mask(_mm512_sub_epi8(v, splat(lo)), splat(hi - lo))
+        };
+        let word = in_range(lower, b'a', b'z') | in_range(x, b'0', b'9');
+        let after_word = (word << 1) | u64::from(in_word);
+        let keep = take & (word | after_word);
+        let written = _mm512_mask_blend_epi8(word, splat(b' '), lower);
+        let packed = _mm512_maskz_compress_epi8(keep, written);
+        *out = zerocopy::transmute!(packed);
+        let kept = keep.count_ones() as usize;
+        let taken = take.count_ones() as usize;
+        Some(Block {
+            taken,
+            kept,
+            // The bytes past `kept` are zero.
+            spaces: _mm512_cmpeq_epi8_mask(packed, splat(b' ')),
+            in_word: word >> (taken - 1) & 1 != 0,
+        })
+    }
+
+    /// Elsewhere [`super::ascii_chunk`] does it all.
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) fn available() -> bool {
+        false
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    pub(super) fn block(_src: &[u8], _in_word: bool, _out: &mut [u8; 64]) -> Option<Block> {
+        None
+    }
+}
+
 thread_local! {
     static WORD_BUFFERS: std::cell::Cell<WordBuffers> =
         const { std::cell::Cell::new(WordBuffers { bytes: Vec::new(), starts: Vec::new() }) };
@@ -1254,6 +1365,16 @@ thread_local! {
 /// full pipeline (exactly the text [`normalize_into`] sends there) is normalised by it and then
 /// split by a search for spaces.
 pub fn normalize_words_into(text: &str, out: &mut String, starts: &mut Vec<usize>) -> bool {
+    normalize_words_with(text, out, starts, ascii_block::available())
+}
+
+/// [`normalize_words_into`], with or without [`ascii_block`] (the tests run both).
+fn normalize_words_with(
+    text: &str,
+    out: &mut String,
+    starts: &mut Vec<usize>,
+    ascii64: bool,
+) -> bool {
     out.clear();
     starts.clear();
     starts.push(0);
@@ -1263,10 +1384,10 @@ pub fn normalize_words_into(text: &str, out: &mut String, starts: &mut Vec<usize
     } = WORD_BUFFERS
         .try_with(std::cell::Cell::take)
         .unwrap_or_default();
-    // Room for an eight-byte store at any length the pass can reach, and for a start at every
+    // Room for a 64-byte store at any length the pass can reach, and for a start at every
     // byte (see [`Words`]).
-    if bytes.len() < text.len() + 8 {
-        bytes.resize(text.len() + 8, 0);
+    if bytes.len() < text.len() + 64 {
+        bytes.resize(text.len() + 64, 0);
     }
     if word_starts.len() < text.len() + 1 {
         word_starts.resize(text.len() + 1, 0);
@@ -1278,6 +1399,7 @@ pub fn normalize_words_into(text: &str, out: &mut String, starts: &mut Vec<usize
         starts: word_starts,
         count: 0,
         wide: false,
+        ascii64,
     };
     let done = fold_into(text, &mut words, true) == Some(false) && words.finish(out, starts);
     let wide = words.wide;
@@ -1647,6 +1769,32 @@ mod tests {
         }
     }
 
+    /// Every ASCII byte, and a character that is not ASCII, at every place of a 64-byte
+    /// block and of the text's end, after a word, a space or nothing: [`ascii_block::block`]
+    /// takes exactly the ASCII bytes the character loop would, and gives what it would (as
+    /// do the eight-byte chunks, see `check_against_reference`).
+    #[test]
+    fn ascii_blocks_equal_the_character_loop() {
+        let specials = (0..0x80u8)
+            .map(char::from)
+            .chain(['é', '\u{00A0}', 'ب', '،']);
+        for c in specials {
+            for at in 0..72 {
+                for prefix in ["", "w", " ", "w ", "w  "] {
+                    let mut chars = vec!['x'; 72];
+                    chars[at] = c;
+                    for len in [at + 1, (at + 2).min(72), 72] {
+                        let mut text = String::from(prefix);
+                        text.extend(&chars[..len]);
+                        if let Err(e) = check_against_reference(&text) {
+                            panic!("{c:?} at {at} of {len} after {prefix:?}: {e}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     fn tricky_string() -> impl Strategy<Value = String> {
         prop::collection::vec(tricky_char(), 0..32).prop_map(|v| v.into_iter().collect())
     }
@@ -1728,6 +1876,17 @@ mod tests {
         let reference = reference_pass(input);
         let mut words = (String::from("stale"), vec![7]);
         let wide = normalize_words_into(input, &mut words.0, &mut words.1);
+        if ascii_block::available() {
+            // The eight-byte ASCII chunks that CPUs without it use give the same.
+            let mut chunked = (String::from("stale"), vec![7]);
+            let chunked_wide = normalize_words_with(input, &mut chunked.0, &mut chunked.1, false);
+            prop_assert_eq!(
+                (&chunked, chunked_wide),
+                (&words, wide),
+                "input {:?}",
+                input
+            );
+        }
         let mut buf = String::from("stale");
         normalize_into(input, &mut buf);
         prop_assert_eq!(&buf, &words.0, "input {:?}", input);
