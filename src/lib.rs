@@ -124,7 +124,7 @@
 // `unsafe` is allowed in five places only: the memory map of index files
 // (`index::segment::map_file`), the run-time CPU dispatch of MinHash kernels (`minhash::x86`),
 // the SSE2 block of Arabic words in `normalize` (SSE2 is part of every x86-64 CPU), the
-// AVX-512 block of ASCII bytes in `normalize` and the eight-lane AVX-512 shingle hash in
+// AVX-512 blocks of ASCII bytes and of Arabic words in `normalize` and the eight-lane AVX-512 shingle hash in
 // `shingle::xxh3_lanes` (its gathers), each called only where run-time detection found it.
 #![deny(unsafe_code)]
 

@@ -854,7 +854,7 @@ struct Words<'a> {
     count: usize,
     wide: bool,
     /// Whether [`ascii_block`] runs on this CPU.
-    ascii64: bool,
+    wide_blocks: bool,
 }
 
 /// The buffers of [`Words`], kept from one paragraph to the next on each thread.
@@ -929,7 +929,7 @@ impl Sink for Words<'_> {
             &mut self.bytes,
             &mut self.starts,
             &mut state,
-            self.ascii64,
+            self.wide_blocks,
         );
         (self.len, self.count) = (state.len, state.count);
         (pass.in_word, pass.removed) = (state.in_word, state.removed);
@@ -1006,8 +1006,11 @@ impl SpanState {
 /// stopped. A function of its own so that the compiler knows the buffers and the state apart
 /// (as fields of one struct it reloads them after every store).
 ///
-/// Up to 64 ASCII bytes at once where they come ([`ascii_block`], with `ascii64`), or eight
-/// ([`ascii_chunk`]), else eight characters one by one (the chunk test is not worth making at each character of Arabic text).
+/// With `wide_blocks`, up to 64 ASCII bytes ([`ascii_block`]) or 64 bytes of Arabic words
+/// ([`arabic_words::block64`]) at once where they come; else eight ASCII bytes
+/// ([`ascii_chunk`]) or sixteen of Arabic words ([`arabic_words::block`]); and eight
+/// characters one by one between them (the chunk test is not worth making at each character
+/// of Arabic text).
 #[inline]
 fn word_span(
     src: &[u8],
@@ -1015,14 +1018,14 @@ fn word_span(
     bytes: &mut [u8],
     starts: &mut [usize],
     state: &mut SpanState,
-    ascii64: bool,
+    wide_blocks: bool,
 ) -> usize {
     // None of these characters changes `needs_round`: each emitted one is safe after a
     // removal.
     let arabic = &*ARABIC_BLOCK;
     let mut s = *state;
     'span: loop {
-        if ascii64 {
+        if wide_blocks {
             at = blocks(src, at, bytes, starts, &mut s, ascii_block::block);
         }
         while let Some(w) = src
@@ -1035,7 +1038,11 @@ fn word_span(
             s.removed = false;
             at += 8;
         }
-        at = blocks(src, at, bytes, starts, &mut s, arabic_words::block);
+        at = if wide_blocks {
+            blocks(src, at, bytes, starts, &mut s, arabic_words::block64)
+        } else {
+            blocks(src, at, bytes, starts, &mut s, arabic_words::block)
+        };
         for _ in 0..8 {
             let Some(&lead) = src.get(at) else {
                 break 'span;
@@ -1209,10 +1216,77 @@ mod arabic_words {
         })
     }
 
+    /// The same with AVX-512 for up to 64 bytes (called only where
+    /// [`super::ascii_block::available`]): the longest run from `src`'s first byte of whole
+    /// letters of the ranges above and single spaces (a space first only while a word is
+    /// open), or `None` when that run is empty.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[allow(unsafe_code)]
+    pub(super) fn block64(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
+        debug_assert!(super::ascii_block::available());
+        // SAFETY: only called when `ascii_block::available()` found AVX-512F and BW (among
+        // others); no memory is touched through pointers.
+        unsafe { block_avx512(src, in_word, out) }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw")]
+    fn block_avx512(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
+        use std::arch::x86_64::*;
+        let x = super::ascii_block::load64(src);
+        let splat = |b: u8| _mm512_set1_epi8(b as i8);
+        let eq = |b: u8| _mm512_cmpeq_epi8_mask(x, splat(b));
+        let in_range =
+            |lo: u8, hi: u8| _mm512_cmple_epu8_mask(_mm512_sub_epi8(x, splat(lo)), splat(hi - lo));
+        // Masks of bytes (bit i: byte i); the byte past the block or the text is none of
+        // these, so a character it would end is not taken.
+        let (space, d8, d9) = (eq(b' '), eq(0xD8), eq(0xD9));
+        let seconds = (in_range(0xA0, 0xBF) & d8 << 1) | (in_range(0x81, 0x8A) & d9 << 1);
+        let first_space = u64::from(!in_word);
+        let spaces = space & !(space << 1 | first_space);
+        let good = seconds | seconds >> 1 | spaces;
+        // The run of good bytes from the first.
+        let taken = (!good).trailing_zeros() as usize;
+        if taken == 0 {
+            return None;
+        }
+        // The folds (rule 4), as in `block`.
+        let (after_d8, after_d9) = (d8 << 1, d9 << 1);
+        let mut written =
+            _mm512_mask_mov_epi8(x, d8 & (eq(0xA4) | eq(0xA6) | eq(0xA9)) >> 1, splat(0xD9));
+        written = _mm512_mask_mov_epi8(
+            written,
+            after_d8 & (eq(0xA2) | eq(0xA3) | eq(0xA5)),
+            splat(0xA7),
+        );
+        written = _mm512_mask_mov_epi8(written, after_d8 & eq(0xA4), splat(0x88));
+        written = _mm512_mask_mov_epi8(
+            written,
+            after_d8 & eq(0xA6) | after_d9 & eq(0x89),
+            splat(0x8A),
+        );
+        written = _mm512_mask_mov_epi8(written, after_d8 & eq(0xA9), splat(0x87));
+        *out = zerocopy::transmute!(written);
+        let taken_bits = u64::MAX >> (64 - taken);
+        Some(Block {
+            taken,
+            kept: taken,
+            spaces: spaces & taken_bits,
+            in_word: spaces >> (taken - 1) & 1 == 0,
+        })
+    }
+
     /// Elsewhere the character loop does it all.
     #[cfg(not(target_arch = "x86_64"))]
     #[inline]
     pub(super) fn block(_src: &[u8], _in_word: bool, _out: &mut [u8; 16]) -> Option<Block> {
+        None
+    }
+
+    #[cfg(not(target_arch = "x86_64"))]
+    #[inline]
+    pub(super) fn block64(_src: &[u8], _in_word: bool, _out: &mut [u8; 64]) -> Option<Block> {
         None
     }
 }
@@ -1302,15 +1376,10 @@ mod ascii_block {
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
     fn block_avx512(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
         use std::arch::x86_64::*;
-        let (x, valid): (__m512i, u64) = match src.first_chunk::<64>() {
-            Some(full) => (zerocopy::transmute!(*full), u64::MAX),
-            None => {
-                // The end of the text: its last bytes, then zeros (not taken).
-                let mut chunk = [0u8; 64];
-                chunk[..src.len()].copy_from_slice(src);
-                (zerocopy::transmute!(chunk), (1 << src.len()) - 1)
-            }
-        };
+        let x = load64(src);
+        let valid = u64::MAX
+            .checked_shr(64 - src.len().min(64) as u32)
+            .unwrap_or(0);
         let splat = |b: u8| _mm512_set1_epi8(b as i8);
         // The bytes before the first one that is not ASCII (all of them if none is).
         let high = _mm512_movepi8_mask(x);
@@ -1336,6 +1405,23 @@ mod ascii_block {
             spaces: _mm512_cmpeq_epi8_mask(packed, splat(b' ')),
             in_word: word >> (taken - 1) & 1 != 0,
         })
+    }
+
+    /// The first 64 bytes of `src`, or all of it followed by zeros.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(super) fn load64(src: &[u8]) -> std::arch::x86_64::__m512i {
+        match src.first_chunk::<64>() {
+            Some(full) => zerocopy::transmute!(*full),
+            None => {
+                // The end of the text: its last bytes, then zeros (never taken).
+                let mut chunk = [0u8; 64];
+                let len = src.len().min(64);
+                chunk[..len].copy_from_slice(&src[..len]);
+                zerocopy::transmute!(chunk)
+            }
+        }
     }
 
     /// Elsewhere [`super::ascii_chunk`] does it all.
@@ -1373,7 +1459,7 @@ fn normalize_words_with(
     text: &str,
     out: &mut String,
     starts: &mut Vec<usize>,
-    ascii64: bool,
+    wide_blocks: bool,
 ) -> bool {
     out.clear();
     starts.clear();
@@ -1399,7 +1485,7 @@ fn normalize_words_with(
         starts: word_starts,
         count: 0,
         wide: false,
-        ascii64,
+        wide_blocks,
     };
     let done = fold_into(text, &mut words, true) == Some(false) && words.finish(out, starts);
     let wide = words.wide;
@@ -1746,15 +1832,16 @@ mod tests {
         })
     }
 
-    /// Every character of the Arabic block at every place of a sixteen-byte block of
-    /// letters, after a word or a space: [`arabic_words::block`] takes exactly what the
-    /// character loop would, and gives what it would.
+    /// Every character of the Arabic block at every place of a sixteen-byte and a 64-byte
+    /// block of letters, after a word or a space: [`arabic_words::block`] and
+    /// [`arabic_words::block64`] take exactly what the character loop would, and give what
+    /// it would.
     #[test]
     fn arabic_blocks_equal_the_character_loop() {
         for c in '\u{0600}'..='\u{06FF}' {
-            for at in 0..10 {
+            for at in 0..34 {
                 for prefix in ["", "ب ", "ب", " "] {
-                    let mut chars = vec!['ب'; 10];
+                    let mut chars = vec!['ب'; 34];
                     chars[at] = c;
                     let mut text = String::from(prefix);
                     text.extend(&chars);
