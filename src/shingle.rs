@@ -135,9 +135,8 @@ fn word_shingles(bytes: &[u8], starts: &[usize], k: usize, out: &mut Vec<u64>) {
             rest.first_chunk::<8>(),
             rest.get(k..).and_then(|after| after.first_chunk::<8>()),
         ) {
-            let ends = afters.map(|after| after.saturating_sub(1));
             let mut hashes = [0; 8];
-            xxh3_lanes::hash8(bytes, firsts, &ends, SHINGLE_SEED, &mut hashes);
+            xxh3_lanes::hash8(bytes, firsts, afters, 1, SHINGLE_SEED, &mut hashes);
             out.extend_from_slice(&hashes);
             rest = rest.get(8..).unwrap_or_default();
         }

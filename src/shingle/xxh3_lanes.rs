@@ -78,14 +78,17 @@ pub(super) fn available() -> bool {
     false
 }
 
-/// XXH3-64 with `seed` of `text[starts[i]..ends[i]]` for each of the eight lanes `i` (each
-/// range within `text`, `start <= end`), into `out`. Called only where `available()`.
+/// XXH3-64 with `seed` of `text[starts[i]..ends[i] - gap]` for each of the eight lanes `i`
+/// (each range within `text`, start not past end), into `out`. The shingler passes the
+/// starts of the words after its shingles as `ends`, with a `gap` of 1 (the space): measured
+/// a little faster than building an array of ends first. Called only where `available()`.
 #[inline]
 #[allow(unsafe_code)]
 pub(super) fn hash8(
     text: &[u8],
     starts: &[usize; 8],
     ends: &[usize; 8],
+    gap: usize,
     seed: u64,
     out: &mut [u64; 8],
 ) {
@@ -94,12 +97,12 @@ pub(super) fn hash8(
     // SAFETY: only called when `available()` found every feature the body is compiled for
     // (its gathers read only inside `text`, see `read` there).
     unsafe {
-        hash8_avx512(text, starts, ends, seed, out)
+        hash8_avx512(text, starts, ends, gap, seed, out)
     }
     // Never reached (`available()` is false); the crate, to be complete.
     #[cfg(not(target_arch = "x86_64"))]
     for lane in 0..8 {
-        out[lane] = by_crate(text, starts[lane], ends[lane], seed);
+        out[lane] = by_crate(text, starts[lane], ends[lane].wrapping_sub(gap), seed);
     }
 }
 
@@ -116,6 +119,7 @@ fn hash8_avx512(
     text: &[u8],
     starts: &[usize; 8],
     ends: &[usize; 8],
+    gap: usize,
     seed: u64,
     out: &mut [u64; 8],
 ) {
@@ -129,7 +133,7 @@ fn hash8_avx512(
         _mm512_max_epu64,
     );
     let start: __m512i = zerocopy::transmute!(*starts);
-    let end: __m512i = zerocopy::transmute!(*ends);
+    let end = _mm512_sub_epi64(zerocopy::transmute!(*ends), splat(gap as u64));
     let len = sub(end, start);
     let at_least = |n: u64| _mm512_cmpge_epu64_mask(len, splat(n));
     let (from_9, from_17, from_33, from_65) =
@@ -144,7 +148,7 @@ fn hash8_avx512(
         & _mm512_cmple_epu64_mask(start, end);
     if in_text != 0xFF {
         for lane in 0..8 {
-            out[lane] = by_crate(text, starts[lane], ends[lane], seed);
+            out[lane] = by_crate(text, starts[lane], ends[lane].wrapping_sub(gap), seed);
         }
         return;
     }
@@ -211,7 +215,7 @@ fn hash8_avx512(
     let mut other = !(short | long);
     while other != 0 {
         let lane = other.trailing_zeros() as usize;
-        out[lane] = by_crate(text, starts[lane], ends[lane], seed);
+        out[lane] = by_crate(text, starts[lane], ends[lane].wrapping_sub(gap), seed);
         other &= other - 1;
     }
 }
@@ -230,12 +234,13 @@ mod tests {
             text in proptest::collection::vec(any::<u8>(), 300..400),
             places in proptest::array::uniform8((0usize..100, 0usize..=300)),
             seed in prop_oneof![Just(0u64), any::<u64>()],
+            gap in 0usize..3,
         ) {
             prop_assume!(available());
             let starts = places.map(|(start, _)| start);
             let ends = places.map(|(start, len)| (start + len).min(text.len()));
             let mut got = [0; 8];
-            hash8(&text, &starts, &ends, seed, &mut got);
+            hash8(&text, &starts, &ends.map(|end| end + gap), gap, seed, &mut got);
             let want = std::array::from_fn(|i| xxh3_64_with_seed(&text[starts[i]..ends[i]], seed));
             prop_assert_eq!(got, want);
         }
@@ -247,11 +252,19 @@ mod tests {
     fn ranges_outside_the_text_read_nothing() {
         let text = vec![b'x'; 40];
         let empty = xxh3_64_with_seed(&[], 0);
-        for (start, end) in [(0, 41), (30, 100), (20, 10), (usize::MAX - 8, usize::MAX)] {
-            let (mut starts, mut ends) = ([0; 8], [20; 8]);
+        // (An end before its gap wraps around: out of the text too.)
+        let cases = [
+            (0, 42),
+            (30, 101),
+            (20, 11),
+            (usize::MAX - 8, usize::MAX),
+            (0, 0),
+        ];
+        for (start, end) in cases {
+            let (mut starts, mut ends) = ([0; 8], [21; 8]);
             (starts[3], ends[3]) = (start, end);
             let mut got = [0; 8];
-            hash8(&text, &starts, &ends, 0, &mut got);
+            hash8(&text, &starts, &ends, 1, 0, &mut got);
             assert_eq!(got[3], empty, "{start}..{end}");
             assert_eq!(got[0], xxh3_64_with_seed(&text[..20], 0));
         }
@@ -271,7 +284,7 @@ mod tests {
                 let (mut starts, mut ends) = ([3; 8], [20; 8]);
                 (starts[lane], ends[lane]) = (lane * 7, lane * 7 + len);
                 let mut got = [0; 8];
-                hash8(&text, &starts, &ends, 0, &mut got);
+                hash8(&text, &starts, &ends, 0, 0, &mut got);
                 let want = std::array::from_fn(|i| xxh3_64_with_seed(&text[starts[i]..ends[i]], 0));
                 assert_eq!(got, want, "length {len} in lane {lane}");
             }
