@@ -121,11 +121,12 @@
 //! # Ok::<(), neardup::Error>(())
 //! ```
 #![warn(missing_docs)]
-// `unsafe` is allowed in five places only: the memory map of index files
-// (`index::segment::map_file`), the run-time CPU dispatch of MinHash kernels (`minhash::x86`),
-// the SSE2 block of Arabic words in `normalize` (SSE2 is part of every x86-64 CPU), the
-// AVX-512 blocks of ASCII bytes and of Arabic words in `normalize` and the eight-lane AVX-512 shingle hash in
-// `shingle::xxh3_lanes` (its gathers), each called only where run-time detection found it.
+// `unsafe` is allowed in five places only (ARCHITECTURE.md, "Why these choices"): the map of
+// index files (`index::segment::map_file`), the run-time CPU dispatch of MinHash kernels
+// (`minhash::x86`), the SSE2 block of Arabic words in `normalize` (SSE2 is part of every
+// x86-64 CPU), the AVX-512 blocks of ASCII bytes and of Arabic words in `normalize`, and the
+// eight-lane AVX-512 shingle hash in `shingle::xxh3_lanes` (its gathers); the AVX-512 ones
+// are called only where run-time detection found the features.
 #![deny(unsafe_code)]
 
 pub mod cluster;

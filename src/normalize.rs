@@ -832,16 +832,16 @@ pub fn normalize_into(text: &str, out: &mut String) {
 /// starts (0, then one past each separating space), and whether a character at U+0800 or
 /// above was emitted (only then can the text be in a script written without spaces).
 ///
-/// The text is written as bytes at `len` into `bytes`, which is at least eight bytes longer
+/// The text is written as bytes at `len` into `bytes`, which is at least 64 bytes longer
 /// than the input: the single pass never writes more bytes than it reads (every character is
 /// copied, mapped to one of no more bytes, or dropped, and a space replaces at least one
-/// dropped separator), so a store of eight bytes at `len` never falls outside, and a store
+/// dropped separator), so a store of 64 bytes at `len` never falls outside, and a store
 /// into a buffer of the right size costs a third of a `String` push. Should a write ever fall
 /// outside, `len` still counts it and [`Words::finish`] refuses the result.
 ///
 /// Unlike the general step, which writes the space between two words when the second one
-/// starts, [`Words::fast_span`] writes it at the first separator after a word (what lets
-/// eight ASCII bytes go at once, whatever they hold); [`Words::space`] then writes none of its
+/// starts, [`Words::fast_span`] writes it at the first separator after a word (what lets a
+/// block of ASCII bytes go at once, whatever they hold); [`Words::space`] then writes none of its
 /// own, and [`Words::finish`] drops a space left at the end.
 ///
 /// The word starts go the same way into `starts`, longer than any count of them (one more
@@ -1118,12 +1118,12 @@ fn record_spaces(starts: &mut [usize], count: &mut usize, len: usize, mut spaces
     }
 }
 
-/// Sixteen bytes of Arabic words at once: the common run of letters of the Arabic block that
-/// the single pass copies or folds to a letter of the same length (`U+0620–U+063F`,
-/// `U+0641–U+064A`), separated by single spaces. Everything else (marks, tatweel, digits,
-/// punctuation, other scripts, two spaces) is left to the character loop, so this only ever
-/// does what that loop would do, sixteen bytes faster; `fast_loops_equal_reference_pass`
-/// and `arabic_blocks_equal_the_character_loop` check it.
+/// Sixteen bytes of Arabic words at once (SSE2), or up to 64 with AVX-512 ([`block64`]):
+/// the common run of letters of the Arabic block that the single pass copies or folds to a
+/// letter of the same length (`U+0620–U+063F`, `U+0641–U+064A`), separated by single spaces.
+/// Everything else (marks, tatweel, digits, punctuation, other scripts, two spaces) is left
+/// to the character loop, so this only ever does what that loop would do, faster;
+/// `fast_loops_equal_reference_pass` and `arabic_blocks_equal_the_character_loop` check it.
 mod arabic_words {
     use super::Block;
 
@@ -1216,17 +1216,19 @@ mod arabic_words {
         })
     }
 
-    /// The same with AVX-512 for up to 64 bytes (called only where
-    /// [`super::ascii_block::available`]): the longest run from `src`'s first byte of whole
-    /// letters of the ranges above and single spaces (a space first only while a word is
-    /// open), or `None` when that run is empty.
+    /// The same with AVX-512 for up to 64 bytes: the longest run from `src`'s first byte of
+    /// whole letters of the ranges above and single spaces (a space first only while a word
+    /// is open), or `None` when that run is empty or the CPU lacks the block
+    /// ([`super::ascii_block::available`], the same check as the ASCII block's).
     #[cfg(target_arch = "x86_64")]
     #[inline]
     #[allow(unsafe_code)]
     pub(super) fn block64(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
-        debug_assert!(super::ascii_block::available());
-        // SAFETY: only called when `ascii_block::available()` found AVX-512F and BW (among
-        // others); no memory is touched through pointers.
+        if !super::ascii_block::available() {
+            return None;
+        }
+        // SAFETY: `ascii_block::available()` found AVX-512F and BW (among others); no memory
+        // is touched through pointers.
         unsafe { block_avx512(src, in_word, out) }
     }
 
@@ -1234,7 +1236,7 @@ mod arabic_words {
     #[target_feature(enable = "avx512f,avx512bw")]
     fn block_avx512(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
         use std::arch::x86_64::*;
-        let x = super::ascii_block::load64(src);
+        let x = super::load64(src);
         let splat = |b: u8| _mm512_set1_epi8(b as i8);
         let eq = |b: u8| _mm512_cmpeq_epi8_mask(x, splat(b));
         let in_range =
@@ -1348,27 +1350,32 @@ fn ascii_chunk(
 mod ascii_block {
     use super::Block;
 
-    /// Whether this CPU runs [`block`] (std caches the answer).
+    /// Whether this CPU runs [`block`] and [`super::arabic_words::block64`]: detected once.
+    /// AVX2 too, because the compiler assumes it wherever AVX-512 is enabled, and a virtual
+    /// CPU may mask it off (as `minhash::Kernel::detect` says).
     #[cfg(target_arch = "x86_64")]
     pub(super) fn available() -> bool {
-        std::arch::is_x86_feature_detected!("avx512f")
-            && std::arch::is_x86_feature_detected!("avx512bw")
-            && std::arch::is_x86_feature_detected!("avx512vbmi2")
-            && std::arch::is_x86_feature_detected!("popcnt")
+        static AVAILABLE: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+            std::arch::is_x86_feature_detected!("avx2")
+                && std::arch::is_x86_feature_detected!("avx512f")
+                && std::arch::is_x86_feature_detected!("avx512bw")
+                && std::arch::is_x86_feature_detected!("avx512vbmi2")
+                && std::arch::is_x86_feature_detected!("popcnt")
+        });
+        *AVAILABLE
     }
 
     /// The block at `src` written into `out`, or `None` when `src` does not start with an
-    /// ASCII byte. Called only where `available()` is true.
+    /// ASCII byte or the CPU lacks the block ([`available`]).
     #[cfg(target_arch = "x86_64")]
     #[inline]
     #[allow(unsafe_code)]
     pub(super) fn block(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
-        debug_assert!(available());
-        if !src.first().is_some_and(u8::is_ascii) {
+        if !src.first().is_some_and(u8::is_ascii) || !available() {
             return None;
         }
-        // SAFETY: only called when `available()` found every feature the body is compiled
-        // for; no memory is touched through pointers (the bytes go in and out as arrays).
+        // SAFETY: `available()` found every feature the body is compiled for; no memory is
+        // touched through pointers (the bytes go in and out as arrays).
         unsafe { block_avx512(src, in_word, out) }
     }
 
@@ -1376,7 +1383,7 @@ mod ascii_block {
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi2,popcnt")]
     fn block_avx512(src: &[u8], in_word: bool, out: &mut [u8; 64]) -> Option<Block> {
         use std::arch::x86_64::*;
-        let x = load64(src);
+        let x = super::load64(src);
         let valid = u64::MAX
             .checked_shr(64 - src.len().min(64) as u32)
             .unwrap_or(0);
@@ -1407,23 +1414,6 @@ mod ascii_block {
         })
     }
 
-    /// The first 64 bytes of `src`, or all of it followed by zeros.
-    #[cfg(target_arch = "x86_64")]
-    #[inline]
-    #[target_feature(enable = "avx512f")]
-    pub(super) fn load64(src: &[u8]) -> std::arch::x86_64::__m512i {
-        match src.first_chunk::<64>() {
-            Some(full) => zerocopy::transmute!(*full),
-            None => {
-                // The end of the text: its last bytes, then zeros (never taken).
-                let mut chunk = [0u8; 64];
-                let len = src.len().min(64);
-                chunk[..len].copy_from_slice(&src[..len]);
-                zerocopy::transmute!(chunk)
-            }
-        }
-    }
-
     /// Elsewhere [`super::ascii_chunk`] does it all.
     #[cfg(not(target_arch = "x86_64"))]
     pub(super) fn available() -> bool {
@@ -1433,6 +1423,23 @@ mod ascii_block {
     #[cfg(not(target_arch = "x86_64"))]
     pub(super) fn block(_src: &[u8], _in_word: bool, _out: &mut [u8; 64]) -> Option<Block> {
         None
+    }
+}
+
+/// The first 64 bytes of `src`, or all of it followed by zeros, for the AVX-512 blocks.
+#[cfg(target_arch = "x86_64")]
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn load64(src: &[u8]) -> std::arch::x86_64::__m512i {
+    match src.first_chunk::<64>() {
+        Some(full) => zerocopy::transmute!(*full),
+        None => {
+            // The end of the text: its last bytes, then zeros (never taken).
+            let mut chunk = [0u8; 64];
+            let len = src.len().min(64);
+            chunk[..len].copy_from_slice(&src[..len]);
+            zerocopy::transmute!(chunk)
+        }
     }
 }
 

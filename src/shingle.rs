@@ -123,9 +123,7 @@ fn word_shingles(bytes: &[u8], starts: &[usize], k: usize, out: &mut Vec<u64>) {
         return;
     }
     // Every shingle but the last ends at the space before the word after it.
-    let hash = |start: usize, end: usize| {
-        xxh3_64_with_seed(bytes.get(start..end).unwrap_or_default(), SHINGLE_SEED)
-    };
+    let hash = |start: usize, end: usize| xxh3_lanes::by_crate(bytes, start, end, SHINGLE_SEED);
     out.reserve(n + 1 - k);
     let mut rest = starts;
     if xxh3_lanes::available() {

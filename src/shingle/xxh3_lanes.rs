@@ -22,7 +22,8 @@
 //! memory through a pointer: every read is clamped into its shingle's range, and the ranges
 //! are checked to lie in the text first (else the crate hashes all eight).
 //! `every_length_in_every_lane` and the property test `lanes_equal_the_crate` check every
-//! length from 0 to 300 in every lane against the crate.
+//! length from 0 to 300 in every lane against the crate (on a CPU with AVX-512; elsewhere
+//! they check the crate against itself).
 
 // The constants and keys serve the AVX-512 body only.
 #![cfg_attr(not(target_arch = "x86_64"), allow(dead_code))]
@@ -64,12 +65,18 @@ const fn keys(seed: u64) -> [u64; 10] {
     keys
 }
 
-/// Whether this CPU runs [`hash8`] (std caches the answer).
+/// Whether this CPU runs the lanes: detected once. AVX2 too, because the compiler
+/// assumes it wherever AVX-512 is enabled, and a virtual CPU may mask it off (as
+/// `minhash::Kernel::detect` says).
 #[cfg(target_arch = "x86_64")]
 pub(super) fn available() -> bool {
-    std::arch::is_x86_feature_detected!("avx512f")
-        && std::arch::is_x86_feature_detected!("avx512bw")
-        && std::arch::is_x86_feature_detected!("avx512dq")
+    static AVAILABLE: std::sync::LazyLock<bool> = std::sync::LazyLock::new(|| {
+        std::arch::is_x86_feature_detected!("avx2")
+            && std::arch::is_x86_feature_detected!("avx512f")
+            && std::arch::is_x86_feature_detected!("avx512bw")
+            && std::arch::is_x86_feature_detected!("avx512dq")
+    });
+    *AVAILABLE
 }
 
 /// Elsewhere the crate hashes every shingle.
@@ -81,7 +88,8 @@ pub(super) fn available() -> bool {
 /// XXH3-64 with `seed` of `text[starts[i]..ends[i] - gap]` for each of the eight lanes `i`
 /// (each range within `text`, start not past end), into `out`. The shingler passes the
 /// starts of the words after its shingles as `ends`, with a `gap` of 1 (the space): measured
-/// a little faster than building an array of ends first. Called only where `available()`.
+/// a little faster than building an array of ends first. Where the CPU lacks the lanes
+/// ([`available`]), the crate hashes the eight one by one.
 #[inline]
 #[allow(unsafe_code)]
 pub(super) fn hash8(
@@ -92,22 +100,36 @@ pub(super) fn hash8(
     seed: u64,
     out: &mut [u64; 8],
 ) {
-    debug_assert!(available());
     #[cfg(target_arch = "x86_64")]
-    // SAFETY: only called when `available()` found every feature the body is compiled for
-    // (its gathers read only inside `text`, see `read` there).
-    unsafe {
-        hash8_avx512(text, starts, ends, gap, seed, out)
+    if available() {
+        // SAFETY: `available()` found every feature the body is compiled for (its gathers
+        // read only inside `text`, see `read` there).
+        unsafe { hash8_avx512(text, starts, ends, gap, seed, out) };
+        return;
     }
-    // Never reached (`available()` is false); the crate, to be complete.
-    #[cfg(not(target_arch = "x86_64"))]
-    for lane in 0..8 {
+    each_by_crate(text, starts, ends, gap, seed, out, u8::MAX);
+}
+
+/// The crate's hash into `out` of the lanes of `hash8`'s arguments whose bit is set in
+/// `lanes`.
+fn each_by_crate(
+    text: &[u8],
+    starts: &[usize; 8],
+    ends: &[usize; 8],
+    gap: usize,
+    seed: u64,
+    out: &mut [u64; 8],
+    mut lanes: u8,
+) {
+    while lanes != 0 {
+        let lane = lanes.trailing_zeros() as usize;
         out[lane] = by_crate(text, starts[lane], ends[lane].wrapping_sub(gap), seed);
+        lanes &= lanes - 1;
     }
 }
 
 /// The crate's hash of `text[start..end]`, of nothing when that is not in `text`.
-fn by_crate(text: &[u8], start: usize, end: usize, seed: u64) -> u64 {
+pub(super) fn by_crate(text: &[u8], start: usize, end: usize, seed: u64) -> u64 {
     xxhash_rust::xxh3::xxh3_64_with_seed(text.get(start..end).unwrap_or_default(), seed)
 }
 
@@ -147,9 +169,7 @@ fn hash8_avx512(
     let in_text = _mm512_cmple_epu64_mask(end, splat(text.len() as u64))
         & _mm512_cmple_epu64_mask(start, end);
     if in_text != 0xFF {
-        for lane in 0..8 {
-            out[lane] = by_crate(text, starts[lane], ends[lane].wrapping_sub(gap), seed);
-        }
+        each_by_crate(text, starts, ends, gap, seed, out, u8::MAX);
         return;
     }
     let base = text.as_ptr();
@@ -212,12 +232,7 @@ fn hash8_avx512(
     acc = _mm512_mullo_epi64(acc, splat(AVALANCHE));
     acc = _mm512_xor_si512(acc, _mm512_srli_epi64::<32>(acc));
     *out = zerocopy::transmute!(acc);
-    let mut other = !(short | long);
-    while other != 0 {
-        let lane = other.trailing_zeros() as usize;
-        out[lane] = by_crate(text, starts[lane], ends[lane].wrapping_sub(gap), seed);
-        other &= other - 1;
-    }
+    each_by_crate(text, starts, ends, gap, seed, out, !(short | long));
 }
 
 #[cfg(test)]
@@ -236,7 +251,6 @@ mod tests {
             seed in prop_oneof![Just(0u64), any::<u64>()],
             gap in 0usize..3,
         ) {
-            prop_assume!(available());
             let starts = places.map(|(start, _)| start);
             let ends = places.map(|(start, len)| (start + len).min(text.len()));
             let mut got = [0; 8];
@@ -270,12 +284,10 @@ mod tests {
         }
     }
 
-    /// Every length from 0 to 300 in every lane.
+    /// Every length from 0 to 300 in every lane (of the crate alone where the CPU lacks the
+    /// lanes).
     #[test]
     fn every_length_in_every_lane() {
-        if !available() {
-            return;
-        }
         let text: Vec<u8> = (0..400u32)
             .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
             .collect();
