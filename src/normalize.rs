@@ -1815,7 +1815,8 @@ mod tests {
 
     /// Long runs of Arabic words as news text has them: letters of `U+0620–U+064A` with now
     /// and then any character of the block, mostly single spaces, now and then punctuation or
-    /// two spaces; what [`arabic_words::block`] takes sixteen bytes at a time.
+    /// two spaces; what [`arabic_words::block`] takes sixteen bytes at a time, and
+    /// [`arabic_words::block64`] up to 64.
     fn arabic_words_string() -> impl Strategy<Value = String> {
         let letter = prop_oneof![
             20 => prop::char::range('\u{0620}', '\u{064A}'),
@@ -1971,7 +1972,8 @@ mod tests {
         let mut words = (String::from("stale"), vec![7]);
         let wide = normalize_words_into(input, &mut words.0, &mut words.1);
         if ascii_block::available() {
-            // The eight-byte ASCII chunks that CPUs without it use give the same.
+            // The narrow paths that CPUs without AVX-512 use (eight-byte ASCII chunks,
+            // sixteen-byte Arabic blocks) give the same.
             let mut chunked = (String::from("stale"), vec![7]);
             let chunked_wide = normalize_words_with(input, &mut chunked.0, &mut chunked.1, false);
             prop_assert_eq!(
